@@ -1,0 +1,75 @@
+"""The `exposure` command (DESIGN.md §6): the desktop app, `check` and `ingest`.
+
+Exit status: 0 when the run worked (whatever the verdicts), 2 for unusable input or
+arguments, with one clear line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from desktop import __version__
+from desktop.core.errors import ExposureError
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        # argparse exits 2 already; keep its message to one line.
+        self.exit(EXIT_BAD_INPUT, f"exposure: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="exposure", description="Maritime Exposure Check (EO 13810, 180-day rule)")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    gui = sub.add_parser("gui", help="the desktop app (the default command)")
+    gui.add_argument("files", nargs="*", help="track files or folders (default: the sample tracks)")
+    gui.add_argument("--screenshot", metavar="PNG", help="load, screen, save the window as PNG, exit")
+
+    check = sub.add_parser("check", help="screen track files and print a verdict per vessel")
+    check.add_argument("files", nargs="+", help="track files or folders")
+    check.add_argument("--zones", action="append", default=[], metavar="GEOJSON")
+    check.add_argument("--no-default-zones", action="store_true")
+    check.add_argument("--as-of", metavar="DATE|DATETIME", help="default: now (UTC)")
+    check.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    check.add_argument("--output", metavar="PATH", help="write here instead of standard output")
+
+    ingest = sub.add_parser("ingest", help="read track files and report what was accepted")
+    ingest.add_argument("files", nargs="+", help="track files or folders")
+    ingest.add_argument("--output", metavar="FIXES.parquet", help="write the fixes table")
+    ingest.add_argument("--format", choices=("table", "json"), default="table")
+    return parser
+
+
+def _cmd_gui(args: argparse.Namespace) -> int:
+    from desktop.gui.app import run_app
+
+    return run_app(args.files, screenshot=args.screenshot)
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    raise NotImplementedError("exposure check: see issue 4")
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    raise NotImplementedError("exposure ingest: see issue 2")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `exposure` command and of `python -m desktop`."""
+    args = build_parser().parse_args(argv)
+    command = args.command or "gui"
+    if args.command is None:
+        args.files, args.screenshot = [], None
+    handler = {"gui": _cmd_gui, "check": _cmd_check, "ingest": _cmd_ingest}[command]
+    try:
+        return handler(args)
+    except ExposureError as exc:
+        print(f"exposure: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT

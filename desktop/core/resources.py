@@ -1,0 +1,52 @@
+"""One accessor for the bundled resources, wherever the program runs from.
+
+The files live in the top-level ``resources/`` folder of the checkout. A wheel carries the same
+folder as ``desktop/_resources`` (see ``force-include`` in pyproject.toml) and a PyInstaller
+bundle unpacks it under ``sys._MEIPASS/resources``. ``EXPOSURE_RESOURCES`` overrides all three,
+for development against another copy.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from functools import cache
+from pathlib import Path
+
+from desktop.core.errors import ResourceError
+
+_PACKAGE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _candidates() -> list[Path]:
+    found: list[Path] = []
+    override = os.environ.get("EXPOSURE_RESOURCES")
+    if override:
+        found.append(Path(override))
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        found.append(Path(bundle) / "resources")
+    found.append(_PACKAGE_DIR / "_resources")  # installed wheel
+    found.append(_PACKAGE_DIR.parent / "resources")  # checkout or editable install
+    return found
+
+
+@cache
+def resources_root() -> Path:
+    """The folder holding the bundled resources (zones, basemap, ports, icons)."""
+    for candidate in _candidates():
+        if (candidate / "README.md").is_file():
+            return candidate
+    tried = ", ".join(str(c) for c in _candidates())
+    raise ResourceError(f"bundled resources not found (looked in {tried})")
+
+
+def resource_path(relative: str) -> Path:
+    """The path of one bundled file, e.g. ``resource_path("zones/kp_ports.geojson")``.
+
+    Raises ResourceError naming the file when this installation lacks it.
+    """
+    path = resources_root() / relative
+    if not path.exists():
+        raise ResourceError(f"bundled resource missing: {relative} (under {resources_root()})")
+    return path

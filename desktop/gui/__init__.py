@@ -1,0 +1,1 @@
+"""PySide6 views over desktop.core; no domain logic lives here."""
