@@ -21,3 +21,7 @@ class ParameterError(ExposureError):
 
 class ResourceError(ExposureError):
     """A bundled resource is missing from this installation."""
+
+
+class Cancelled(ExposureError):
+    """The user cancelled a long operation; whatever was loaded before stays."""
