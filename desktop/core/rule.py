@@ -1,0 +1,341 @@
+"""The rule of DESIGN.md §1-§2: events -> one verdict per vessel, with every reason.
+
+Choices where DESIGN.md leaves room (each is tested):
+
+* **Window boundary.** An event bars while ``as_of < end + window`` (exact instant). A call that
+  ended exactly ``window`` before ``as_of`` is therefore clear; one second later it bars.
+  ``in_window`` uses the same test for every reason, so history is exactly what no longer bars.
+* **Which events are reasons.** Port calls, port entries and waters presence count only in
+  zones of country ``KP`` (visits elsewhere stay in ``ScreeningResult.events`` for the map but
+  are not reasons). AIS gaps are reasons only when suspected (the detector emits only those).
+  KP flag, identity changes and watch-list hits are always reasons.
+* **One-hop STS.** An ``sts_transfer`` of vessel X with Y bars X until ``sts.end + window`` when
+  Y has a KP port call that started at or before the STS start and ended less than ``window``
+  before it (``sts.start < call.end + window``), which includes a call still in progress. The
+  latest such call is quoted as the counterpart's ``port_call``.
+* **Second hop and review counterparts.** Otherwise the STS is an ``sts_with_review`` (review
+  only) when, at the STS start, Y was itself one-hop exposed (an STS with a third vessel Z whose
+  call qualified, that started at or before this STS and whose exposure had not expired), or Y
+  had a review event of its own (KP port entry, KP waters presence, suspected AIS gap, KP flag,
+  identity change, watch-list hit) that started at or before the STS and whose window had not
+  closed. An STS with a vessel that was neither is not a reason.
+* **Encounters in port** are reasons (review) when the other vessel was exposed at the
+  encounter's start, directly (a qualifying KP call) or by one hop.
+* ``barred_until`` is the latest ``end + window`` over the barring reasons, else None.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from desktop.core.model import Event, EventKind, Reason, Verdict, VesselVerdict, iso_utc
+
+KP = "KP"
+_ZONE_KINDS = (EventKind.PORT_CALL, EventKind.PORT_ENTRY, EventKind.WATERS_PRESENCE)
+_OWN_REVIEW_KINDS = (
+    EventKind.PORT_ENTRY,
+    EventKind.WATERS_PRESENCE,
+    EventKind.AIS_GAP,
+    EventKind.KP_FLAG,
+    EventKind.IDENTITY_CHANGE,
+    EventKind.WATCHLIST,
+)
+_VERDICT_ORDER = {Verdict.BARRED: 0, Verdict.REVIEW: 1, Verdict.CLEAR: 2}
+
+
+@dataclass(frozen=True)
+class VesselInfo:
+    """Static identity shown beside a verdict (from the ingest ``vessels`` table)."""
+
+    imo: int | None = None
+    name: str | None = None
+    callsign: str | None = None
+    flag: str | None = None
+
+
+def when(moment: datetime) -> str:
+    """A time for an explanation: ``30 Jun 2026 15:40 UTC`` (seconds shown when not zero)."""
+    text = f"{moment.day} {moment:%b %Y %H:%M}"
+    if moment.second:
+        text += f":{moment.second:02d}"
+    return text + " UTC"
+
+
+def _place(e: Event) -> str:
+    if e.zone is None:
+        return "an unnamed zone"
+    return f"{e.zone} ({e.locode})" if e.locode else e.zone
+
+
+def _days(window: timedelta) -> str:
+    days = window / timedelta(days=1)
+    return f"{days:g} days"
+
+
+class _Rule:
+    def __init__(self, events: Sequence[Event], as_of: datetime, window_days: float) -> None:
+        self.as_of = as_of
+        self.window = timedelta(days=window_days)
+        self.events = [e for e in events if e.start <= as_of]
+        self.kp_calls: dict[int, list[Event]] = defaultdict(list)
+        self.own_review: dict[int, list[Event]] = defaultdict(list)
+        self.sts: dict[int, list[Event]] = defaultdict(list)
+        for e in self.events:
+            if e.kind == EventKind.PORT_CALL and e.country == KP:
+                self.kp_calls[e.mmsi].append(e)
+            elif e.kind == EventKind.STS_TRANSFER:
+                self.sts[e.mmsi].append(e)
+            if e.kind in _OWN_REVIEW_KINDS and self._counts(e):
+                self.own_review[e.mmsi].append(e)
+
+    @staticmethod
+    def _counts(e: Event) -> bool:
+        return e.kind not in _ZONE_KINDS or e.country == KP
+
+    def qualifying_call(self, mmsi: int, moment: datetime) -> Event | None:
+        """The latest KP call of ``mmsi`` that started by ``moment`` and ended < window before."""
+        found = [c for c in self.kp_calls.get(mmsi, ()) if c.start <= moment < c.end + self.window]
+        return max(found, key=lambda c: (c.end, c.start)) if found else None
+
+    def one_hop_source(self, mmsi: int, moment: datetime, other: int) -> tuple[Event, Event] | None:
+        """(STS, call) making ``mmsi`` one-hop exposed at ``moment``, not through ``other``."""
+        best: tuple[Event, Event] | None = None
+        for s in self.sts.get(mmsi, ()):
+            if s.with_mmsi == other or not (s.start <= moment < s.end + self.window):
+                continue
+            call = self.qualifying_call(s.with_mmsi or 0, s.start)
+            if call is not None and (best is None or s.end > best[0].end):
+                best = (s, call)
+        return best
+
+    def review_source(self, mmsi: int, moment: datetime) -> Event | None:
+        found = [e for e in self.own_review.get(mmsi, ()) if e.start <= moment < e.end + self.window]
+        return max(found, key=lambda e: (e.end, e.start)) if found else None
+
+    def reasons(self) -> dict[int, list[Reason]]:
+        out: dict[int, list[Reason]] = defaultdict(list)
+        for e in self.events:
+            reason = self.judge(e)
+            if reason is not None:
+                out[e.mmsi].append(reason)
+        return out
+
+    def judge(self, e: Event) -> Reason | None:
+        limit = e.end + self.window
+        live = self.as_of < limit
+        if e.kind == EventKind.PORT_CALL:
+            if e.country != KP:
+                return None
+            return Reason(e, live, live, limit if live else None, self.explain_call(e, limit, live))
+        if e.kind == EventKind.STS_TRANSFER:
+            return self.judge_sts(e, limit, live)
+        if e.kind == EventKind.ENCOUNTER_IN_PORT:
+            return self.judge_encounter(e, live)
+        if e.kind in _OWN_REVIEW_KINDS:
+            if not self._counts(e):
+                return None
+            return Reason(e, live, False, None, self.explain_review(e, live))
+        if e.kind == EventKind.STS_WITH_REVIEW:
+            return Reason(e, live, False, None, self.explain_review(e, live))
+        return None
+
+    def judge_sts(self, e: Event, limit: datetime, live: bool) -> Reason | None:
+        other = e.with_mmsi or 0
+        call = self.qualifying_call(other, e.start)
+        if call is not None:
+            details = dict(e.details)
+            details["port_call"] = _call_json(call)
+            event = replace(e, details=details)
+            text = (
+                f"Ship-to-ship transfer with MMSI {other} from {when(e.start)} to {when(e.end)}, "
+                f"{_ago(call, e)} that vessel's call at {_place(call)} "
+                f"({when(call.start)} to {when(call.end)}"
+                + (", still in port" if call.ongoing else "")
+                + "); "
+                + self._until_text(limit, live)
+            )
+            return Reason(event, live, live, limit if live else None, text)
+        hop = self.one_hop_source(other, e.start, e.mmsi)
+        if hop is not None:
+            sts2, call2 = hop
+            details = dict(e.details)
+            details["counterpart_sts"] = {
+                "with_mmsi": sts2.with_mmsi,
+                "start": iso_utc(sts2.start),
+                "end": iso_utc(sts2.end),
+                "port_call": _call_json(call2),
+            }
+            event = replace(e, kind=EventKind.STS_WITH_REVIEW, details=details)
+            text = (
+                f"Ship-to-ship transfer with MMSI {other} from {when(e.start)} to {when(e.end)}; "
+                f"that vessel had met MMSI {sts2.with_mmsi} ({when(sts2.start)} to "
+                f"{when(sts2.end)}), which had called at {_place(call2)}: a second hop, "
+                "outside the rule's reach, flagged for review"
+                + ("" if live else f" (more than {_days(self.window)} ago, history)")
+                + "."
+            )
+            return Reason(event, live, False, None, text)
+        source = self.review_source(other, e.start)
+        if source is not None:
+            details = dict(e.details)
+            details["counterpart_review"] = {
+                "kind": str(source.kind),
+                "zone": source.zone,
+                "start": iso_utc(source.start),
+                "end": iso_utc(source.end),
+            }
+            event = replace(e, kind=EventKind.STS_WITH_REVIEW, details=details)
+            text = (
+                f"Ship-to-ship transfer with MMSI {other} from {when(e.start)} to {when(e.end)}, "
+                f"a vessel itself under review ({str(source.kind).replace('_', ' ')} "
+                f"{when(source.start)} to {when(source.end)})"
+                + ("" if live else f"; more than {_days(self.window)} ago, history")
+                + "."
+            )
+            return Reason(event, live, False, None, text)
+        return None
+
+    def judge_encounter(self, e: Event, live: bool) -> Reason | None:
+        other = e.with_mmsi or 0
+        call = self.qualifying_call(other, e.start)
+        hop = None if call is not None else self.one_hop_source(other, e.start, e.mmsi)
+        if call is None and hop is None:
+            return None
+        details = dict(e.details)
+        if call is not None:
+            details["port_call"] = _call_json(call)
+            why = f"which had called at {_place(call)} ({when(call.start)} to {when(call.end)})"
+        else:
+            assert hop is not None
+            details["counterpart_sts"] = {
+                "with_mmsi": hop[0].with_mmsi,
+                "start": iso_utc(hop[0].start),
+                "end": iso_utc(hop[0].end),
+                "port_call": _call_json(hop[1]),
+            }
+            why = f"which had met MMSI {hop[0].with_mmsi} after its call at {_place(hop[1])}"
+        text = (
+            f"Side by side with MMSI {other} near {e.zone or 'a port or anchorage'} from "
+            f"{when(e.start)} to {when(e.end)}, {why}; too close to a port to count as a "
+            "ship-to-ship transfer, flagged for review"
+            + ("" if live else f" (more than {_days(self.window)} ago, history)")
+            + "."
+        )
+        return Reason(replace(e, details=details), live, False, None, text)
+
+    def _until_text(self, limit: datetime, live: bool) -> str:
+        if live:
+            return f"may not call at a US port before {when(limit)}."
+        return f"the {_days(self.window)} ended on {when(limit)}, so it no longer bars (history)."
+
+    def explain_call(self, e: Event, limit: datetime, live: bool) -> str:
+        if e.ongoing:
+            head = (
+                f"In port at {_place(e)} since {when(e.start)}, still there at the last fix "
+                f"({when(e.end)}); "
+            )
+        else:
+            head = f"Called at {_place(e)} from {when(e.start)} to {when(e.end)}; "
+        return head + self._until_text(limit, live)
+
+    def explain_review(self, e: Event, live: bool) -> str:
+        tail = "" if live else f" (more than {_days(self.window)} ago, history)"
+        d = e.details
+        if e.kind == EventKind.PORT_ENTRY:
+            text = (
+                f"Entered {_place(e)} from {when(e.start)} to {when(e.end)} without a stop of "
+                f"{d.get('min_stop_h', 1.0):g} h (longest {d.get('longest_stop_h') or 0:g} h): "
+                "not a port call, flagged for review"
+            )
+        elif e.kind == EventKind.WATERS_PRESENCE:
+            text = f"In {e.zone} from {when(e.start)} to {when(e.end)}, outside any port call"
+        elif e.kind == EventKind.AIS_GAP:
+            zones = ", ".join(
+                f"{r['zone']} (slack {r['slack_h']:g} h)" for r in d.get("reachable", [])
+            )
+            text = (
+                f"No AIS for {d.get('gap_h', 0):g} h from {when(e.start)} to {when(e.end)}; "
+                f"a call could fit at {zones}"
+            )
+        elif e.kind == EventKind.KP_FLAG:
+            text = "Flag of North Korea (MMSI MID 445)"
+        elif e.kind == EventKind.IDENTITY_CHANGE:
+            text = str(d.get("summary", "Identity changed"))
+        elif e.kind == EventKind.WATCHLIST:
+            text = str(d.get("summary", "On a watch list"))
+        else:
+            text = f"{str(e.kind).replace('_', ' ').capitalize()} from {when(e.start)} to {when(e.end)}"
+        return text + tail + "."
+
+
+def _ago(call: Event, sts: Event) -> str:
+    if call.end >= sts.start:
+        return "during"
+    days = (sts.start - call.end) / timedelta(days=1)
+    return f"{days:.0f} days after"
+
+
+def _call_json(call: Event) -> dict[str, Any]:
+    return {
+        "mmsi": call.mmsi,
+        "zone": call.zone,
+        "locode": call.locode,
+        "country": call.country,
+        "start": iso_utc(call.start),
+        "end": iso_utc(call.end),
+        "ongoing": call.ongoing,
+    }
+
+
+def _reason_key(r: Reason) -> tuple[Any, ...]:
+    e = r.event
+    # newest first; ties broken by stable, meaningful fields so the output is deterministic
+    return (-e.end.timestamp(), -e.start.timestamp(), str(e.kind), e.with_mmsi or 0, e.zone or "")
+
+
+def apply_rule(
+    events: Sequence[Event],
+    as_of: datetime,
+    window_days: float,
+    mmsis: Iterable[int],
+    info: Mapping[int, VesselInfo] | None = None,
+) -> list[VesselVerdict]:
+    """One verdict per vessel in ``mmsis`` (plus any vessel with an event), sorted barred,
+    review, clear, then by MMSI. Events starting after ``as_of`` are ignored."""
+    if as_of.tzinfo is None:
+        raise ValueError("as_of must be UTC-aware")
+    rule = _Rule(events, as_of, window_days)
+    reasons = rule.reasons()
+    info = info or {}
+    verdicts = []
+    for mmsi in sorted(set(int(m) for m in mmsis) | set(reasons)):
+        rs = tuple(sorted(reasons.get(mmsi, ()), key=_reason_key))
+        barring = [r.barred_until for r in rs if r.bars and r.barred_until is not None]
+        if barring:
+            verdict, until = Verdict.BARRED, max(barring)
+        elif any(r.in_window for r in rs):
+            verdict, until = Verdict.REVIEW, None
+        else:
+            verdict, until = Verdict.CLEAR, None
+        vi = info.get(mmsi, VesselInfo())
+        verdicts.append(
+            VesselVerdict(mmsi, verdict, until, rs, vi.imo, vi.name, vi.callsign, vi.flag)
+        )
+    verdicts.sort(key=lambda v: (_VERDICT_ORDER[v.verdict], v.mmsi))
+    return verdicts
+
+
+def main_reason(v: VesselVerdict) -> Reason | None:
+    """The reason to show on one line: the barring one that lasts longest, else the newest
+    in-window reason, else the newest reason."""
+    barring = [r for r in v.reasons if r.bars]
+    if barring:
+        return max(barring, key=lambda r: (r.barred_until, r.event.end))
+    live = [r for r in v.reasons if r.in_window]
+    if live:
+        return live[0]
+    return v.reasons[0] if v.reasons else None

@@ -1,0 +1,268 @@
+"""The one screening function (DESIGN.md §5): files or fixes -> events -> verdicts.
+
+``screen`` is what the CLI, the GUI and any batch path call, so they cannot disagree. It
+truncates the data at ``as_of`` first (fixes and static records at or before ``as_of``), then
+runs every detector, then the rule: a call in progress at ``as_of`` is an ``ongoing`` call,
+exactly as if the data ended there.
+
+``as_of``: an aware ``datetime`` (converted to UTC), a ``date`` (00:00 UTC of that day), or
+None for now (UTC). A naive ``datetime`` is refused (``ParameterError``): the core never
+guesses a time zone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from desktop.core.detect.flag import detect_kp_flag
+from desktop.core.detect.gaps import detect_gaps
+from desktop.core.detect.geo import time_ns, to_ns
+from desktop.core.detect.identity import detect_identity_changes
+from desktop.core.detect.port_calls import detect_port_visits
+from desktop.core.detect.sts import detect_encounters
+from desktop.core.detect.waters import detect_waters_presence
+from desktop.core.errors import Cancelled, ParameterError
+from desktop.core.flags import flags_of
+from desktop.core.fixes import empty_fixes
+from desktop.core.ingest.base import STATIC_COLUMNS
+from desktop.core.ingest.result import FileReport, IngestResult
+from desktop.core.model import Event, VesselVerdict, iso_utc
+from desktop.core.params import ScreeningParams
+from desktop.core.rule import VesselInfo, apply_rule
+from desktop.core.zones import ZONE_COLUMNS, ZoneSet
+
+SCHEMA = "exposure-check/1"
+Progress = Callable[[float, str], None]
+KnownPorts = tuple[np.ndarray, np.ndarray]
+
+
+def normalise_as_of(as_of: datetime | date | None) -> datetime:
+    """``as_of`` as an aware UTC datetime (see the module docstring)."""
+    if as_of is None:
+        return datetime.now(UTC)
+    if isinstance(as_of, datetime):
+        if as_of.tzinfo is None:
+            raise ParameterError(f"as_of {as_of.isoformat()} has no time zone (give UTC)")
+        return as_of.astimezone(UTC)
+    if isinstance(as_of, date):
+        return datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC)
+    raise ParameterError(f"as_of must be a date or a datetime, got {as_of!r}")
+
+
+def empty_zones() -> ZoneSet:
+    """A ZoneSet with no zones (the documented columns, EPSG:4326)."""
+    import geopandas as gpd
+
+    frame = gpd.GeoDataFrame(
+        {c: pd.Series([], dtype=object) for c in ZONE_COLUMNS if c != "geometry"},
+        geometry=gpd.GeoSeries([], crs="EPSG:4326"),
+    )
+    return ZoneSet(frame)
+
+
+def default_known_ports(zones: ZoneSet | None = None) -> KnownPorts:
+    """Known port and anchorage points (lon, lat) from ``desktop.core.ports``, if installed."""
+    try:
+        from desktop.core import ports
+    except ImportError:
+        return np.zeros(0), np.zeros(0)
+    lon, lat = ports.known_port_points()
+    return np.asarray(lon, dtype="float64"), np.asarray(lat, dtype="float64")
+
+
+def ingest_result_of(
+    fixes: pd.DataFrame,
+    statics: pd.DataFrame | None = None,
+    vessels: pd.DataFrame | None = None,
+    reports: Sequence[FileReport] = (),
+) -> IngestResult:
+    """An IngestResult around a fixes table built in memory (tests, benchmarks, the GUI)."""
+    if statics is None:
+        statics = pd.DataFrame({c: pd.Series([], dtype=object) for c in (*STATIC_COLUMNS, "source")})
+    if vessels is None:
+        vessels = pd.DataFrame({"mmsi": pd.Series([], dtype="uint32")})
+    return IngestResult(
+        fixes=fixes,
+        statics=statics,
+        vessels=vessels,
+        flagged=empty_fixes().iloc[0:0],
+        reports=list(reports),
+    )
+
+
+@dataclass
+class ScreeningResult:
+    """Everything one screening produced; ``to_json`` is DESIGN.md §6 exactly."""
+
+    as_of: datetime
+    params: ScreeningParams
+    ingest: IngestResult
+    zones: ZoneSet
+    events: list[Event]
+    verdicts: list[VesselVerdict]
+    known_ports: KnownPorts | None = field(default=None, repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "as_of": iso_utc(self.as_of),
+            "parameters": self.params.as_dict(),
+            "inputs": [_input_json(r) for r in self.ingest.reports],
+            "vessels": [v.to_json() for v in self.verdicts],
+        }
+
+    def reapply(self, as_of: datetime | date | None) -> ScreeningResult:
+        """The same data screened at another ``as_of`` (detectors and rule, no re-ingest)."""
+        return screen(self.ingest, self.zones, self.params, as_of, known_ports=self.known_ports)
+
+    def verdict_of(self, mmsi: int) -> VesselVerdict:
+        for v in self.verdicts:
+            if v.mmsi == mmsi:
+                return v
+        raise KeyError(mmsi)
+
+
+def _input_json(report: FileReport) -> dict[str, Any]:
+    return {
+        "path": report.path,
+        "format": report.format,
+        "lines": int(report.lines),
+        "fixes": int(report.fixes),
+        "rejected": {k: int(report.rejected[k]) for k in sorted(report.rejected)},
+    }
+
+
+def _truncate(frame: pd.DataFrame, as_of_ns: int) -> pd.DataFrame:
+    if len(frame) == 0:
+        return frame
+    t = time_ns(frame)
+    if t.max() <= as_of_ns:  # the common case: no copy of a large table
+        return frame
+    return frame[t <= as_of_ns].reset_index(drop=True)
+
+
+def _vessel_info(ingest: IngestResult, mmsis: np.ndarray) -> dict[int, VesselInfo]:
+    flags = flags_of(mmsis)
+    info = {int(m): VesselInfo(flag=f) for m, f in zip(mmsis, flags, strict=True)}
+    vessels = ingest.vessels
+    if vessels is not None and len(vessels) and "mmsi" in vessels:
+        for row in vessels.itertuples(index=False):
+            m = int(row.mmsi)
+            imo = getattr(row, "imo", None)
+            info[m] = VesselInfo(
+                imo=None if imo is None or pd.isna(imo) else int(imo),
+                name=_str_or_none(getattr(row, "name", None)),
+                callsign=_str_or_none(getattr(row, "callsign", None)),
+                flag=info.get(m, VesselInfo(flag=flags_of(np.array([m]))[0])).flag,
+            )
+    return info
+
+
+def _str_or_none(value: object) -> str | None:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return str(value) or None
+
+
+def run_detectors(
+    fixes: pd.DataFrame,
+    statics: pd.DataFrame | None,
+    zones: ZoneSet,
+    params: ScreeningParams,
+    known_ports: KnownPorts,
+    progress: Progress | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> list[Event]:
+    """Every detector on already-truncated data; events sorted by (mmsi, start, kind)."""
+
+    def step(fraction: float, what: str) -> None:
+        if cancel is not None and cancel():
+            raise Cancelled("screening cancelled")
+        if progress is not None:
+            progress(fraction, what)
+
+    step(0.0, "port calls")
+    visits = detect_port_visits(fixes, zones, params)
+    events = list(visits.events)
+    step(0.2, "KP waters")
+    events += detect_waters_presence(fixes, zones, visits)
+    step(0.3, "ship-to-ship encounters")
+    events += detect_encounters(fixes, zones, params, known_ports)
+    step(0.7, "AIS gaps")
+    events += detect_gaps(fixes, zones, params)
+    step(0.8, "identity and flag")
+    events += detect_identity_changes(statics) if statics is not None else []
+    events += detect_kp_flag(fixes)
+    events.sort(key=lambda e: (e.mmsi, e.start, e.end, str(e.kind), e.with_mmsi or 0))
+    return events
+
+
+def screen(
+    source: Sequence[str | Path] | IngestResult,
+    zones: ZoneSet | None = None,
+    params: ScreeningParams = ScreeningParams(),
+    as_of: datetime | date | None = None,
+    *,
+    progress: Progress | None = None,
+    cancel: Callable[[], bool] | None = None,
+    known_ports: KnownPorts | None = None,
+) -> ScreeningResult:
+    """Screen files (ingested here) or an ``IngestResult`` as of ``as_of``.
+
+    ``zones`` None means the bundled defaults (``desktop.core.zones.default_zones``).
+    ``known_ports`` (lon, lat arrays, degrees) are the ports and anchorages an STS must keep
+    away from; None means ``desktop.core.ports.known_port_points()``.
+    """
+    moment = normalise_as_of(as_of)
+    if isinstance(source, IngestResult):
+        ingested = source
+    else:
+        from desktop.core.ingest import ingest
+
+        ingested = ingest(list(source), max_speed_kn=params.max_speed_kn, cancel=cancel)
+    if zones is None:
+        from desktop.core.zones import default_zones  # type: ignore[attr-defined]
+
+        zones = default_zones()
+    if known_ports is None:
+        known_ports = default_known_ports(zones)
+    as_of_ns = to_ns(moment)
+    fixes = _truncate(ingested.fixes, as_of_ns)
+    statics = ingested.statics
+    if statics is not None and len(statics) and "time" in statics:
+        times = pd.to_datetime(statics["time"], utc=True)
+        statics = statics[times.notna() & (times <= pd.Timestamp(as_of_ns, tz="UTC"))]
+    events = run_detectors(fixes, statics, zones, params, known_ports, progress, cancel)
+    all_mmsi = np.unique(ingested.fixes["mmsi"].to_numpy())
+    verdicts = apply_rule(
+        events, moment, params.window_days, all_mmsi.tolist(), _vessel_info(ingested, all_mmsi)
+    )
+    if progress is not None:
+        progress(1.0, "done")
+    return ScreeningResult(moment, params, ingested, zones, events, verdicts, known_ports)
+
+
+def screen_fixes(
+    fixes: pd.DataFrame,
+    zones: ZoneSet | None = None,
+    params: ScreeningParams = ScreeningParams(),
+    as_of: datetime | date | None = None,
+    *,
+    statics: pd.DataFrame | None = None,
+    known_ports: KnownPorts | None = None,
+) -> ScreeningResult:
+    """Screen a fixes table built in memory (tests, benchmarks): ``screen`` without files."""
+    return screen(
+        ingest_result_of(fixes, statics),
+        zones if zones is not None else empty_zones(),
+        params,
+        as_of,
+        known_ports=known_ports if known_ports is not None else (np.zeros(0), np.zeros(0)),
+    )
