@@ -1,0 +1,330 @@
+"""CSV track files: NOAA MarineCadastre, Danish Maritime Authority, and any CSV with fix headers.
+
+What it accepts
+  - ``csv-noaa``: ``MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,
+    VesselType,Status,Length,Width,Draft,Cargo,TransceiverClass``. ``IMO8207721`` -> 8207721,
+    Heading 511 -> missing (``make_fixes``), blank Status -> missing.
+  - ``csv-dma``: ``# Timestamp,Type of mobile,MMSI,Latitude,Longitude,Navigational status,ROT,
+    SOG,COG,Heading,IMO,Callsign,Name,Ship type,...``; times ``dd/mm/yyyy HH:MM:SS``;
+    navigational status and ship type written as words are turned into their ITU codes;
+    ``Unknown``/``Undefined`` cells are missing.
+  - ``csv``: any header that maps to mmsi, time, lat and lon through ``columns.ALIASES``
+    (case-insensitive). Times are ISO 8601 or epoch seconds/milliseconds.
+  - Times without a zone are UTC (every export we know writes UTC; DMA and NOAA say so).
+  - Columns that carry static data (IMO, name, call sign, type, length, width, destination)
+    become static records, one per change of a vessel's static values.
+
+How lines are counted (``sum(accepted) + sum(rejected) == lines``, lines = physical lines)
+  - Line numbers are physical: the header is line 1 and counts as accepted ``header``; empty
+    lines count as accepted ``blank``. Quoted fields spanning lines are not expected in AIS
+    exports; a file with them still adds up, but its line numbers after that point drift.
+  - A row whose field count differs from the header's, or whose mmsi, time, lat or lon cell is
+    present but cannot be parsed, is rejected as ``bad_value``; an empty time cell is
+    ``no_timestamp``. Unparseable optional cells (SOG, COG, ...) become missing values.
+  - Every other row is accepted as ``fix``; the shared cleaning step may still reject it
+    (``invalid_position`` for an empty or out-of-range position, ``invalid_mmsi``, ...).
+  - A CSV whose header does not name mmsi, time, lat and lon rejects every line after the
+    header as ``no_fix_columns``, and says which columns were missing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from desktop.core.ingest import columns as cols
+from desktop.core.ingest.base import (
+    ACCEPTED_FIX,
+    BAD_VALUE,
+    NO_TIMESTAMP,
+    STATIC_COLUMNS,
+    LineTally,
+    RawRead,
+)
+
+ACCEPTED_HEADER: Final = "header"
+ACCEPTED_BLANK: Final = "blank"
+NO_FIX_COLUMNS: Final = "no_fix_columns"
+
+POSITION_COLUMNS: Final = (
+    "mmsi", "time", "lat", "lon", "sog_kn", "cog_deg", "heading_deg", "nav_status", "line",
+)  # fmt: skip
+STATIC_FIELDS: Final = (
+    "imo", "name", "callsign", "ship_type", "length_m", "width_m", "destination",
+)  # fmt: skip
+
+DMA_TIME_FORMAT: Final = "%d/%m/%Y %H:%M:%S"
+NS_PER_S: Final = 1_000_000_000
+# Epoch numbers above this are milliseconds (1e11 s is the year 5138).
+EPOCH_MS_ABOVE: Final = 1e11
+
+
+def empty_positions() -> pd.DataFrame:
+    """A positions frame (``RawRead.positions``) with no rows."""
+    frame = pd.DataFrame({name: np.array([], dtype="float64") for name in POSITION_COLUMNS})
+    return frame.astype({"mmsi": "int64", "time": "int64", "line": "int64"})
+
+
+def empty_statics() -> pd.DataFrame:
+    """A statics frame (``STATIC_COLUMNS``) with no rows."""
+    return pd.DataFrame(
+        {
+            "mmsi": np.array([], dtype="uint32"),
+            "time": pd.Series([], dtype="datetime64[ns, UTC]"),
+            "imo": pd.array([], dtype="Int64"),
+            "name": np.array([], dtype=object),
+            "callsign": np.array([], dtype=object),
+            "ship_type": pd.array([], dtype="Int64"),
+            "length_m": np.array([], dtype="float64"),
+            "width_m": np.array([], dtype="float64"),
+            "destination": np.array([], dtype=object),
+            "line": np.array([], dtype="int64"),
+        }
+    )[list(STATIC_COLUMNS)]
+
+
+def line_layout(data: bytes) -> tuple[int, np.ndarray]:
+    """The number of physical lines and the 1-based numbers of the non-empty ones."""
+    if not data:
+        return 0, np.array([], dtype="int64")
+    buf = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(buf == 10)
+    if buf[-1] != 10:
+        ends = np.append(ends, len(buf))
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    length = ends - starts
+    # "\r" alone is the empty line of a CRLF file.
+    has_cr = (length == 1) & (buf[np.minimum(starts, len(buf) - 1)] == 13)
+    nonblank = np.flatnonzero((length > 0) & ~has_cr) + 1
+    return len(ends), nonblank.astype("int64")
+
+
+def times_ns(values: pd.Series, *, time_format: str | None = None) -> np.ndarray:
+    """Times as int64 ns since the epoch (UTC), NaT as ``np.iinfo(int64).min``.
+
+    Naive times are UTC. Numbers are epoch seconds, or milliseconds above ``EPOCH_MS_ABOVE``.
+    """
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        parsed = values.dt.tz_convert("UTC")
+    elif values.dtype.kind == "M":
+        parsed = values.dt.tz_localize("UTC")
+    elif values.dtype.kind in "iuf":
+        number = pd.to_numeric(values, errors="coerce").astype("float64")
+        scale = np.where(np.abs(number) > EPOCH_MS_ABOVE, 1e6, 1e9)
+        ns = number * scale
+        out = np.full(len(values), np.iinfo("int64").min, dtype="int64")
+        ok = np.isfinite(ns)
+        out[ok] = np.round(ns[ok]).astype("int64")
+        return out
+    else:
+        text = values.astype("string").str.strip()
+        if time_format is not None:
+            parsed = pd.to_datetime(text, format=time_format, errors="coerce", utc=True)
+        else:
+            parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
+            retry = parsed.isna() & text.notna() & (text != "")
+            if retry.any():
+                numeric = pd.to_numeric(text[retry], errors="coerce")
+                if numeric.notna().all():
+                    return times_ns(pd.to_numeric(text, errors="coerce"))
+                parsed[retry] = pd.to_datetime(
+                    text[retry], format="mixed", errors="coerce", utc=True
+                )
+    return parsed.astype("datetime64[ns, UTC]").array.asi8.copy()
+
+
+def _read_table(data: bytes, wanted: list[str], time_column: str | None, dma: bool,
+                threads: bool) -> tuple[pa.Table, list[tuple[int | None, str]]]:  # fmt: skip
+    bad_rows: list[tuple[int | None, str]] = []
+
+    def on_bad_row(row: Any) -> str:
+        bad_rows.append((row.number, row.text))
+        return "skip"
+
+    column_types = {time_column: pa.string()} if (time_column and dma) else {}
+    table = pacsv.read_csv(
+        pa.BufferReader(data),
+        read_options=pacsv.ReadOptions(use_threads=threads, block_size=1 << 24),
+        parse_options=pacsv.ParseOptions(invalid_row_handler=on_bad_row),
+        convert_options=pacsv.ConvertOptions(
+            include_columns=wanted,
+            strings_can_be_null=True,
+            column_types=column_types,
+            null_values=["", "NULL", "null", "NaN", "nan", "N/A"],
+        ),
+    )
+    return table, bad_rows
+
+
+def read_csv_track(path: Path, data: bytes, kind: str) -> RawRead:
+    """Read one CSV track file (already gunzipped ``data``) of format ``kind`` into a RawRead.
+
+    ``kind`` is ``csv-noaa``, ``csv-dma`` or ``csv`` (from ``detect_format.sniff``); the
+    columns are found through the header either way.
+    """
+    tally = LineTally()
+    n_lines, nonblank = line_layout(data)
+    tally.accept(ACCEPTED_BLANK, n_lines - len(nonblank)) if n_lines > len(nonblank) else None
+    raw = RawRead(str(path), kind, n_lines, empty_positions(), empty_statics(), tally)
+    if len(nonblank) == 0:
+        return raw
+    header_line = int(nonblank[0])
+    tally.accept(ACCEPTED_HEADER)
+    data_lines = nonblank[1:]
+
+    text_head = data[: 1 << 16].decode("utf-8", errors="replace").lstrip("\ufeff")
+    header = cols.header_fields(text_head.splitlines()[header_line - 1])
+    mapping = cols.map_header(header)
+    missing = [name for name in cols.REQUIRED if name not in mapping]
+    if missing:
+        tally.reject_many(NO_FIX_COLUMNS, data_lines)
+        raw.notes.append(
+            f"header (line {header_line}) names no column for {', '.join(missing)}: "
+            f"not a track table"
+        )
+        return raw
+
+    wanted = sorted(set(mapping.values()), key=header.index)
+    dma = kind == "csv-dma"
+    try:
+        table, bad_rows = _read_table(data, wanted, mapping["time"], dma, threads=True)
+        if bad_rows:
+            # Only the single-threaded reader numbers the rows it skips.
+            table, bad_rows = _read_table(data, wanted, mapping["time"], dma, threads=False)
+    except (pa.ArrowInvalid, pa.ArrowException) as exc:
+        tally.reject_many(BAD_VALUE, data_lines)
+        raw.notes.append(f"could not parse as CSV: {exc}")
+        return raw
+
+    # pyarrow numbers rows among non-empty lines, the header being 1.
+    bad_numbers = np.array([number for number, _ in bad_rows if number is not None], dtype="int64")
+    unnumbered = sum(1 for number, _ in bad_rows if number is None)
+    if unnumbered or len(bad_numbers) + table.num_rows != len(data_lines):
+        # Cannot place the rows on lines (quoted newlines): count, and number by position.
+        raw.notes.append("rows could not be placed on physical lines exactly (quoted newlines?)")
+        row_lines = data_lines[: table.num_rows]
+        bad_lines = data_lines[table.num_rows :]
+    else:
+        bad_lines = nonblank[bad_numbers - 1]
+        keep = np.ones(len(nonblank), dtype=bool)
+        keep[0] = False
+        keep[bad_numbers - 1] = False
+        row_lines = nonblank[keep]
+    tally.reject_many(BAD_VALUE, bad_lines)
+    if len(bad_lines):
+        raw.notes.append(f"{len(bad_lines)} rows with a wrong number of fields")
+
+    frame = table.to_pandas()
+    positions, mmsi_ok, time = _positions(frame, mapping, row_lines, tally, dma)
+    raw.positions = positions
+    raw.statics = statics_from_rows(frame, mapping, row_lines, time, mmsi_ok)
+    return raw
+
+
+def _positions(frame: pd.DataFrame, mapping: dict[str, str], row_lines: np.ndarray,
+               tally: LineTally, dma: bool) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:  # fmt: skip
+    n = len(frame)
+    mmsi_raw = frame[mapping["mmsi"]]
+    mmsi = pd.to_numeric(mmsi_raw, errors="coerce").to_numpy("float64", na_value=np.nan)
+    mmsi_ok = np.isfinite(mmsi) & (mmsi == np.round(mmsi)) & (mmsi >= 0) & (mmsi < 2**32)
+    time_raw = frame[mapping["time"]]
+    time = times_ns(time_raw, time_format=DMA_TIME_FORMAT if dma else None)
+    time_ok = time != np.iinfo("int64").min
+    time_empty = time_raw.isna().to_numpy() | (time_raw.astype("string").str.strip() == "").fillna(
+        True
+    ).to_numpy(dtype=bool)
+    lat = cols.numbers(frame[mapping["lat"]])
+    lon = cols.numbers(frame[mapping["lon"]])
+    # A present but unparseable coordinate is a bad value; an empty one is a missing position.
+    lat_bad = np.isnan(lat) & frame[mapping["lat"]].notna().to_numpy()
+    lon_bad = np.isnan(lon) & frame[mapping["lon"]].notna().to_numpy()
+
+    no_time = ~time_ok & time_empty
+    bad = (~mmsi_ok | (~time_ok & ~time_empty) | lat_bad | lon_bad) & ~no_time
+    tally.reject_many(NO_TIMESTAMP, row_lines[no_time])
+    tally.reject_many(BAD_VALUE, row_lines[bad])
+    ok = ~(bad | no_time)
+    tally.accept(ACCEPTED_FIX, int(ok.sum()))
+
+    def optional(name: str) -> np.ndarray:
+        if name not in mapping:
+            return np.full(n, np.nan)
+        if name == "nav_status":
+            return cols.nav_status_codes(frame[mapping[name]])
+        return cols.numbers(frame[mapping[name]])
+
+    positions = pd.DataFrame(
+        {
+            "mmsi": np.where(mmsi_ok, mmsi, 0).astype("int64")[ok],
+            "time": time[ok],
+            "lat": lat[ok],
+            "lon": lon[ok],
+            "sog_kn": optional("sog_kn")[ok],
+            "cog_deg": optional("cog_deg")[ok],
+            "heading_deg": optional("heading_deg")[ok],
+            "nav_status": optional("nav_status")[ok],
+            "line": row_lines[ok].astype("int64"),
+        }
+    )
+    return positions, mmsi_ok, time
+
+
+def statics_from_rows(frame: pd.DataFrame, mapping: dict[str, str], row_lines: np.ndarray,
+             time: np.ndarray, mmsi_ok: np.ndarray) -> pd.DataFrame:  # fmt: skip
+    present = [name for name in STATIC_FIELDS if name in mapping]
+    if not present:
+        return empty_statics()
+    mmsi = pd.to_numeric(frame[mapping["mmsi"]], errors="coerce")
+    sub = frame[[mapping[name] for name in present]].copy()
+    sub.columns = present
+    sub["__mmsi"] = mmsi.to_numpy("float64", na_value=np.nan)
+    sub["__line"] = row_lines
+    sub["__time"] = time
+    sub = sub[mmsi_ok]
+    # Keep the first row of every run of identical static values per vessel (in time order):
+    # the full history of changes, not one copy per fix.
+    sub = sub.sort_values(["__mmsi", "__time", "__line"], kind="stable")
+    values_hash = pd.util.hash_pandas_object(sub[present], index=False).to_numpy()
+    vessel = sub["__mmsi"].to_numpy()
+    changed = np.ones(len(sub), dtype=bool)
+    changed[1:] = (values_hash[1:] != values_hash[:-1]) | (vessel[1:] != vessel[:-1])
+    sub = sub[changed]
+    if not len(sub):
+        return empty_statics()
+    n = len(sub)
+
+    def pick(name: str) -> pd.Series:
+        return sub[name] if name in present else pd.Series([None] * n, dtype=object)
+
+    out = pd.DataFrame(
+        {
+            "mmsi": sub["__mmsi"].to_numpy().astype("uint32"),
+            # int64 min is NaT in datetime64[ns].
+            "time": pd.to_datetime(sub["__time"].to_numpy().view("datetime64[ns]"), utc=True),
+            "imo": cols.imo_numbers(pick("imo")),
+            "name": cols.object_column(cols.text_or_none(pick("name")), n),
+            "callsign": cols.object_column(cols.text_or_none(pick("callsign")), n),
+            "ship_type": cols.ship_type_codes(pick("ship_type")),
+            "length_m": cols.dimensions_m(pick("length_m")),
+            "width_m": cols.dimensions_m(pick("width_m")),
+            "destination": cols.object_column(cols.text_or_none(pick("destination")), n),
+            "line": sub["__line"].to_numpy().astype("int64"),
+        }
+    )
+    out["imo"] = out["imo"].astype("Int64")
+    out["ship_type"] = out["ship_type"].astype("Int64")
+    all_missing = (
+        out["imo"].isna()
+        & out["name"].isna()
+        & out["callsign"].isna()
+        & out["ship_type"].isna()
+        & out["length_m"].isna()
+        & out["width_m"].isna()
+        & out["destination"].isna()
+    )
+    return out[~all_missing.to_numpy()].reset_index(drop=True)[list(STATIC_COLUMNS)]

@@ -1,0 +1,106 @@
+"""What ``ingest`` returns: the cleaned tables and one report per file read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from desktop.core.model import iso_utc
+
+
+@dataclass
+class FileReport:
+    """What happened to one file: its format, what it gave, and every line counted by outcome.
+
+    ``lines`` is the number of physical lines (rows for Parquet/GeoPackage), and
+    ``sum(accepted.values()) + sum(rejected.values()) == lines`` always holds. ``fixes`` counts
+    the fixes of this file that reached the fixes table, ``vessels`` their distinct MMSIs, and
+    ``time_min``/``time_max`` their time span (None when no fix survived). ``first_lines`` maps
+    each rejection reason to its first few 1-based line numbers.
+    """
+
+    path: str
+    format: str
+    lines: int
+    fixes: int = 0
+    vessels: int = 0
+    time_min: pd.Timestamp | None = None
+    time_max: pd.Timestamp | None = None
+    accepted: dict[str, int] = field(default_factory=dict)
+    rejected: dict[str, int] = field(default_factory=dict)
+    first_lines: dict[str, list[int]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def accepted_total(self) -> int:
+        return sum(self.accepted.values())
+
+    @property
+    def rejected_total(self) -> int:
+        return sum(self.rejected.values())
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict with sorted keys inside the counters (deterministic output)."""
+        return {
+            "path": self.path,
+            "format": self.format,
+            "lines": self.lines,
+            "fixes": self.fixes,
+            "vessels": self.vessels,
+            "time_min": iso_utc(self.time_min) if self.time_min is not None else None,
+            "time_max": iso_utc(self.time_max) if self.time_max is not None else None,
+            "accepted": {k: int(self.accepted[k]) for k in sorted(self.accepted)},
+            "rejected": {k: int(self.rejected[k]) for k in sorted(self.rejected)},
+            "first_lines": {k: list(self.first_lines[k]) for k in sorted(self.first_lines)},
+            "notes": list(self.notes),
+        }
+
+
+@dataclass
+class IngestResult:
+    """The cleaned outcome of reading some files.
+
+    - ``fixes``: the fixes table of ``desktop.core.fixes`` (sorted by mmsi, time; at most one
+      fix per (mmsi, time)), from every file together.
+    - ``statics``: every static record kept (``STATIC_COLUMNS`` + ``source``), sorted by mmsi,
+      time: the full history, so that identity changes can be found. CSV rows repeat their
+      static columns on every row; only the rows where a vessel's static values change are kept.
+    - ``vessels``: one row per MMSI seen in ``fixes`` or ``statics`` (see ``vessels.py``).
+    - ``flagged``: the implausible-jump fixes, kept out of ``fixes`` but listed (fixes columns
+      plus ``line`` and ``implied_speed_kn``).
+    - ``reports``: one ``FileReport`` per file, in the order read.
+    """
+
+    fixes: pd.DataFrame
+    statics: pd.DataFrame
+    vessels: pd.DataFrame
+    flagged: pd.DataFrame
+    reports: list[FileReport]
+
+    def to_json(self) -> dict[str, Any]:
+        """Per-file reports and totals (no tables), JSON-ready and deterministic."""
+        accepted: dict[str, int] = {}
+        rejected: dict[str, int] = {}
+        for report in self.reports:
+            for key, value in report.accepted.items():
+                accepted[key] = accepted.get(key, 0) + int(value)
+            for key, value in report.rejected.items():
+                rejected[key] = rejected.get(key, 0) + int(value)
+        times = self.fixes["time"]
+        return {
+            "schema": "exposure-ingest/1",
+            "inputs": [report.to_json() for report in self.reports],
+            "totals": {
+                "files": len(self.reports),
+                "lines": sum(report.lines for report in self.reports),
+                "fixes": len(self.fixes),
+                "vessels": int(self.fixes["mmsi"].nunique()),
+                "flagged": len(self.flagged),
+                "time_min": iso_utc(times.iloc[0]) if len(times) else None,
+                "time_max": iso_utc(times.max()) if len(times) else None,
+                "accepted": {k: accepted[k] for k in sorted(accepted)},
+                "rejected": {k: rejected[k] for k in sorted(rejected)},
+            },
+        }
