@@ -1,0 +1,164 @@
+"""The details of the selected vessel: verdict banner, the reasons in plain words, the timeline."""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.core.model import Event, Verdict, VesselVerdict
+from desktop.gui import style
+from desktop.gui.vessel_table import fmt_utc
+
+TIMELINE_COLUMNS = ("Start (UTC)", "End (UTC)", "Event", "Where / with", "In window", "Bars")
+_OUT_OF_SCOPE = (
+    "Ownership (\u201ca foreign person has an interest\u201d) and the exceptions of 31 CFR 510.518 "
+    "and OFAC general licences are outside AIS and are left to the official."
+)
+
+
+def banner_text(vessel: VesselVerdict) -> str:
+    """The headline of the verdict, e.g. 'BARRED until 2026-12-30 06:20 UTC'."""
+    if vessel.verdict == Verdict.BARRED and vessel.barred_until is not None:
+        return f"BARRED until {_long_utc(vessel.barred_until)}"
+    if vessel.verdict == Verdict.REVIEW:
+        return "REVIEW: not barred, but an analyst should look"
+    return "CLEAR: nothing found in the window"
+
+
+def _long_utc(moment: datetime) -> str:
+    return moment.strftime("%d %b %Y %H:%M UTC")
+
+
+class DetailsPanel(QWidget):
+    """Shows one VesselVerdict; double-clicking a timeline row emits ``event_activated``."""
+
+    event_activated = Signal(object)  # Event
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.vessel: VesselVerdict | None = None
+        self._events: list[Event] = []
+        self.banner = QLabel("No vessel selected")
+        self.banner.setWordWrap(True)
+        self.banner.setMargin(8)
+        font = self.banner.font()
+        font.setPointSizeF(font.pointSizeF() + 2)
+        font.setBold(True)
+        self.banner.setFont(font)
+        self.identity = QLabel("")
+        self.identity.setWordWrap(True)
+        self.identity.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.explanation = QTextBrowser()
+        self.explanation.setOpenLinks(False)
+        self.timeline = QTableWidget(0, len(TIMELINE_COLUMNS))
+        self.timeline.setHorizontalHeaderLabels(TIMELINE_COLUMNS)
+        self.timeline.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.timeline.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.timeline.verticalHeader().setVisible(False)
+        self.timeline.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents
+        )
+        self.timeline.horizontalHeader().setStretchLastSection(True)
+        self.timeline.setToolTip("Double-click an event to centre the map on it")
+        self.timeline.cellDoubleClicked.connect(self._on_double_click)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.identity)
+        layout.addWidget(self.explanation, 3)
+        layout.addWidget(QLabel("Timeline (double-click to show on the map)"))
+        layout.addWidget(self.timeline, 2)
+        self.show_vessel(None)
+
+    def show_vessel(self, vessel: VesselVerdict | None) -> None:
+        self.vessel = vessel
+        if vessel is None:
+            self.banner.setText("No vessel selected: click a track or a row")
+            self.banner.setStyleSheet("background: #e8e8e8; color: #333;")
+            self.identity.setText("")
+            self.explanation.setHtml("")
+            self._events = []
+            self.timeline.setRowCount(0)
+            return
+        colour = style.VERDICT_COLOURS[vessel.verdict]
+        text = style.VERDICT_BANNER_TEXT[vessel.verdict]
+        self.banner.setText(banner_text(vessel))
+        self.banner.setStyleSheet(f"background: {colour.name()}; color: {text.name()};")
+        parts = [f"MMSI {vessel.mmsi}"]
+        if vessel.name:
+            parts.insert(0, f"<b>{html.escape(vessel.name)}</b>")
+        if vessel.imo:
+            parts.append(f"IMO {vessel.imo}")
+        if vessel.callsign:
+            parts.append(f"call sign {html.escape(vessel.callsign)}")
+        if vessel.flag:
+            parts.append(f"flag {vessel.flag}")
+        self.identity.setText(" · ".join(parts))
+        self.explanation.setHtml(self._explanation_html(vessel))
+        self._fill_timeline(vessel)
+
+    def _explanation_html(self, vessel: VesselVerdict) -> str:
+        current = [r for r in vessel.reasons if r.in_window]
+        history = [r for r in vessel.reasons if not r.in_window]
+        out: list[str] = []
+        if vessel.verdict == Verdict.BARRED and vessel.barred_until is not None:
+            out.append(
+                f"<p><b>May not call at a US port before {_long_utc(vessel.barred_until)}</b> "
+                "(EO 13810, 180-day rule).</p>"
+            )
+        if current:
+            out.append("<p><b>Why</b></p><ul>")
+            for r in current:
+                mark = " style='color:#b00000'" if r.bars else ""
+                out.append(f"<li{mark}>{html.escape(r.explanation)}</li>")
+            out.append("</ul>")
+        elif vessel.verdict == Verdict.CLEAR:
+            out.append("<p>No port call, transfer or warning sign in the window.</p>")
+        if history:
+            out.append("<p><b>Earlier (outside the window)</b></p><ul style='color:#666'>")
+            for r in history:
+                out.append(f"<li>{html.escape(r.explanation)}</li>")
+            out.append("</ul>")
+        out.append(f"<p style='color:#777; font-size:small'>{html.escape(_OUT_OF_SCOPE)}</p>")
+        return "".join(out)
+
+    def _fill_timeline(self, vessel: VesselVerdict) -> None:
+        self._events = [r.event for r in vessel.reasons]
+        self.timeline.setRowCount(len(vessel.reasons))
+        for row, reason in enumerate(vessel.reasons):
+            e = reason.event
+            where = e.zone or ""
+            if e.locode:
+                where += f" ({e.locode})"
+            if e.with_mmsi:
+                where = (where + " " if where else "") + f"with MMSI {e.with_mmsi}"
+            cells = (
+                fmt_utc(e.start),
+                fmt_utc(e.end) + (" (ongoing)" if e.ongoing else ""),
+                str(e.kind).replace("_", " "),
+                where,
+                "yes" if reason.in_window else "no",
+                "yes" if reason.bars else "",
+            )
+            for col, value in enumerate(cells):
+                item = QTableWidgetItem(value)
+                item.setToolTip(reason.explanation)
+                if reason.bars:
+                    item.setForeground(style.VERDICT_COLOURS[Verdict.BARRED].darker(130))
+                self.timeline.setItem(row, col, item)
+
+    def _on_double_click(self, row: int, _column: int) -> None:
+        if 0 <= row < len(self._events):
+            self.event_activated.emit(self._events[row])

@@ -1,0 +1,553 @@
+"""The main window: map on the left, vessel list and details on the right, status at the bottom."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any, Final
+
+from PySide6.QtCore import QDate, QItemSelectionModel, QModelIndex, QSettings, Qt, QThreadPool
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDateEdit,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMenu,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.core.errors import ParameterError
+from desktop.core.model import Event, Verdict, VesselVerdict
+from desktop.gui import style
+from desktop.gui.details import DetailsPanel
+from desktop.gui.map_view import MapView
+from desktop.gui.notifier import Notifier
+from desktop.gui.params_dialog import ParamsDialog
+from desktop.gui.session import Loaded, Problem, Session
+from desktop.gui.tasks import Task
+from desktop.gui.vessel_table import (
+    COL_NAME,
+    COL_REASON,
+    MMSI_ROLE,
+    VesselFilterProxy,
+    VesselTableModel,
+)
+
+MAX_RECENT: Final = 8
+TRACK_FILTER: Final = (
+    "AIS tracks (*.nmea *.nmea.gz *.txt *.log *.ais *.csv *.csv.gz *.zip *.parquet *.geoparquet "
+    "*.gpkg *.json *.jsonl *.gz);;All files (*)"
+)
+ZONE_FILTER: Final = "GeoJSON zones (*.geojson *.json);;All files (*)"
+
+
+def _qdate(d: date) -> QDate:
+    return QDate(d.year, d.month, d.day)
+
+
+def _pydate(q: QDate) -> date:
+    return date(q.year(), q.month(), q.day())
+
+
+def start_of_day_utc(d: date) -> datetime:
+    """DESIGN §1: a date means 00:00 UTC of that day."""
+    return datetime.combine(d, time(0, 0), tzinfo=UTC)
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self,
+        session: Session | None = None,
+        settings: QSettings | None = None,
+        notifier: Notifier | None = None,
+    ) -> None:
+        super().__init__()
+        self.setWindowTitle("Maritime Exposure Check: EO 13810 180-day rule")
+        self.setAcceptDrops(True)
+        self.session = session or Session(parent=self)
+        self.settings = settings or QSettings("MaritimeExposure", "ExposureCheck")
+        self.notifier = notifier or Notifier(self)
+        self.selected_mmsi: int | None = None
+        self._verdict_of: dict[int, VesselVerdict] = {}
+        self._syncing = False
+
+        self.map = MapView()
+        self.model = VesselTableModel(self)
+        self.proxy = VesselFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # the core's order first
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table.setAlternatingRowColors(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        self.details = DetailsPanel()
+
+        self._build_vessel_panel()
+        self._build_toolbar()
+        self._build_menus()
+        self._build_status()
+
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.vessel_panel)
+        right.addWidget(self.details)
+        right.setStretchFactor(0, 1)
+        right.setStretchFactor(1, 1)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.map)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.right_splitter = right
+        self.setCentralWidget(self.splitter)
+
+        self.table.selectionModel().currentRowChanged.connect(self._on_table_row)
+        self.map.vessel_clicked.connect(self.select_vessel)
+        self.map.cursor_moved.connect(self._on_cursor)
+        self.details.event_activated.connect(self.centre_on_event)
+        self.session.loaded.connect(self._on_loaded)
+        self.session.rescreened.connect(self._on_rescreened)
+        self.session.zones_changed.connect(lambda zones: self.map.set_zones(zones.frame))
+        self.session.problem.connect(self._on_problem)
+        self.session.busy_changed.connect(self._on_busy)
+        self.session.progress.connect(self._on_progress)
+        self.resize(1500, 950)
+        self._restore_settings()
+        self.layers_task: Task | None = None
+
+    def load_background_layers(self) -> Task:
+        """Load the basemap and the default zones in the pool; the map repaints when they arrive."""
+        task = Task(_load_background_layers, "Loading the basemap")
+        task.signals.done.connect(self._on_layers)
+        self.layers_task = task
+        QThreadPool.globalInstance().start(task)
+        return task
+
+    def _on_layers(self, value: tuple[list[Any], Any, list[str]]) -> None:
+        land, zones, notes = value
+        if land:
+            self.map.set_land(land)
+        if zones is not None and self.session.current is None:
+            self.map.set_zones(zones.frame)
+        if notes:
+            self.statusBar().showMessage("; ".join(notes), 10_000)
+        self.layers_task = None
+
+    # ---- construction -------------------------------------------------------------------
+
+    def _build_vessel_panel(self) -> None:
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search MMSI, IMO or name")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self.proxy.set_search)
+        self.verdict_boxes: dict[Verdict, QCheckBox] = {}
+        filters = QHBoxLayout()
+        filters.addWidget(self.search, 1)
+        for verdict in Verdict:
+            box = QCheckBox(str(verdict))
+            box.setChecked(True)
+            box.setStyleSheet(f"color: {style.VERDICT_COLOURS[verdict].darker(120).name()};")
+            box.toggled.connect(self._on_verdict_filter)
+            self.verdict_boxes[verdict] = box
+            filters.addWidget(box)
+        self.vessel_panel = QWidget()
+        layout = QVBoxLayout(self.vessel_panel)
+        layout.setContentsMargins(4, 4, 4, 0)
+        layout.addLayout(filters)
+        layout.addWidget(self.table)
+
+    def _build_toolbar(self) -> None:
+        bar = QToolBar("Screening")
+        bar.setObjectName("screening_toolbar")
+        self.addToolBar(bar)
+        self.act_open = QAction("Open tracks…", self)
+        self.act_open.setShortcut(QKeySequence.StandardKey.Open)
+        self.act_open.triggered.connect(self.ask_open_tracks)
+        self.act_zones = QAction("Open zones…", self)
+        self.act_zones.triggered.connect(self.ask_open_zones)
+        self.act_params = QAction("Parameters…", self)
+        self.act_params.triggered.connect(self.edit_params)
+        self.act_fit = QAction("Fit to selection", self)
+        self.act_fit.setShortcut(QKeySequence("F"))
+        self.act_fit.triggered.connect(self.map.fit_selection)
+        bar.addAction(self.act_open)
+        bar.addAction(self.act_zones)
+        bar.addSeparator()
+        bar.addWidget(QLabel(" As of (00:00 UTC): "))
+        self.as_of_edit = QDateEdit(_qdate(datetime.now(UTC).date()))
+        self.as_of_edit.setCalendarPopup(True)
+        self.as_of_edit.setDisplayFormat("yyyy-MM-dd")
+        self.as_of_edit.setToolTip("Apply the 180-day rule as of this date, 00:00 UTC")
+        self.as_of_edit.dateChanged.connect(self._on_as_of_date)
+        bar.addWidget(self.as_of_edit)
+        now = QPushButton("Now")
+        now.setToolTip("Apply the rule as of this moment (UTC)")
+        now.clicked.connect(self.set_as_of_now)
+        bar.addWidget(now)
+        bar.addAction(self.act_params)
+        bar.addSeparator()
+        bar.addAction(self.act_fit)
+        bar.addSeparator()
+        self.time_filter = QCheckBox("Show fixes from")
+        self.time_filter.setToolTip("Limit the tracks on the map to a date range (UTC)")
+        self.time_from = QDateEdit()
+        self.time_to = QDateEdit()
+        for edit in (self.time_from, self.time_to):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("yyyy-MM-dd")
+            edit.dateChanged.connect(self._apply_time_filter)
+        self.time_filter.toggled.connect(self._apply_time_filter)
+        bar.addWidget(self.time_filter)
+        bar.addWidget(self.time_from)
+        bar.addWidget(QLabel(" to "))
+        bar.addWidget(self.time_to)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(self.act_open)
+        file_menu.addAction(self.act_zones)
+        self.recent_menu = QMenu("Recent files", self)
+        file_menu.addMenu(self.recent_menu)
+        file_menu.addSeparator()
+        quit_action = QAction("Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        view_menu = self.menuBar().addMenu("&View")
+        view_menu.addAction(self.act_fit)
+        fit_all = QAction("Fit all tracks", self)
+        fit_all.triggered.connect(self.fit_all)
+        view_menu.addAction(fit_all)
+        screening_menu = self.menuBar().addMenu("&Screening")
+        screening_menu.addAction(self.act_params)
+        self._refresh_recent_menu()
+
+    def _build_status(self) -> None:
+        status = self.statusBar()
+        self.counts_label = QLabel("No tracks loaded")
+        self.as_of_label = QLabel("")
+        self.cursor_label = QLabel("")
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, 1000)
+        self.progress_bar.setMaximumWidth(260)
+        self.progress_bar.setFormat("%p%")
+        self.progress_label = QLabel("")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.session.cancel)
+        status.addWidget(self.counts_label)
+        status.addWidget(self.as_of_label)
+        status.addPermanentWidget(self.progress_label)
+        status.addPermanentWidget(self.progress_bar)
+        status.addPermanentWidget(self.cancel_button)
+        status.addPermanentWidget(self.cursor_label)
+        self._on_busy(False, "")
+
+    # ---- files ----------------------------------------------------------------------------
+
+    def ask_open_tracks(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(
+            self, "Open AIS tracks", self._last_dir(), TRACK_FILTER
+        )
+        if paths:
+            self.open_tracks(paths)
+
+    def ask_open_zones(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Open zones", self._last_dir(), ZONE_FILTER)
+        if paths:
+            self.open_zones(paths)
+
+    def open_tracks(self, paths: Sequence[str | Path]) -> None:
+        names = [str(p) for p in paths]
+        self._remember(names)
+        self.session.open_tracks(names)
+
+    def open_zones(self, paths: Sequence[str | Path]) -> None:
+        names = [str(p) for p in paths]
+        self._remember(names)
+        self.session.open_zones(names)
+
+    def _remember(self, names: list[str]) -> None:
+        if not names:
+            return
+        first = Path(names[0])
+        self.settings.setValue("last_dir", str(first if first.is_dir() else first.parent))
+        recent = [n for n in self._recent() if n not in names]
+        self.settings.setValue("recent_files", (names + recent)[:MAX_RECENT])
+        self._refresh_recent_menu()
+
+    def _recent(self) -> list[str]:
+        value: Any = self.settings.value("recent_files", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in (value or [])]
+
+    def _last_dir(self) -> str:
+        return str(self.settings.value("last_dir", str(Path.home())))
+
+    def _refresh_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for name in self._recent():
+            action = self.recent_menu.addAction(name)
+            if name.lower().endswith(".geojson"):
+                action.triggered.connect(lambda _=False, n=name: self.open_zones([n]))
+            else:
+                action.triggered.connect(lambda _=False, n=name: self.open_tracks([n]))
+        self.recent_menu.setEnabled(bool(self._recent()))
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        zones = [p for p in paths if p.lower().endswith(".geojson")]
+        tracks = [p for p in paths if p not in zones]
+        if zones:
+            self.open_zones(zones)
+        if tracks:
+            self.open_tracks(tracks)
+        event.acceptProposedAction()
+
+    # ---- settings -------------------------------------------------------------------------
+
+    def _restore_settings(self) -> None:
+        geometry = self.settings.value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        state = self.settings.value("window_state")
+        if state is not None:
+            self.restoreState(state)
+        for key, splitter in (("splitter", self.splitter), ("right_splitter", self.right_splitter)):
+            value = self.settings.value(key)
+            if value is not None:
+                splitter.restoreState(value)
+
+    def save_settings(self) -> None:
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("window_state", self.saveState())
+        self.settings.setValue("splitter", self.splitter.saveState())
+        self.settings.setValue("right_splitter", self.right_splitter.saveState())
+        self.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.session.cancel()
+        self.save_settings()
+        super().closeEvent(event)
+
+    # ---- results --------------------------------------------------------------------------
+
+    def _on_loaded(self, loaded: Loaded) -> None:
+        self._show_result(loaded, new_tracks=True)
+
+    def _on_rescreened(self, loaded: Loaded) -> None:
+        self._show_result(loaded, new_tracks=False)
+
+    def _show_result(self, loaded: Loaded, *, new_tracks: bool) -> None:
+        result = loaded.result
+        verdicts: list[VesselVerdict] = list(result.verdicts)
+        self._verdict_of = {v.mmsi: v for v in verdicts}
+        colour_of = {v.mmsi: v.verdict for v in verdicts}
+        if new_tracks:
+            self.map.set_tracks(loaded.tracks, colour_of)
+        else:
+            self.map.set_verdicts(colour_of)
+        self.map.set_events(list(result.events))
+        zones = getattr(result, "zones", None)
+        if zones is not None:
+            self.map.set_zones(zones.frame)
+        self._syncing = True
+        try:
+            self.model.set_verdicts(verdicts)
+        finally:
+            self._syncing = False
+        self.table.resizeColumnsToContents()
+        self.table.setColumnWidth(COL_NAME, min(self.table.columnWidth(COL_NAME), 160))
+        self.table.setColumnWidth(COL_REASON, max(self.table.columnWidth(COL_REASON), 160))
+        if new_tracks:
+            self._reset_time_filter(loaded)
+            self.map.fit_bounds(loaded.tracks.bounds_m())
+        keep = self.selected_mmsi if self.selected_mmsi in self._verdict_of else None
+        self.selected_mmsi = None
+        self.select_vessel(keep)
+        self._update_counts()
+
+    def _update_counts(self) -> None:
+        counts = self.model.counts()
+        self.counts_label.setText(
+            f"{len(self._verdict_of)} vessels: "
+            f"<b style='color:{style.VERDICT_COLOURS[Verdict.BARRED].name()}'>"
+            f"{counts[Verdict.BARRED]} barred</b> · "
+            f"<b style='color:{style.VERDICT_COLOURS[Verdict.REVIEW].darker(120).name()}'>"
+            f"{counts[Verdict.REVIEW]} review</b> · {counts[Verdict.CLEAR]} clear"
+        )
+        current = self.session.current
+        if current is not None:
+            as_of = current.result.as_of
+            params = current.result.params
+            self.as_of_label.setText(
+                f"as of {as_of.strftime('%Y-%m-%d %H:%M')} UTC, window {params.window_days:g} days"
+            )
+
+    def _on_problem(self, problem: Problem) -> None:
+        self.notifier.error(problem.title, problem.text, problem.details)
+
+    def _on_busy(self, busy: bool, label: str) -> None:
+        self.progress_bar.setVisible(busy)
+        self.cancel_button.setVisible(busy)
+        self.progress_label.setText(label)
+        self.progress_label.setVisible(busy)
+        self.progress_bar.setValue(0)
+
+    def _on_progress(self, fraction: float, message: str) -> None:
+        self.progress_bar.setValue(int(max(0.0, min(1.0, fraction)) * 1000))
+        if message:
+            self.progress_label.setText(message)
+
+    def _on_cursor(self, lon: float, lat: float) -> None:
+        self.cursor_label.setText(f"{lat:.4f}, {lon:.4f}")
+
+    # ---- selection ------------------------------------------------------------------------
+
+    def select_vessel(self, mmsi: int | None) -> None:
+        """Select one vessel everywhere: map, table row, details."""
+        if self._syncing:
+            return
+        vessel = self._verdict_of.get(mmsi) if mmsi is not None else None
+        self.selected_mmsi = vessel.mmsi if vessel else None
+        self.map.set_selected(self.selected_mmsi)
+        self.details.show_vessel(vessel)
+        self._syncing = True
+        try:
+            self._select_row(self.selected_mmsi)
+        finally:
+            self._syncing = False
+
+    def _select_row(self, mmsi: int | None) -> None:
+        selection = self.table.selectionModel()
+        if mmsi is None:
+            selection.clearSelection()
+            return
+        row = self.model.row_of(mmsi)
+        if row is None:
+            return
+        index = self.proxy.mapFromSource(self.model.index(row, 0))
+        if not index.isValid():
+            # Hidden by the search or the verdict filter: show everything rather than hide it.
+            self.search.clear()
+            for box in self.verdict_boxes.values():
+                box.setChecked(True)
+            index = self.proxy.mapFromSource(self.model.index(row, 0))
+        selection.setCurrentIndex(
+            index,
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows,
+        )
+        self.table.scrollTo(index)
+
+    def _on_table_row(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if self._syncing or not current.isValid():
+            return
+        self.select_vessel(int(current.data(MMSI_ROLE)))
+
+    def _on_verdict_filter(self) -> None:
+        self.proxy.set_verdicts({v for v, box in self.verdict_boxes.items() if box.isChecked()})
+
+    def first_barred(self) -> int | None:
+        for vessel in self.model._rows:  # noqa: SLF001 -- same package, core order
+            if vessel.verdict == Verdict.BARRED:
+                return vessel.mmsi
+        return None
+
+    # ---- map ------------------------------------------------------------------------------
+
+    def centre_on_event(self, event: Event) -> None:
+        if event.lat is None or event.lon is None:
+            return
+        self.map.centre_on(event.lon, event.lat, min(self.map.m_per_px, 150.0))
+
+    def fit_all(self) -> None:
+        if self.map.tracks is not None:
+            self.map.fit_bounds(self.map.tracks.bounds_m())
+
+    def _reset_time_filter(self, loaded: Loaded) -> None:
+        times = loaded.tracks.t_ns
+        if not len(times):
+            return
+        lo = datetime.fromtimestamp(int(times.min()) / 1e9, UTC).date()
+        hi = datetime.fromtimestamp(int(times.max()) / 1e9, UTC).date()
+        for edit, value in ((self.time_from, lo), (self.time_to, hi)):
+            edit.blockSignals(True)
+            edit.setDate(_qdate(value))
+            edit.blockSignals(False)
+        self.time_filter.setChecked(False)
+        self._apply_time_filter()
+
+    def _apply_time_filter(self) -> None:
+        if not self.time_filter.isChecked():
+            self.map.set_time_range(None, None)
+            return
+        start = start_of_day_utc(_pydate(self.time_from.date()))
+        end = start_of_day_utc(_pydate(self.time_to.date())) + timedelta(days=1)
+        self.map.set_time_range(start, end)
+
+    # ---- as-of and parameters -------------------------------------------------------------
+
+    def _on_as_of_date(self, qdate: QDate) -> None:
+        self.session.set_as_of(start_of_day_utc(_pydate(qdate)))
+
+    def set_as_of_date(self, day: date) -> None:
+        """Set the as-of date (00:00 UTC of ``day``) as the date picker does."""
+        self.as_of_edit.setDate(_qdate(day))
+
+    def set_as_of_now(self) -> None:
+        self.as_of_edit.blockSignals(True)
+        self.as_of_edit.setDate(_qdate(datetime.now(UTC).date()))
+        self.as_of_edit.blockSignals(False)
+        self.session.set_as_of(None)
+
+    def edit_params(self) -> None:
+        dialog = ParamsDialog(self.session.params, self)
+        if dialog.exec() != ParamsDialog.DialogCode.Accepted:
+            return
+        try:
+            params = dialog.params()
+        except ParameterError as exc:
+            self.notifier.error("Invalid parameter", str(exc))
+            return
+        self.session.set_params(params)
+
+
+def _load_background_layers(progress: Any, cancel: Any) -> tuple[list[Any], Any, list[str]]:
+    """The basemap land and the default zones, for the map before any track is loaded."""
+    import importlib
+
+    notes: list[str] = []
+    land: list[Any] = []
+    zones = None
+    try:
+        land = list(importlib.import_module("desktop.core.basemap").load_land(None))
+    except Exception as exc:  # noqa: BLE001 -- a missing basemap leaves a plain sea, not a crash
+        notes.append(f"basemap not available: {exc}")
+    try:
+        zones = importlib.import_module("desktop.core.zones").load_zones()
+    except Exception as exc:  # noqa: BLE001
+        notes.append(f"default zones not available: {exc}")
+    return land, zones, notes

@@ -1,0 +1,288 @@
+"""The GUI's state: the files opened, the current ScreeningResult, and the work that changes it.
+
+Everything the screen shows comes from one ``ScreeningResult`` made by
+``desktop.core.screening.screen``; the session only decides *when* to call the core (load,
+new zones, new parameters, new as-of date) and runs it off the GUI thread. A new result
+replaces the old one only when it succeeded: a failed, refused or cancelled run leaves the
+data on screen as it was.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QThreadPool, Signal
+
+from desktop.core.errors import Cancelled, ExposureError
+from desktop.core.params import ScreeningParams
+from desktop.gui.tasks import CancelFn, ProgressFn, Task, Work
+from desktop.gui.track_layer import TrackData
+
+
+def _core(module: str) -> Any:
+    # Looked up at call time so that tests can monkeypatch the core functions.
+    return importlib.import_module(module)
+
+
+@dataclass
+class Loaded:
+    """A screening result with what the views need precomputed (in the worker thread)."""
+
+    result: Any  # desktop.core.screening.ScreeningResult (None when nothing could be read)
+    tracks: TrackData
+    paths: list[str] = field(default_factory=list)
+    ingest: Any = None  # desktop.core.ingest.result.IngestResult
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something the user must be told: a title, the text naming the file, and details."""
+
+    title: str
+    text: str
+    details: str = ""
+
+
+def _report_field(report: Any, name: str, default: Any = None) -> Any:
+    if isinstance(report, dict):
+        return report.get(name, default)
+    return getattr(report, name, default)
+
+
+def unreadable_files(reports: Sequence[Any]) -> list[str]:
+    """One line per input file from which no fix could be read: file, format, reasons, counts."""
+    lines = []
+    for report in reports:
+        fixes = _report_field(report, "fixes", 0) or 0
+        if fixes:
+            continue
+        path = _report_field(report, "path", "?")
+        fmt = _report_field(report, "format", None) or "unknown format"
+        n_lines = _report_field(report, "lines", 0) or 0
+        rejected = _report_field(report, "rejected", {}) or {}
+        counts = ", ".join(
+            f"{reason} {n}" for reason, n in sorted(rejected.items(), key=lambda kv: -kv[1]) if n
+        )
+        notes = _report_field(report, "notes", None)
+        note_text = "; ".join(notes) if isinstance(notes, list | tuple) else (notes or "")
+        line = f"{path}: no position report could be read ({fmt}, {n_lines} lines"
+        line += f"; rejected: {counts})" if counts else ")"
+        if note_text:
+            line += f". {note_text}"
+        lines.append(line)
+    return lines
+
+
+class Session(QObject):
+    """Holds the current result and runs the core in a thread pool, one job at a time."""
+
+    loaded = Signal(object)  # Loaded: new tracks (the map refits)
+    rescreened = Signal(object)  # Loaded: same tracks, new events and verdicts
+    zones_changed = Signal(object)  # ZoneSet
+    busy_changed = Signal(bool, str)  # busy, label
+    progress = Signal(float, str)
+    problem = Signal(object)  # Problem
+    idle = Signal()
+
+    def __init__(self, pool: QThreadPool | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.pool = pool or QThreadPool.globalInstance()
+        self.current: Loaded | None = None
+        self.track_paths: list[str] = []
+        self.zone_paths: list[str] = []
+        self.zones: Any = None  # ZoneSet, None = the bundled defaults
+        self.params = ScreeningParams()
+        self.as_of: datetime | None = None  # None = now (UTC), as the CLI
+        self._task: Task | None = None
+        self._pending: tuple[Work, str, Any] | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self._task is not None
+
+    # ---- what the user can ask for ------------------------------------------------------
+
+    def open_tracks(self, paths: Sequence[str | Path]) -> None:
+        """Read and screen these files (replacing the current ones once they have loaded)."""
+        names = [str(p) for p in paths]
+        zones, params, as_of = self.zones, self.params, self.as_of
+
+        def work(progress: ProgressFn, cancel: CancelFn) -> Loaded:
+            # Ingest first, then screen the IngestResult: the same two steps screen() runs on
+            # paths, but with the reading reported on the progress bar too.
+            ingested = _core("desktop.core.ingest").ingest(
+                names,
+                max_speed_kn=params.max_speed_kn,
+                progress=lambda f, m: progress(0.7 * f, m or "reading"),
+                cancel=cancel,
+            )
+            if cancel():
+                raise Cancelled("load cancelled")
+            if len(ingested.fixes) == 0:
+                # Nothing to screen; the caller reports the files and keeps what it had.
+                return Loaded(None, TrackData(ingested.fixes), names, ingested)
+            result = _core("desktop.core.screening").screen(
+                ingested,
+                zones,
+                params,
+                as_of,
+                progress=lambda f, m: progress(0.7 + 0.28 * f, m or "screening"),
+                cancel=cancel,
+            )
+            progress(0.99, "preparing the map")
+            return Loaded(result, TrackData(ingested.fixes), names, ingested)
+
+        self._submit(work, f"Loading {_short(names)}", ("tracks", names))
+
+    def open_zones(self, paths: Sequence[str | Path]) -> None:
+        """Add zone files to the defaults and screen the loaded tracks again."""
+        names = self.zone_paths + [str(p) for p in paths]
+        current, params, as_of = self.current, self.params, self.as_of
+
+        def work(progress: ProgressFn, cancel: CancelFn) -> tuple[Any, Loaded | None]:
+            zones = _core("desktop.core.zones").load_zones(names)
+            if current is None:
+                return zones, None
+            screening = _core("desktop.core.screening")
+            result = screening.screen(
+                current.result.ingest, zones, params, as_of, progress=progress, cancel=cancel
+            )
+            return zones, Loaded(result, current.tracks, current.paths, current.ingest)
+
+        self._submit(work, f"Loading zones {_short(names)}", ("zones", names))
+
+    def set_as_of(self, as_of: datetime | None) -> None:
+        """Apply the rule as of another instant (None = now), without reading the files again."""
+        if as_of is not None and as_of.tzinfo is None:
+            raise ValueError("as_of must be UTC-aware")
+        self.as_of = as_of
+        current = self.current
+        if current is None:
+            return
+
+        def work(progress: ProgressFn, cancel: CancelFn) -> Loaded:
+            progress(0.0, "applying the rule")
+            result = current.result.reapply(as_of)
+            return Loaded(result, current.tracks, current.paths, current.ingest)
+
+        self._submit(work, "Applying the rule", ("rescreen", None))
+
+    def set_params(self, params: ScreeningParams) -> None:
+        """Run detection again with new parameters (re-reading only if ingest depends on them)."""
+        old, self.params = self.params, params
+        current, zones, as_of = self.current, self.zones, self.as_of
+        if current is None:
+            return
+        if params.max_speed_kn != old.max_speed_kn:
+            # The implausible-jump filter runs inside ingest: only a new read applies it.
+            self.open_tracks(current.paths)
+            return
+
+        def work(progress: ProgressFn, cancel: CancelFn) -> Loaded:
+            screening = _core("desktop.core.screening")
+            result = screening.screen(
+                current.result.ingest, zones, params, as_of, progress=progress, cancel=cancel
+            )
+            return Loaded(result, current.tracks, current.paths, current.ingest)
+
+        self._submit(work, "Screening with new parameters", ("rescreen", None))
+
+    def cancel(self) -> None:
+        """Stop the running job; the data on screen stays as it was."""
+        self._pending = None
+        if self._task is not None:
+            self._task.cancel()
+
+    # ---- running jobs -------------------------------------------------------------------
+
+    def _submit(self, work: Work, label: str, purpose: Any) -> None:
+        if self._task is not None:
+            # The newest request wins: an older as-of or load still running is superseded.
+            self._pending = (work, label, purpose)
+            self._task.cancel()
+            return
+        task = Task(work, label)
+        task.signals.progress.connect(self.progress)
+        task.signals.done.connect(lambda value, t=task, p=purpose: self._on_done(t, p, value))
+        task.signals.failed.connect(
+            lambda exc, tb, t=task, p=purpose: self._on_failed(t, p, exc, tb)
+        )
+        task.signals.cancelled.connect(lambda t=task: self._on_finished(t))
+        self._task = task
+        self.busy_changed.emit(True, label)
+        self.pool.start(task)
+
+    def _on_finished(self, task: Task) -> None:
+        if task is not self._task:
+            return
+        self._task = None
+        if self._pending is not None:
+            work, label, purpose = self._pending
+            self._pending = None
+            self._submit(work, label, purpose)
+            return
+        self.busy_changed.emit(False, "")
+        self.idle.emit()
+
+    def _on_done(self, task: Task, purpose: Any, value: Any) -> None:
+        kind, names = purpose
+        if not task.is_cancelled:
+            if kind == "tracks":
+                self._accept_tracks(value, names)
+            elif kind == "zones":
+                zones, loaded = value
+                self.zones, self.zone_paths = zones, names
+                self.zones_changed.emit(zones)
+                if loaded is not None:
+                    self.current = loaded
+                    self.rescreened.emit(loaded)
+            else:
+                self.current = value
+                self.rescreened.emit(value)
+        self._on_finished(task)
+
+    def _accept_tracks(self, loaded: Loaded, names: list[str]) -> None:
+        reports = list(getattr(loaded.ingest, "reports", []) or [])
+        bad = unreadable_files(reports)
+        if loaded.tracks.fix_count == 0:
+            kept = "The data already loaded stays." if self.current else ""
+            self.problem.emit(
+                Problem(
+                    "No tracks loaded", f"Nothing could be read. {kept}".strip(), "\n".join(bad)
+                )
+            )
+            return
+        self.current = loaded
+        self.track_paths = names
+        self.loaded.emit(loaded)
+        if bad:
+            self.problem.emit(Problem("Some files could not be read", "\n".join(bad), ""))
+
+    def _on_failed(self, task: Task, purpose: Any, exc: BaseException, tb: str) -> None:
+        kind, names = purpose
+        if not task.is_cancelled:
+            what = {"tracks": "tracks", "zones": "zones"}.get(kind, "screening")
+            kept = " The data already loaded stays." if self.current else ""
+            if isinstance(exc, ExposureError):
+                self.problem.emit(Problem(f"Could not load {what}", f"{exc}{kept}", ""))
+            else:
+                self.problem.emit(
+                    Problem(
+                        f"Could not load {what}",
+                        f"{_short(names or [])}: {type(exc).__name__}: {exc}.{kept}",
+                        tb,
+                    )
+                )
+        self._on_finished(task)
+
+
+def _short(names: Sequence[str]) -> str:
+    if not names:
+        return ""
+    first = Path(names[0]).name or names[0]
+    return first if len(names) == 1 else f"{first} and {len(names) - 1} more"

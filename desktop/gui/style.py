@@ -1,0 +1,30 @@
+"""Colours and pens shared by the map, the table and the details panel."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from PySide6.QtGui import QColor
+
+from desktop.core.model import Verdict
+
+VERDICT_COLOURS: Final = {
+    Verdict.BARRED: QColor(214, 39, 40),
+    Verdict.REVIEW: QColor(240, 160, 20),
+    Verdict.CLEAR: QColor(120, 120, 120),
+}
+VERDICT_BANNER_TEXT: Final = {
+    Verdict.BARRED: QColor(255, 255, 255),
+    Verdict.REVIEW: QColor(40, 30, 0),
+    Verdict.CLEAR: QColor(255, 255, 255),
+}
+VERDICT_ORDER: Final = {Verdict.BARRED: 0, Verdict.REVIEW: 1, Verdict.CLEAR: 2}
+
+SEA: Final = QColor(214, 228, 240)
+LAND: Final = QColor(242, 239, 229)
+COAST: Final = QColor(150, 150, 140)
+KP_WATERS_FILL: Final = QColor(214, 39, 40, 30)
+KP_WATERS_EDGE: Final = QColor(214, 39, 40, 110)
+PORT_EDGE: Final = QColor(110, 40, 140)
+PORT_FILL: Final = QColor(110, 40, 140, 50)
+SELECTED_HALO: Final = QColor(255, 255, 255, 220)

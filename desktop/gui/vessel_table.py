@@ -1,0 +1,227 @@
+"""The vessel list: one row per VesselVerdict, sortable, searchable, filterable by verdict.
+
+The model only shows what the core decided; "last KP call" and "main reason" are read from the
+reasons the rule produced (newest first), never recomputed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Final
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
+from PySide6.QtGui import QBrush, QColor
+
+from desktop.core.model import EventKind, Reason, Verdict, VesselVerdict
+from desktop.gui import style
+
+COLUMNS: Final = (
+    "MMSI",
+    "Name",
+    "IMO",
+    "Flag",
+    "Verdict",
+    "Barred until (UTC)",
+    "Last KP call (UTC)",
+    "Events",
+    "Main reason",
+)
+(
+    COL_MMSI,
+    COL_NAME,
+    COL_IMO,
+    COL_FLAG,
+    COL_VERDICT,
+    COL_BARRED,
+    COL_LAST_KP,
+    COL_EVENTS,
+    COL_REASON,
+) = range(len(COLUMNS))
+SORT_ROLE: Final = Qt.ItemDataRole.UserRole + 1
+MMSI_ROLE: Final = Qt.ItemDataRole.UserRole + 2
+_Index = QModelIndex | QPersistentModelIndex
+
+
+def fmt_utc(moment: datetime | None) -> str:
+    """A UTC time for tables: '2026-12-30 06:20'."""
+    return "" if moment is None else moment.strftime("%Y-%m-%d %H:%M")
+
+
+def last_kp_call(vessel: VesselVerdict) -> Reason | None:
+    """The newest KP port call among the vessel's reasons (reasons are newest first)."""
+    for reason in vessel.reasons:
+        e = reason.event
+        if e.kind == EventKind.PORT_CALL and e.country == "KP":
+            return reason
+    return None
+
+
+def main_reason(vessel: VesselVerdict) -> Reason | None:
+    """The reason to show first: the newest barring one, else the newest in the window."""
+    for wanted in (lambda r: r.bars, lambda r: r.in_window):
+        for reason in vessel.reasons:
+            if wanted(reason):
+                return reason
+    return None
+
+
+def reason_title(reason: Reason) -> str:
+    e = reason.event
+    kind = str(e.kind).replace("_", " ")
+    where = e.zone or (f"MMSI {e.with_mmsi}" if e.with_mmsi else "")
+    return f"{kind}: {where}" if where else kind
+
+
+class VesselTableModel(QAbstractTableModel):
+    """One row per vessel, in the order the core gave (barred, review, clear, then MMSI)."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._rows: list[VesselVerdict] = []
+        self._row_of: dict[int, int] = {}
+
+    def set_verdicts(self, verdicts: Sequence[VesselVerdict]) -> None:
+        self.beginResetModel()
+        self._rows = list(verdicts)
+        self._row_of = {v.mmsi: i for i, v in enumerate(self._rows)}
+        self.endResetModel()
+
+    def vessel(self, row: int) -> VesselVerdict:
+        return self._rows[row]
+
+    def row_of(self, mmsi: int) -> int | None:
+        return self._row_of.get(mmsi)
+
+    def counts(self) -> dict[Verdict, int]:
+        out = {v: 0 for v in Verdict}
+        for vessel in self._rows:
+            out[vessel.verdict] += 1
+        return out
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(  # noqa: N802
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        vessel = self._rows[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(vessel, col)
+        if role == SORT_ROLE:
+            return self._sort_key(vessel, col)
+        if role == MMSI_ROLE:
+            return vessel.mmsi
+        if role == Qt.ItemDataRole.ForegroundRole and col == COL_VERDICT:
+            return QBrush(style.VERDICT_COLOURS[vessel.verdict].darker(120))
+        if role == Qt.ItemDataRole.BackgroundRole and vessel.verdict == Verdict.BARRED:
+            return QBrush(QColor(214, 39, 40, 28))
+        if role == Qt.ItemDataRole.ToolTipRole and col == COL_REASON:
+            reason = main_reason(vessel)
+            return reason.explanation if reason else None
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in (COL_MMSI, COL_IMO, COL_EVENTS):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def _display(self, vessel: VesselVerdict, col: int) -> str:
+        if col == COL_MMSI:
+            return str(vessel.mmsi)
+        if col == COL_NAME:
+            return vessel.name or ""
+        if col == COL_IMO:
+            return "" if vessel.imo is None else str(vessel.imo)
+        if col == COL_FLAG:
+            return vessel.flag or ""
+        if col == COL_VERDICT:
+            return str(vessel.verdict)
+        if col == COL_BARRED:
+            return fmt_utc(vessel.barred_until)
+        if col == COL_LAST_KP:
+            call = last_kp_call(vessel)
+            return (
+                "" if call is None else f"{fmt_utc(call.event.end)} {call.event.zone or ''}".strip()
+            )
+        if col == COL_EVENTS:
+            return str(len(vessel.reasons))
+        if col == COL_REASON:
+            reason = main_reason(vessel)
+            return "" if reason is None else reason_title(reason)
+        return ""
+
+    def _sort_key(self, vessel: VesselVerdict, col: int) -> Any:
+        # Empty values sort last in ascending order: a tuple (missing, value).
+        if col == COL_MMSI:
+            return vessel.mmsi
+        if col == COL_IMO:
+            return (vessel.imo is None, vessel.imo or 0)
+        if col == COL_VERDICT:
+            return (style.VERDICT_ORDER[vessel.verdict], vessel.mmsi)
+        if col == COL_BARRED:
+            t = vessel.barred_until
+            return (t is None, t.timestamp() if t else 0.0)
+        if col == COL_LAST_KP:
+            call = last_kp_call(vessel)
+            return (call is None, call.event.end.timestamp() if call else 0.0)
+        if col == COL_EVENTS:
+            return len(vessel.reasons)
+        text = self._display(vessel, col)
+        return (text == "", text.casefold())
+
+
+class VesselFilterProxy(QSortFilterProxyModel):
+    """Search text over MMSI, IMO and name, plus a set of verdicts to show."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._text = ""
+        self._verdicts: set[Verdict] = set(Verdict)
+        self.setSortRole(SORT_ROLE)
+
+    def set_search(self, text: str) -> None:
+        self._text = text.strip().casefold()
+        self.invalidateFilter()
+
+    def set_verdicts(self, verdicts: set[Verdict]) -> None:
+        self._verdicts = set(verdicts)
+        self.invalidateFilter()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:  # noqa: N802
+        model = self.sourceModel()
+        if not isinstance(model, VesselTableModel):
+            return True
+        vessel = model.vessel(source_row)
+        if vessel.verdict not in self._verdicts:
+            return False
+        if not self._text:
+            return True
+        haystack = (
+            str(vessel.mmsi),
+            "" if vessel.imo is None else str(vessel.imo),
+            vessel.name or "",
+        )
+        return any(self._text in field.casefold() for field in haystack)
+
+    def lessThan(self, left: _Index, right: _Index) -> bool:  # noqa: N802
+        a = left.data(SORT_ROLE)
+        b = right.data(SORT_ROLE)
+        try:
+            return bool(a < b)
+        except TypeError:
+            return str(a) < str(b)
