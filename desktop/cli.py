@@ -58,7 +58,20 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
-    raise NotImplementedError("exposure ingest: see issue 2")
+    import json
+
+    from desktop.core.ingest import ingest
+
+    result = ingest(args.files)  # InputError (exit 2) for a path that cannot be read
+    if args.output:
+        result.write_fixes(args.output)
+    if args.format == "json":
+        print(json.dumps(result.to_json(), indent=2))
+    else:
+        print("\n".join(result.summary_lines()))
+        if args.output:
+            print(f"wrote {len(result.fixes)} fixes to {args.output}")
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from desktop.core.errors import InputError
+from desktop.core.fixes import FIX_COLUMNS
 from desktop.core.model import iso_utc
 
 
@@ -57,6 +60,34 @@ class FileReport:
             "notes": list(self.notes),
         }
 
+    def summary_lines(self) -> list[str]:
+        """The human-readable block ``exposure ingest`` prints for this file."""
+        span = "no fixes"
+        if self.time_min is not None and self.time_max is not None:
+            span = f"{iso_utc(self.time_min)} .. {iso_utc(self.time_max)}"
+        out = [
+            f"{self.path}  [{self.format}]",
+            f"  lines {self.lines}  fixes {self.fixes}  vessels {self.vessels}  {span}",
+            "  accepted: " + _counts(self.accepted, {}),
+            "  rejected: " + _counts(self.rejected, self.first_lines),
+        ]
+        out.extend(f"  note: {note}" for note in self.notes)
+        return out
+
+
+def _counts(counts: dict[str, int], first_lines: dict[str, list[int]]) -> str:
+    if not counts:
+        return "none"
+    parts = []
+    for key in sorted(counts):
+        lines = first_lines.get(key)
+        where = ""
+        if lines:
+            more = ", ..." if counts[key] > len(lines) else ""
+            where = f" (lines {', '.join(map(str, lines))}{more})"
+        parts.append(f"{key} {counts[key]}{where}")
+    return ", ".join(parts)
+
 
 @dataclass
 class IngestResult:
@@ -79,6 +110,27 @@ class IngestResult:
     flagged: pd.DataFrame
     reports: list[FileReport]
 
+    def summary_lines(self) -> list[str]:
+        """What ``exposure ingest`` prints: a block per file, then the totals."""
+        out: list[str] = []
+        for report in self.reports:
+            out.extend(report.summary_lines())
+        totals = self.to_json()["totals"]
+        span = f"{totals['time_min']} .. {totals['time_max']}" if totals["time_min"] else "no fixes"
+        out.append(
+            f"total: {totals['files']} files  lines {totals['lines']}  fixes {totals['fixes']}  "
+            f"vessels {totals['vessels']}  flagged {totals['flagged']}  {span}"
+        )
+        out.append("  rejected: " + _counts(totals["rejected"], {}))
+        return out
+
+    def write_fixes(self, path: str | Path) -> None:
+        """Write the fixes table (DESIGN §3 columns, dtypes kept) as Parquet."""
+        try:
+            self.fixes[list(FIX_COLUMNS)].to_parquet(path, index=False)
+        except OSError as exc:
+            raise InputError(f"{path}: cannot write the fixes table ({exc})") from exc
+
     def to_json(self) -> dict[str, Any]:
         """Per-file reports and totals (no tables), JSON-ready and deterministic."""
         accepted: dict[str, int] = {}
@@ -98,7 +150,7 @@ class IngestResult:
                 "fixes": len(self.fixes),
                 "vessels": int(self.fixes["mmsi"].nunique()),
                 "flagged": len(self.flagged),
-                "time_min": iso_utc(times.iloc[0]) if len(times) else None,
+                "time_min": iso_utc(times.min()) if len(times) else None,
                 "time_max": iso_utc(times.max()) if len(times) else None,
                 "accepted": {k: accepted[k] for k in sorted(accepted)},
                 "rejected": {k: rejected[k] for k in sorted(rejected)},
