@@ -103,6 +103,13 @@ def fixes_of(*tracks: Track) -> pd.DataFrame:
     return frame
 
 
+def _utc_times(time) -> pd.DatetimeIndex:  # noqa: ANN001
+    values = np.asarray(time)
+    if values.dtype.kind in "iuf":  # ns since the epoch
+        return pd.to_datetime(values.astype("int64"), unit="ns", utc=True).as_unit("ns")
+    return pd.DatetimeIndex(pd.to_datetime(time, utc=True)).as_unit("ns")
+
+
 def table(mmsi, time, lon, lat, sog_kn, nav_status=None) -> pd.DataFrame:  # noqa: ANN001
     """A fixes table from columns already in range (``make_fixes`` without the cleaning; it
     fails on read-only arrays under pandas 3 copy-on-write, see the report)."""
@@ -110,7 +117,7 @@ def table(mmsi, time, lon, lat, sog_kn, nav_status=None) -> pd.DataFrame:  # noq
     frame = pd.DataFrame(
         {
             "mmsi": np.asarray(mmsi, dtype="uint32"),
-            "time": pd.DatetimeIndex(time).as_unit("ns"),
+            "time": _utc_times(time),
             "lat": np.asarray(lat, dtype="float64"),
             "lon": np.asarray(lon, dtype="float64"),
             "sog_kn": np.asarray(sog_kn, dtype="float32"),
