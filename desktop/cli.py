@@ -54,7 +54,25 @@ def _cmd_gui(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    raise NotImplementedError("exposure check: see issue 4")
+    """Screen the files and write the verdicts (DESIGN.md §6); exit 0 whatever the verdicts."""
+    from desktop.core.errors import InputError
+    from desktop.core.output import render
+    from desktop.core.screening import parse_as_of, screen
+    from desktop.core.zones import load_zones
+
+    as_of = parse_as_of(args.as_of)  # before any file is read: bad arguments fail fast
+    zones = load_zones(args.zones, include_defaults=not args.no_default_zones)
+    result = screen(args.files, zones, as_of=as_of)
+    text = render(result, args.format)
+    if args.output:
+        try:
+            with open(args.output, "w", encoding="utf-8", newline="") as fh:
+                fh.write(text)
+        except OSError as exc:
+            raise InputError(f"cannot write {args.output}: {exc.strerror}") from exc
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:

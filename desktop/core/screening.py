@@ -56,6 +56,23 @@ def normalise_as_of(as_of: datetime | date | None) -> datetime:
     raise ParameterError(f"as_of must be a date or a datetime, got {as_of!r}")
 
 
+def parse_as_of(text: str | None) -> datetime | date | None:
+    """``--as-of`` text: a date (``2026-11-28``, 00:00 UTC) or an ISO 8601 date and time; a
+    time without a zone is taken as UTC (the whole program works in UTC). None stays None."""
+    if text is None:
+        return None
+    value = text.strip()
+    try:
+        if len(value) == 10:
+            return date.fromisoformat(value)
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ParameterError(
+            f"--as-of {text!r} is not a date (YYYY-MM-DD) or an ISO 8601 date and time"
+        ) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def empty_zones() -> ZoneSet:
     """A ZoneSet with no zones (the documented columns, EPSG:4326)."""
     import geopandas as gpd

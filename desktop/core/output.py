@@ -1,0 +1,100 @@
+"""Formatting a ScreeningResult for the command line: JSON (DESIGN.md §6), a table, CSV.
+
+Every format is deterministic: the same inputs and ``as_of`` give the same bytes (vessels are
+already sorted by verdict then MMSI, reasons newest first; no clock is read here).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Final
+
+from desktop.core.model import Verdict, VesselVerdict, iso_utc
+from desktop.core.rule import main_reason, when
+from desktop.core.screening import ScreeningResult
+
+OUTSIDE_AIS: Final = (
+    "Not judged from AIS: exceptions (vessels in distress, 31 CFR 510.518; OFAC general "
+    "licences) and ownership (whether a foreign person has an interest in the vessel)."
+)
+CSV_COLUMNS: Final = (
+    "mmsi",
+    "imo",
+    "name",
+    "callsign",
+    "flag",
+    "verdict",
+    "barred_until",
+    "reasons",
+    "reasons_in_window",
+    "main_reason_kind",
+    "main_reason",
+)
+
+
+def to_json_text(result: ScreeningResult) -> str:
+    """The JSON of DESIGN.md §6, indented, ending with a newline."""
+    return json.dumps(result.to_json(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _summary(v: VesselVerdict) -> str:
+    reason = main_reason(v)
+    if reason is None:
+        return "nothing found"
+    text = reason.explanation
+    others = len(v.reasons) - 1
+    if others:
+        text += f" (+{others} more)"
+    return text
+
+
+def to_table_text(result: ScreeningResult) -> str:
+    """One line per vessel: verdict, barred until, MMSI, name, the main reason in words."""
+    counts = {verdict: 0 for verdict in Verdict}
+    for v in result.verdicts:
+        counts[v.verdict] += 1
+    lines = [
+        f"Screening as of {when(result.as_of)}, window {result.params.window_days:g} days: "
+        f"{len(result.verdicts)} vessels, {counts[Verdict.BARRED]} barred, "
+        f"{counts[Verdict.REVIEW]} review, {counts[Verdict.CLEAR]} clear",
+        "",
+        f"{'VERDICT':<7}  {'BARRED UNTIL':<20}  {'MMSI':<9}  {'NAME':<20}  REASON",
+    ]
+    for v in result.verdicts:
+        until = iso_utc(v.barred_until) or "-"
+        name = (v.name or "-")[:20]
+        lines.append(f"{v.verdict!s:<7}  {until:<20}  {v.mmsi:<9}  {name:<20}  {_summary(v)}")
+    lines += ["", OUTSIDE_AIS]
+    return "\n".join(lines) + "\n"
+
+
+def to_csv_text(result: ScreeningResult) -> str:
+    """One row per vessel (``CSV_COLUMNS``), RFC 4180 quoting, ``\\n`` line ends."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for v in result.verdicts:
+        reason = main_reason(v)
+        writer.writerow(
+            [
+                v.mmsi,
+                "" if v.imo is None else v.imo,
+                v.name or "",
+                v.callsign or "",
+                v.flag or "",
+                str(v.verdict),
+                iso_utc(v.barred_until) or "",
+                len(v.reasons),
+                sum(1 for r in v.reasons if r.in_window),
+                "" if reason is None else str(reason.event.kind),
+                "" if reason is None else reason.explanation,
+            ]
+        )
+    return buffer.getvalue()
+
+
+def render(result: ScreeningResult, fmt: str) -> str:
+    """``fmt`` is ``table``, ``json`` or ``csv``."""
+    return {"table": to_table_text, "json": to_json_text, "csv": to_csv_text}[fmt](result)
