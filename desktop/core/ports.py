@@ -1,0 +1,161 @@
+"""Known ports and anchorages of the world, for the STS rule's distance test (DESIGN.md §3).
+
+An encounter counts as a ship-to-ship transfer only at least 10 km from every known port or
+anchorage: the World Port Index ports and searoute's ports (``resources/ports/ports.csv``), Global
+Fishing Watch's named anchorage cells (``resources/ports/gfw_anchorages.parquet``), and every port
+or anchorage zone in use. Global Fishing Watch applies the same exclusion to its encounters, since
+ships wait side by side at anchorages.
+
+Distances are great-circle (spherical Earth, mean radius 6,371,008.8 m). Candidates come from an
+STRtree over the points in degrees, queried with a radius widened for the point's latitude, then
+refined exactly, so the tests are exact and fast for many points at once.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from functools import cache
+from typing import TYPE_CHECKING, Final
+
+import numpy as np
+import pyarrow.parquet as pq
+import shapely
+
+from desktop.core.resources import resource_path
+
+if TYPE_CHECKING:
+    from desktop.core.zones import ZoneSet
+
+PORTS_FILE: Final = "ports/ports.csv"
+ANCHORAGES_FILE: Final = "ports/gfw_anchorages.parquet"
+EARTH_RADIUS_M: Final = 6_371_008.8
+# Metres per degree of latitude, lower bound (WGS 84 at the equator): degrees radii built from it
+# are never too small.
+_M_PER_DEG_MIN: Final = 110_574.0
+_M_PER_DEG_SPHERE: Final = math.pi * EARTH_RADIUS_M / 180.0
+
+
+@cache
+def port_table() -> dict[str, np.ndarray]:
+    """The bundled ports as columns: name, country (alpha-2), locode, lat, lon, source."""
+    with open(resource_path(PORTS_FILE), newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    return {
+        "name": np.array([r["name"] for r in rows], dtype=object),
+        "country": np.array([r["country"] for r in rows], dtype=object),
+        "locode": np.array([r["locode"] or None for r in rows], dtype=object),
+        "lat": np.array([float(r["lat"]) for r in rows]),
+        "lon": np.array([float(r["lon"]) for r in rows]),
+        "source": np.array([r["source"] for r in rows], dtype=object),
+    }
+
+
+@cache
+def anchorage_table() -> dict[str, np.ndarray]:
+    """GFW's named anchorage cells as columns: s2id, lat, lon, label, iso3."""
+    table = pq.ParquetFile(resource_path(ANCHORAGES_FILE)).read()
+    return {
+        "s2id": np.array(table.column("s2id").to_pylist(), dtype=object),
+        "lat": np.asarray(table.column("lat").combine_chunks(), dtype="float64"),
+        "lon": np.asarray(table.column("lon").combine_chunks(), dtype="float64"),
+        "label": np.array(table.column("label").to_pylist(), dtype=object),
+        "iso3": np.array(table.column("iso3").to_pylist(), dtype=object),
+    }
+
+
+@cache
+def known_port_points() -> tuple[np.ndarray, np.ndarray]:
+    """(lon, lat) float64 arrays of every bundled port and anchorage point, in degrees."""
+    ports = port_table()
+    anch = anchorage_table()
+    lon = np.concatenate([ports["lon"], anch["lon"]])
+    lat = np.concatenate([ports["lat"], anch["lat"]])
+    lon.flags.writeable = False
+    lat.flags.writeable = False
+    return lon, lat
+
+
+@cache
+def _point_tree() -> shapely.STRtree:
+    lon, lat = known_port_points()
+    return shapely.STRtree(shapely.points(lon, lat))
+
+
+def haversine_m(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray,
+                lat2: np.ndarray) -> np.ndarray:
+    """Great-circle distance in metres between points given in degrees (broadcasting)."""
+    p1 = np.radians(lat1)
+    p2 = np.radians(lat2)
+    a = (np.sin((p2 - p1) / 2) ** 2
+         + np.cos(p1) * np.cos(p2) * np.sin(np.radians(np.asarray(lon2) - lon1) / 2) ** 2)
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
+
+
+def _radius_deg(lat: np.ndarray, distance_m: float) -> np.ndarray:
+    # A circle of distance_m fits in a lon/lat box of these half-widths; widen lon by latitude,
+    # capped so that near the poles the query simply covers every longitude.
+    dlat = distance_m / _M_PER_DEG_MIN
+    coslat = np.cos(np.radians(np.minimum(np.abs(lat) + dlat, 89.9)))
+    return np.minimum(np.maximum(dlat, distance_m / (_M_PER_DEG_SPHERE * coslat)), 360.0) * 1.01
+
+
+def distance_to_nearest_port_m(lon: np.ndarray, lat: np.ndarray, *,
+                               search_radius_m: float = 50_000.0) -> np.ndarray:
+    """Great-circle metres from each point to the nearest known port or anchorage point.
+
+    Points with none within ``search_radius_m`` get ``inf``: the search is bounded so that it
+    stays fast; raise the radius when you need larger distances.
+    """
+    lon = np.asarray(lon, dtype="float64").ravel()
+    lat = np.asarray(lat, dtype="float64").ravel()
+    out = np.full(lon.shape, np.inf)
+    if lon.size == 0:
+        return out
+    plon, plat = known_port_points()
+    pts = shapely.points(lon, lat)
+    src, dst = _point_tree().query(pts, predicate="dwithin",
+                                   distance=_radius_deg(lat, search_radius_m))
+    if src.size:
+        d = haversine_m(lon[src], lat[src], plon[dst], plat[dst])
+        np.minimum.at(out, src, d)
+    out[out > search_radius_m] = np.inf
+    return out
+
+
+def near_known_port(lon: np.ndarray, lat: np.ndarray, within_m: float = 10_000.0, *,
+                    zones: ZoneSet | None = None) -> np.ndarray:
+    """For each point, True when it lies within ``within_m`` metres of a known port or anchorage.
+
+    Known: the bundled port and anchorage points and, when ``zones`` is given, its ``port`` and
+    ``anchorage`` polygons (distance to the polygon's edge, zero inside it).
+    """
+    lon = np.asarray(lon, dtype="float64")
+    lat = np.asarray(lat, dtype="float64")
+    near = distance_to_nearest_port_m(lon, lat, search_radius_m=within_m) <= within_m
+    if zones is not None:
+        near |= _near_zones(lon.ravel(), lat.ravel(), within_m, zones)
+    return near.reshape(lon.shape)
+
+
+def _near_zones(lon: np.ndarray, lat: np.ndarray, within_m: float, zones: ZoneSet) -> np.ndarray:
+    out = np.zeros(lon.shape, dtype=bool)
+    geoms = zones.geometries
+    for idx in zones.indices(("port", "anchorage")):
+        geom = geoms[idx]
+        xmin, ymin, xmax, ymax = geom.bounds
+        lat0 = (ymin + ymax) / 2
+        pad = _radius_deg(np.array([max(abs(ymin), abs(ymax))]), within_m)[0]
+        cand = np.flatnonzero(~out & (lon >= xmin - pad) & (lon <= xmax + pad)
+                              & (lat >= ymin - within_m / _M_PER_DEG_MIN)
+                              & (lat <= ymax + within_m / _M_PER_DEG_MIN))
+        if cand.size == 0:
+            continue
+        # A zone is a few km across: a local equirectangular frame measures 10 km to well
+        # under 1 % (the cosine of latitude changes little over the zone).
+        kx = _M_PER_DEG_SPHERE * math.cos(math.radians(lat0))
+        ky = _M_PER_DEG_SPHERE
+        local = shapely.transform(geom, lambda xy: xy * np.array([kx, ky]))  # noqa: B023
+        hit = shapely.dwithin(local, shapely.points(lon[cand] * kx, lat[cand] * ky), within_m)
+        out[cand[hit]] = True
+    return out
