@@ -130,6 +130,8 @@ class MainWindow(QMainWindow):
         self.session.busy_changed.connect(self._on_busy)
         self.session.progress.connect(self._on_progress)
         self.resize(1500, 950)
+        self.splitter.setSizes([880, 620])
+        self.right_splitter.setSizes([380, 520])
         self._restore_settings()
         self.layers_task: Task | None = None
 

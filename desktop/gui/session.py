@@ -99,7 +99,7 @@ class Session(QObject):
         self.params = ScreeningParams()
         self.as_of: datetime | None = None  # None = now (UTC), as the CLI
         self._task: Task | None = None
-        self._pending: tuple[Work, str, Any] | None = None
+        self._orphans: set[Task] = set()  # cancelled tasks still running: kept alive until done
 
     @property
     def busy(self) -> bool:
@@ -193,21 +193,33 @@ class Session(QObject):
         self._submit(work, "Screening with new parameters", ("rescreen", None))
 
     def cancel(self) -> None:
-        """Stop the running job; the data on screen stays as it was."""
-        self._pending = None
-        if self._task is not None:
-            self._task.cancel()
+        """Stop the running job at once; the data on screen stays as it was.
+
+        The core polls ``cancel()`` between steps, so the thread may run on briefly: it is
+        detached here and whatever it returns is dropped.
+        """
+        task = self._task
+        if task is None:
+            return
+        self._detach(task)
+        self.busy_changed.emit(False, "")
+        self.idle.emit()
 
     # ---- running jobs -------------------------------------------------------------------
+
+    def _detach(self, task: Task) -> None:
+        task.cancel()
+        self._orphans.add(task)
+        self._task = None
 
     def _submit(self, work: Work, label: str, purpose: Any) -> None:
         if self._task is not None:
             # The newest request wins: an older as-of or load still running is superseded.
-            self._pending = (work, label, purpose)
-            self._task.cancel()
-            return
+            self._detach(self._task)
         task = Task(work, label)
-        task.signals.progress.connect(self.progress)
+        task.signals.progress.connect(
+            lambda f, m, t=task: self.progress.emit(f, m) if t is self._task else None
+        )
         task.signals.done.connect(lambda value, t=task, p=purpose: self._on_done(t, p, value))
         task.signals.failed.connect(
             lambda exc, tb, t=task, p=purpose: self._on_failed(t, p, exc, tb)
@@ -218,20 +230,16 @@ class Session(QObject):
         self.pool.start(task)
 
     def _on_finished(self, task: Task) -> None:
+        self._orphans.discard(task)
         if task is not self._task:
             return
         self._task = None
-        if self._pending is not None:
-            work, label, purpose = self._pending
-            self._pending = None
-            self._submit(work, label, purpose)
-            return
         self.busy_changed.emit(False, "")
         self.idle.emit()
 
     def _on_done(self, task: Task, purpose: Any, value: Any) -> None:
         kind, names = purpose
-        if not task.is_cancelled:
+        if task is self._task and not task.is_cancelled:
             if kind == "tracks":
                 self._accept_tracks(value, names)
             elif kind == "zones":
@@ -265,7 +273,7 @@ class Session(QObject):
 
     def _on_failed(self, task: Task, purpose: Any, exc: BaseException, tb: str) -> None:
         kind, names = purpose
-        if not task.is_cancelled:
+        if task is self._task and not task.is_cancelled:
             what = {"tracks": "tracks", "zones": "zones"}.get(kind, "screening")
             kept = " The data already loaded stays." if self.current else ""
             if isinstance(exc, ExposureError):

@@ -20,8 +20,8 @@ VERDICT_BANNER_TEXT: Final = {
 }
 VERDICT_ORDER: Final = {Verdict.BARRED: 0, Verdict.REVIEW: 1, Verdict.CLEAR: 2}
 
-SEA: Final = QColor(214, 228, 240)
-LAND: Final = QColor(242, 239, 229)
+SEA: Final = QColor(197, 219, 238)
+LAND: Final = QColor(240, 236, 222)
 COAST: Final = QColor(150, 150, 140)
 KP_WATERS_FILL: Final = QColor(214, 39, 40, 30)
 KP_WATERS_EDGE: Final = QColor(214, 39, 40, 110)
