@@ -30,6 +30,7 @@ from typing import Any, Final
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 import shapely.affinity
 from shapely.geometry import MultiPolygon, Polygon, box
@@ -78,10 +79,7 @@ class ZoneSet:
         frames = [p.frame for p in parts]
         if not frames:
             return cls.empty()
-        joined = gpd.GeoDataFrame(
-            _concat_frames(frames), geometry="geometry", crs="EPSG:4326"
-        ).reset_index(drop=True)
-        return cls(joined)
+        return cls(_frame_of(_concat_frames(frames)))
 
     @property
     def geometries(self) -> np.ndarray:
@@ -187,10 +185,14 @@ def _frame_from_geojson(obj: Any, source: str) -> gpd.GeoDataFrame:
 
 
 def _frame(rows: list[dict[str, Any]], source: str) -> gpd.GeoDataFrame:
-    columns = {c: [r[c] for r in rows] for c in (*ZONE_COLUMNS, "note") if c != "geometry"}
-    return gpd.GeoDataFrame(
-        columns, geometry=[r["geometry"] for r in rows], crs="EPSG:4326"
-    )
+    return _frame_of({c: [r[c] for r in rows] for c in (*ZONE_COLUMNS, "note")})
+
+
+def _frame_of(columns: dict[str, list[Any]]) -> gpd.GeoDataFrame:
+    # Text columns stay object dtype so that a missing locode is None, not NaN (pandas 3 would
+    # infer a string dtype whose missing value is NaN, which is truthy).
+    data = {c: pd.Series(v, dtype=object) for c, v in columns.items() if c != "geometry"}
+    return gpd.GeoDataFrame(data, geometry=list(columns["geometry"]), crs="EPSG:4326")
 
 
 def _concat_frames(frames: list[gpd.GeoDataFrame]) -> dict[str, list[Any]]:
