@@ -6,7 +6,7 @@ reasons the rule produced (newest first), never recomputed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Final
 
@@ -195,12 +195,20 @@ class VesselFilterProxy(QSortFilterProxyModel):
         self.setSortRole(SORT_ROLE)
 
     def set_search(self, text: str) -> None:
-        self._text = text.strip().casefold()
-        self.invalidateFilter()
+        self._refilter(lambda: setattr(self, "_text", text.strip().casefold()))
 
     def set_verdicts(self, verdicts: set[Verdict]) -> None:
-        self._verdicts = set(verdicts)
-        self.invalidateFilter()
+        self._refilter(lambda: setattr(self, "_verdicts", set(verdicts)))
+
+    def _refilter(self, change: Callable[[], None]) -> None:
+        # Qt 6.10 deprecates invalidateFilter() for the begin/endFilterChange pair.
+        if hasattr(self, "beginFilterChange") and hasattr(self, "endFilterChange"):
+            self.beginFilterChange()
+            change()
+            self.endFilterChange()
+        else:  # pragma: no cover - older Qt
+            change()
+            self.invalidateFilter()
 
     def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:  # noqa: N802
         model = self.sourceModel()

@@ -1,0 +1,139 @@
+"""The vessel table model and its proxy on their own (no window): rows, sorting, filtering."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from PySide6.QtCore import Qt
+
+from desktop.core.model import Event, EventKind, Reason, Verdict, VesselVerdict
+from desktop.gui.vessel_table import (
+    COL_BARRED,
+    COL_EVENTS,
+    COL_IMO,
+    COL_LAST_KP,
+    COL_MMSI,
+    COL_NAME,
+    COL_REASON,
+    COL_VERDICT,
+    VesselFilterProxy,
+    VesselTableModel,
+)
+
+T0 = datetime(2026, 7, 3, 6, 20, tzinfo=UTC)
+
+
+def _call(mmsi: int, end: datetime, zone: str, locode: str) -> Reason:
+    event = Event(EventKind.PORT_CALL, mmsi, end - timedelta(hours=5), end, zone, locode, "KP",
+                  38.7, 125.4)
+    return Reason(event, True, True, end + timedelta(days=180), f"Called at {zone} ({locode}).")
+
+
+def _flag(mmsi: int) -> Reason:
+    event = Event(EventKind.KP_FLAG, mmsi, T0, T0, country="KP")
+    return Reason(event, True, False, None, "Flag of North Korea (MMSI MID 445).")
+
+
+def vessels() -> list[VesselVerdict]:
+    nampo = _call(351000001, T0, "Nampo", "KPNAM")
+    chongjin = _call(636000002, T0 + timedelta(days=20), "Chongjin", "KPCHO")
+    return [
+        VesselVerdict(351000001, Verdict.BARRED, nampo.barred_until, (nampo,), 9000001, "EAST STAR",
+                      "ABC1", "PA"),
+        VesselVerdict(636000002, Verdict.BARRED, chongjin.barred_until, (chongjin,), None,
+                      "ASIA GLORY", None, "LR"),
+        VesselVerdict(445000003, Verdict.REVIEW, None, (_flag(445000003),), 9000003, None, None,
+                      "KP"),
+        VesselVerdict(244000004, Verdict.CLEAR, None, (), 9123456, "ZEELAND", None, "NL"),
+    ]
+
+
+def _column(proxy: VesselFilterProxy, col: int) -> list[str]:
+    return [proxy.index(r, col).data() for r in range(proxy.rowCount())]
+
+
+def _model_and_proxy() -> tuple[VesselTableModel, VesselFilterProxy]:
+    model = VesselTableModel()
+    model.set_verdicts(vessels())
+    proxy = VesselFilterProxy()
+    proxy.setSourceModel(model)
+    return model, proxy
+
+
+def test_model_has_one_row_per_vessel_with_every_column(qapp):
+    model, _ = _model_and_proxy()
+    assert model.rowCount() == 4
+    assert model.columnCount() == 9
+    row = [model.index(0, c).data() for c in range(9)]
+    assert row == ["351000001", "EAST STAR", "9000001", "PA", "barred", "2026-12-30 06:20",
+                   "2026-07-03 06:20 Nampo", "1", "port call: Nampo"]
+    assert model.index(3, COL_BARRED).data() == ""
+    assert model.index(2, COL_LAST_KP).data() == ""
+    assert model.index(2, COL_REASON).data() == "kp flag"
+    assert model.index(0, COL_REASON).data(Qt.ItemDataRole.ToolTipRole) == "Called at Nampo (KPNAM)."
+    assert model.counts() == {Verdict.BARRED: 2, Verdict.REVIEW: 1, Verdict.CLEAR: 1}
+    assert model.row_of(244000004) == 3
+
+
+def test_sort_by_mmsi_is_numeric(qapp):
+    _, proxy = _model_and_proxy()
+    proxy.sort(COL_MMSI, Qt.SortOrder.AscendingOrder)
+    assert _column(proxy, COL_MMSI) == ["244000004", "351000001", "445000003", "636000002"]
+    proxy.sort(COL_MMSI, Qt.SortOrder.DescendingOrder)
+    assert _column(proxy, COL_MMSI) == ["636000002", "445000003", "351000001", "244000004"]
+
+
+def test_sort_by_barred_until_puts_vessels_without_a_bar_last(qapp):
+    _, proxy = _model_and_proxy()
+    proxy.sort(COL_BARRED, Qt.SortOrder.AscendingOrder)
+    assert _column(proxy, COL_MMSI)[:2] == ["351000001", "636000002"]
+    assert _column(proxy, COL_BARRED)[2:] == ["", ""]
+
+
+def test_sort_by_verdict_orders_barred_review_clear(qapp):
+    _, proxy = _model_and_proxy()
+    proxy.sort(COL_VERDICT, Qt.SortOrder.DescendingOrder)
+    assert _column(proxy, COL_VERDICT) == ["clear", "review", "barred", "barred"]
+
+
+def test_sort_by_name_imo_and_events(qapp):
+    _, proxy = _model_and_proxy()
+    proxy.sort(COL_NAME, Qt.SortOrder.AscendingOrder)
+    assert _column(proxy, COL_NAME) == ["ASIA GLORY", "EAST STAR", "ZEELAND", ""]
+    proxy.sort(COL_IMO, Qt.SortOrder.AscendingOrder)
+    assert _column(proxy, COL_IMO) == ["9000001", "9000003", "9123456", ""]
+    proxy.sort(COL_EVENTS, Qt.SortOrder.AscendingOrder)
+    assert _column(proxy, COL_EVENTS) == ["0", "1", "1", "1"]
+
+
+def test_search_matches_mmsi_imo_and_name_case_insensitively(qapp):
+    _, proxy = _model_and_proxy()
+    proxy.set_search("glory")
+    assert _column(proxy, COL_MMSI) == ["636000002"]
+    proxy.set_search("9123456")
+    assert _column(proxy, COL_MMSI) == ["244000004"]
+    proxy.set_search("4450")
+    assert _column(proxy, COL_MMSI) == ["445000003"]
+    proxy.set_search("  ")
+    assert proxy.rowCount() == 4
+    proxy.set_search("no such vessel")
+    assert proxy.rowCount() == 0
+
+
+def test_verdict_filter_and_search_combine(qapp):
+    _, proxy = _model_and_proxy()
+    proxy.set_verdicts({Verdict.BARRED})
+    assert _column(proxy, COL_MMSI) == ["351000001", "636000002"]
+    proxy.set_search("star")
+    assert _column(proxy, COL_MMSI) == ["351000001"]
+    proxy.set_verdicts({Verdict.REVIEW, Verdict.CLEAR})
+    assert proxy.rowCount() == 0
+    proxy.set_search("")
+    assert _column(proxy, COL_MMSI) == ["445000003", "244000004"]
+
+
+def test_new_verdicts_reset_the_rows(qapp):
+    model, proxy = _model_and_proxy()
+    model.set_verdicts(vessels()[2:])
+    assert proxy.rowCount() == 2
+    assert model.row_of(351000001) is None
