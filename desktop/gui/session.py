@@ -65,9 +65,8 @@ def unreadable_files(reports: Sequence[Any]) -> list[str]:
         fmt = _report_field(report, "format", None) or "unknown format"
         n_lines = _report_field(report, "lines", 0) or 0
         rejected = _report_field(report, "rejected", {}) or {}
-        counts = ", ".join(
-            f"{reason} {n}" for reason, n in sorted(rejected.items(), key=lambda kv: -kv[1]) if n
-        )
+        ranked = sorted(rejected.items(), key=lambda kv: (-kv[1], kv[0]))
+        counts = ", ".join(f"{reason} {n}" for reason, n in ranked if n)
         notes = _report_field(report, "notes", None)
         note_text = "; ".join(notes) if isinstance(notes, list | tuple) else (notes or "")
         line = f"{path}: no position report could be read ({fmt}, {n_lines} lines"
@@ -258,11 +257,9 @@ class Session(QObject):
         reports = list(getattr(loaded.ingest, "reports", []) or [])
         bad = unreadable_files(reports)
         if loaded.tracks.fix_count == 0:
-            kept = "The data already loaded stays." if self.current else ""
+            kept = "\n\nThe data already loaded stays." if self.current else ""
             self.problem.emit(
-                Problem(
-                    "No tracks loaded", f"Nothing could be read. {kept}".strip(), "\n".join(bad)
-                )
+                Problem("No tracks loaded", "\n".join(bad or ["Nothing could be read."]) + kept)
             )
             return
         self.current = loaded
