@@ -73,8 +73,11 @@ _EPOCH_MAX_S: Final = 4_102_444_800
 # ``c:`` and trailing epoch fields above this are milliseconds: 1e11 s is the year 5138,
 # while 1e11 ms is 1973, so no real value of either unit falls on the wrong side.
 _MS_THRESHOLD: Final = 1e11
-# A $PGHP line whose reference checksum matches no neighbour may still stamp the sentence
-# that follows it; a matching sentence is searched this many lines either side.
+# An exactEarth $PGHP line and its sentence arrive at most this far apart (AMSA risky's
+# MAXIMUM_ARRIVAL_TIME_DIFFERENCE_MS).
+_PGHP_MAX_ARRIVAL_GAP_NS: Final = 1_000_000_000
+# Without arrival times, a $PGHP line is matched by checksum to a sentence at most this many
+# lines away (exactEarth's lines drift by a few lines; DMA's own test files by none).
 _PGHP_WINDOW_LINES: Final = 20
 _HEX: Final = tuple(f"{i:02X}" for i in range(256))
 
@@ -225,7 +228,7 @@ def _scan(path: Path) -> _Parsed:  # noqa: C901 - one pass over the lines, kept 
     cand_tail: list[str] = []
     cand_tag: list[str | None] = []
     cand_lead: list[int | None] = []
-    pghp: list[tuple[int, list[str]]] = []
+    pghp: list[tuple[int, list[str], int | None]] = []  # line, fields, arrival time
     lone_tags: dict[int, str] = {}  # 0-based line of a sentence -> tag block of the line before
     lone_tag_lines: list[int] = []
     pending_lone: int | None = None
@@ -241,6 +244,10 @@ def _scan(path: Path) -> _Parsed:  # noqa: C901 - one pass over the lines, kept 
         lead: int | None = None
         if c0 == "!":
             s = line
+        elif c0 == "#":  # a comment, even one quoting a sentence
+            outcome[i] = _NOTAIS
+            pending_lone = None
+            continue
         elif c0 == "\\":
             end = line.find("\\", 1)
             if end < 0:
@@ -255,7 +262,8 @@ def _scan(path: Path) -> _Parsed:  # noqa: C901 - one pass over the lines, kept 
                 continue
         elif c0 == "$":
             if line.startswith("$PGHP,"):
-                pghp.append((i, line.split("*", 1)[0].split(",")))
+                head, _, tail = line.partition("*")
+                pghp.append((i, head.split(","), _trailing_ns(tail[2:])))
             else:
                 outcome[i] = _NOTAIS
             pending_lone = None
@@ -401,9 +409,7 @@ def _scan(path: Path) -> _Parsed:  # noqa: C901 - one pass over the lines, kept 
     n = len(msgs.payload)
 
     def _arr(values: list[int | None]) -> np.ndarray:
-        return np.fromiter(
-            (NO_TIME if v is None else v for v in values), dtype=np.int64, count=n
-        )
+        return np.fromiter((NO_TIME if v is None else v for v in values), dtype=np.int64, count=n)
 
     # Time source priority: tag block c:, then $PGHP, then trailing epoch, then leading stamp.
     time_ns = _arr(msgs.tag_ns)
@@ -423,25 +429,36 @@ def _scan(path: Path) -> _Parsed:  # noqa: C901 - one pass over the lines, kept 
     if own:
         notes.append(f"{own} own-ship (VDO) message(s) decoded like VDM")
     if lone_tags:
-        notes.append(f"{len(lone_tags)} tag block(s) on a line of their own applied to the next sentence")
+        notes.append(
+            f"{len(lone_tags)} tag block(s) on a line of their own applied to the next sentence"
+        )
     return _Parsed(str(path), n_lines, outcome, msgs, time_ns, pb, notes)
 
 
 def _match_pghp(
-    pghp: list[tuple[int, list[str]]], msgs: _Messages, outcome: np.ndarray
+    pghp: list[tuple[int, list[str], int | None]], msgs: _Messages, outcome: np.ndarray
 ) -> np.ndarray:
     """Times from Gatehouse ``$PGHP`` lines, per message (NO_TIME where none applies).
 
-    The last field of a $PGHP line is the checksum of the sentence it stamps (DMA AisLib and
-    AMSA read it so). Gatehouse writes the line just before that sentence, and writes ``00`` or
-    the checksum of a multipart message's last part in some lines; satellite feeds (exactEarth)
-    write it a few lines before or after. So a $PGHP line stamps, in this order: the message
-    that starts on the next line when the reference matches one of its sentences or is ``00``;
-    else the nearest unstamped message within ``_PGHP_WINDOW_LINES`` lines with a sentence
-    whose checksum matches; else the message that starts on the next line. Each round runs over
-    all $PGHP lines before the next, so a loose match never takes a message that an exact one
-    claims. A $PGHP line that
-    stamps nothing, or whose date does not parse, is counted ``orphan_timestamp``.
+    The last field of a $PGHP line names the checksum of the sentence it stamps. Two layouts
+    exist, and the reference reader of each is followed:
+
+    - Gatehouse's own (DMA's feed): the $PGHP line stands just before its sentence, and DMA
+      AisLib attaches it to the next sentence. Gatehouse writes ``00``, or a checksum that is
+      not that of any part, for own-ship and multipart messages. So, first, a $PGHP line
+      stamps the message whose first sentence is on the next line when its reference is
+      ``00``, or the checksum of one of that message's sentences, or the message is multipart.
+    - exactEarth's satellite feed (AMSA): $PGHP lines drift a few lines before or after their
+      sentence, and in the augmented files every line ends with an arrival time in ms. AMSA's
+      ``risky`` (``NmeaStreamProcessor``) matches a $PGHP line to the message whose checksum
+      equals the reference and whose arrival time is closest, within 1 s. So, second, a
+      $PGHP line not placed by the first rule stamps the unstamped message with that checksum
+      nearest in arrival time (within 1 s) when both carry one, else nearest in lines (within
+      ``_PGHP_WINDOW_LINES``).
+
+    The first rule runs over every $PGHP line before the second, so a loose match never takes
+    a message that its own $PGHP line claims. A $PGHP line that stamps nothing (its sentence
+    is missing or was rejected), or whose date does not parse, is ``orphan_timestamp``.
     """
     n = len(msgs.payload)
     out = np.full(n, NO_TIME, dtype=np.int64)
@@ -454,41 +471,45 @@ def _match_pghp(
         starts[lines[0]] = m
         for line, s in zip(lines, msgs.sums[m], strict=True):
             by_sum.setdefault(s, []).append((line, m))
-    parsed: list[tuple[int, int, str, int | None]] = []  # (line, ns, reference, next message)
-    for i, fields in pghp:
+    left: list[tuple[int, int, str, int | None]] = []
+    for i, fields, arrival in pghp:
         ns = _pghp_ns(fields)
         if ns is None:
             outcome[i] = _ORPHTS
             continue
-        parsed.append((i, ns, fields[-1].strip().upper(), starts.get(i + 1)))
-    # Three rounds, so that a loose match never takes a message an exact one claims.
-    left = []
-    for i, ns, ref, nxt in parsed:
-        if nxt is not None and out[nxt] == NO_TIME and (ref == "00" or ref in msgs.sums[nxt]):
+        ref = fields[-1].strip().upper()
+        nxt = starts.get(i + 1)
+        if (
+            nxt is not None
+            and out[nxt] == NO_TIME
+            and (ref == "00" or ref in msgs.sums[nxt] or len(msgs.sums[nxt]) > 1)
+        ):
             out[nxt] = ns
             outcome[i] = _STAMP
         else:
-            left.append((i, ns, ref, nxt))
-    still = []
-    for i, ns, ref, nxt in left:
-        best = None
-        if ref != "00":
-            for line, m in by_sum.get(ref, ()):
-                dist = abs(line - i)
-                if dist <= _PGHP_WINDOW_LINES and out[m] == NO_TIME:
-                    if best is None or dist < best[0]:
-                        best = (dist, m)
-        if best is not None:
+            left.append((i, ns, ref, arrival))
+    for i, ns, ref, arrival in left:
+        best: tuple[tuple[int, int], int] | None = None
+        for line, m in by_sum.get(ref, ()) if ref != "00" else ():
+            if out[m] != NO_TIME:
+                continue
+            tail = msgs.tail_ns[m]
+            if arrival is not None and tail is not None:
+                gap = abs(tail - arrival)
+                if gap > _PGHP_MAX_ARRIVAL_GAP_NS:
+                    continue
+            elif abs(line - i) <= _PGHP_WINDOW_LINES:
+                gap = 0
+            else:
+                continue
+            rank = (gap, abs(line - i))
+            if best is None or rank < best[0]:
+                best = (rank, m)
+        if best is None:
+            outcome[i] = _ORPHTS
+        else:
             out[best[1]] = ns
             outcome[i] = _STAMP
-        else:
-            still.append((i, ns, nxt))
-    for i, ns, nxt in still:
-        if nxt is not None and out[nxt] == NO_TIME:
-            out[nxt] = ns
-            outcome[i] = _STAMP
-        else:
-            outcome[i] = _ORPHTS
     return out
 
 
@@ -564,8 +585,8 @@ def _statics_frame(records: list[dict]) -> pd.DataFrame:
     frame["width_m"] = frame["width_m"].astype("float64")
     frame["line"] = frame["line"].astype("int64")
     for name in ("name", "callsign", "destination"):
-        frame[name] = frame[name].astype(object)
-    return frame
+        frame[name] = pd.Series([r[name] for r in records], index=frame.index, dtype=object)
+    return frame.sort_values("line", kind="stable", ignore_index=True)
 
 
 def _utc(ns: np.ndarray) -> pd.DatetimeIndex:
@@ -626,9 +647,11 @@ def read_nmea(path: str | Path) -> RawRead:
        describes (normally the line just before the sentence);
     3. the LAST comma field after the checksum, when it is an epoch (seconds, or ms above
        1e11). USCG N-AIS writes ``...*hh,s..,d..,T..,x..,r<station>,<epoch>`` and some of its
-       files two epochs at the end (``,1325394060,1325394001``): the last is the receiver's
-       own time stamp of the sentence, which libais reads as the time; AMSA writes one
-       epoch field (seconds, or ms in the exactEarth files);
+       files two epochs at the end (``,1325394060,1325394001``). The format was never
+       standardised; libais's ``ais/uscg.py``, the reference reader of these files, says the
+       timestamp "is a UNIX UTC seconds from the epoch value and must come last", so the
+       last field is the one used. AMSA writes one epoch field (seconds, or ms in the
+       exactEarth files);
     4. a stamp before the sentence on the same line (epoch s/ms, or ISO 8601; naive = UTC).
 
     Epochs outside 1980..2100 are not times. A position report with no time is decoded
