@@ -280,10 +280,12 @@ def _geometry(geo: Any, refuse: Any) -> Polygon | MultiPolygon:
         except (ValueError, shapely.errors.GEOSException) as exc:
             raise refuse(f"invalid geometry ({exc})") from exc
     geom: Polygon | MultiPolygon = built[0] if len(built) == 1 else MultiPolygon(built)
-    if geom.is_empty or geom.area == 0:
+    if geom.is_empty:
         raise refuse("empty geometry (no area)")
     if not geom.is_valid:
         raise refuse(f"invalid geometry ({shapely.is_valid_reason(geom)})")
+    if geom.area == 0:
+        raise refuse("empty geometry (no area)")
     if geom.bounds[2] > 180.0:
         geom = _split_at_antimeridian(geom)
     return geom
