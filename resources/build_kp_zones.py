@@ -33,7 +33,6 @@ import pyarrow.parquet as pq
 import pyproj
 import shapely
 from shapely.geometry import Polygon, box, mapping
-from shapely.ops import transform
 
 NM_M = 1852.0
 TERRITORIAL_SEA_M = 12 * NM_M
@@ -161,10 +160,15 @@ def waters_geometry(root: Path) -> shapely.Geometry:
     assert region.is_valid, shapely.is_valid_reason(region)
     west, south, east, north = region.bounds
     land = _land(root, (west - 1, south - 1, east + 1, north + 1))
-    fwd = pyproj.Transformer.from_crs("EPSG:4326", KP_AEQD, always_xy=True).transform
-    inv = pyproj.Transformer.from_crs(KP_AEQD, "EPSG:4326", always_xy=True).transform
+    fwd = pyproj.Transformer.from_crs("EPSG:4326", KP_AEQD, always_xy=True)
+    inv = pyproj.Transformer.from_crs(KP_AEQD, "EPSG:4326", always_xy=True)
+
+    def project(geom: shapely.Geometry, how: pyproj.Transformer) -> shapely.Geometry:
+        return shapely.transform(
+            geom, lambda xy: np.column_stack(how.transform(xy[:, 0], xy[:, 1])))
+
     kp_land = shapely.intersection(land, region)
-    buffered = transform(inv, transform(fwd, kp_land).buffer(TERRITORIAL_SEA_M, quad_segs=16))
+    buffered = project(project(kp_land, fwd).buffer(TERRITORIAL_SEA_M, quad_segs=16), inv)
     sea = shapely.difference(shapely.intersection(buffered, region), land)
     sea = shapely.simplify(sea, WATERS_SIMPLIFY_DEG, preserve_topology=True)
     sea = shapely.make_valid(sea)

@@ -38,7 +38,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import shapely
-from shapely.geometry import Polygon, box, mapping
+from shapely.geometry import Polygon, box
 
 ROOT = Path(__file__).resolve().parent
 REFERENCE = ROOT.parent.parent / "shared" / "reference" / "gfw_anchorages"
@@ -235,7 +235,8 @@ def build_ports(src: dict[str, Path], work: Path, out_dir: Path) -> None:
             country = alpha2(r["iso3"])
             # A WPI port takes the LOCODE of a searoute port of the same country within 10 km.
             d = _haversine_m(lon, lat, sr_lon, sr_lat)
-            near = np.flatnonzero((d <= 10_000) & np.array([c[:2] == country for _, _, c in sr_pts]))
+            same = np.array([c[:2] == country for _, _, c in sr_pts])
+            near = np.flatnonzero((d <= 10_000) & same)
             locode = sr_pts[near[np.argmin(d[near])]][2] if len(near) else ""
             name = r["label"].strip() + (f" ({r['sublabel'].strip()})" if r["sublabel"] else "")
             rows.append({"name": name, "country": country, "locode": locode,
@@ -247,6 +248,12 @@ def build_ports(src: dict[str, Path], work: Path, out_dir: Path) -> None:
     shutil.copyfile(REFERENCE / "LICENSE", out_dir / "LICENSE-gfw-pipe-anchorages.txt")
 
     anch = pd.read_csv(REFERENCE / "anchorage_overrides.csv", dtype={"s2id": str})
+    # Upstream has one cell with longitude 1001 (POINTE NOIRE, s2id 8efe7543): not a position.
+    bad = (anch["longitude"].abs() > 180) | (anch["latitude"].abs() > 90)
+    for _, row in anch[bad].iterrows():
+        print(f"gfw anchorages: dropped {row['s2id']} {row['label']} "
+              f"({row['latitude']}, {row['longitude']}): outside lon/lat range")
+    anch = anch[~bad]
     table = pa.table({
         "s2id": pa.array(anch["s2id"].to_numpy(), pa.string()),
         "lat": pa.array(anch["latitude"].to_numpy("float32")),

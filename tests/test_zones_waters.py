@@ -39,7 +39,8 @@ def _coast_distance_nm(lon: float, lat: float) -> float:
     aeqd = pyproj.Transformer.from_crs(
         "EPSG:4326", f"+proj=aeqd +lat_0={lat} +lon_0={lon} +datum=WGS84 +units=m",
         always_xy=True)
-    local = shapely.transform(_coast_land(), lambda xy: np.column_stack(aeqd.transform(xy[:, 0], xy[:, 1])))
+    local = shapely.transform(
+        _coast_land(), lambda xy: np.column_stack(aeqd.transform(xy[:, 0], xy[:, 1])))
     return float(local.distance(shapely.Point(0.0, 0.0))) / NM_M
 
 

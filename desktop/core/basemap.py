@@ -52,7 +52,7 @@ def load_land(bbox: tuple[float, float, float, float] | None = None) -> np.ndarr
 
 
 def land_sources(bbox: tuple[float, float, float, float] | None = None) -> np.ndarray:
-    """The source label (``gshhg-f`` or ``naturalearth-50m``) of each polygon ``load_land`` returns."""
+    """The source (``gshhg-f`` or ``naturalearth-50m``) of each polygon ``load_land`` returns."""
     geoms, bounds, sources = _land_table()
     if bbox is None:
         return sources

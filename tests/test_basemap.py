@@ -1,0 +1,67 @@
+"""The offline basemap: detailed land around Korea, coarse land elsewhere, read fast."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+
+from desktop.core import basemap
+from desktop.core.resources import resource_path
+
+LAND_POINTS = {
+    "Pyongyang": (125.75, 39.03), "Seoul": (126.98, 37.57), "Tokyo": (139.69, 35.69),
+    "London (Natural Earth)": (-0.13, 51.50), "Sydney (Natural Earth)": (151.20, -33.87),
+    # Small islands only a detailed coast has: Yeonpyeong-do is 7 km², Baengnyeong-do 51 km².
+    "Yeonpyeong-do": (125.695, 37.665), "Baengnyeong-do": (124.67, 37.96),
+}
+SEA_POINTS = {
+    "Sea of Japan": (134.0, 40.0), "Yellow Sea": (123.0, 36.0), "mid-Atlantic": (-40.0, 30.0),
+    # The Taedong estuary at Nampo, a few hundred metres wide between its banks.
+    "Taedong at Nampo": (125.33, 38.70), "Nampo harbour": (125.45, 38.745),
+}
+
+
+@pytest.mark.parametrize("place", sorted(LAND_POINTS))
+def test_point_is_land(place: str) -> None:
+    lon, lat = LAND_POINTS[place]
+    assert basemap.is_land(np.array([lon]), np.array([lat])).tolist() == [True]
+
+
+@pytest.mark.parametrize("place", sorted(SEA_POINTS))
+def test_point_is_sea(place: str) -> None:
+    lon, lat = SEA_POINTS[place]
+    assert basemap.is_land(np.array([lon]), np.array([lat])).tolist() == [False]
+
+
+def test_detail_inside_the_korea_box_and_natural_earth_outside() -> None:
+    geoms = basemap.load_land()
+    sources = basemap.land_sources()
+    assert set(sources) == {"gshhg-f", "naturalearth-50m"}
+    bounds = shapely.bounds(geoms)
+    w, s, e, n = basemap.DETAIL_BBOX
+    detail = sources == "gshhg-f"
+    assert np.all((bounds[detail, 0] >= w) & (bounds[detail, 2] <= e)
+                  & (bounds[detail, 1] >= s) & (bounds[detail, 3] <= n))
+    # Natural Earth pieces stop at the box: none reaches into it.
+    inner = shapely.box(w + 1e-6, s + 1e-6, e - 1e-6, n - 1e-6)
+    assert not shapely.intersects(geoms[~detail], inner).any()
+
+
+def test_bbox_read_covers_the_same_land_as_the_whole_set() -> None:
+    bbox = (124.0, 37.5, 126.0, 39.5)
+    area = shapely.box(*bbox)
+    part = shapely.union_all(basemap.load_land(bbox)).intersection(area).area
+    everything = basemap.load_land()
+    meeting = everything[shapely.intersects(everything, area)]
+    whole = shapely.union_all(meeting).intersection(area).area
+    assert part == pytest.approx(whole, rel=1e-9)
+    assert len(basemap.load_land(bbox)) < len(basemap.load_land()) / 10
+
+
+def test_all_polygons_are_valid() -> None:
+    assert shapely.is_valid(basemap.load_land()).all()
+
+
+def test_basemap_file_is_compact() -> None:
+    assert resource_path("basemap/land.parquet").stat().st_size < 5_000_000
