@@ -131,33 +131,28 @@ def _assemble(files: list[Path], raws: list[RawRead], max_speed_kn: float) -> In
     categories = list(dict.fromkeys(names))
     code_of_name = {name: code for code, name in enumerate(categories)}
 
-    parts = []
+    # Plain arrays, not a DataFrame: building and slicing frames of a million rows copies
+    # every column again, and nothing here needs pandas.
+    columns: dict[str, list[np.ndarray]] = {name: [] for name in _COLUMNS}
     for number, raw in enumerate(raws):
         pos = raw.positions
         if not len(pos):
             continue
-        parts.append(
-            pd.DataFrame(
-                {
-                    "mmsi": pos["mmsi"].to_numpy("int64"),
-                    "time": _time_ns(pos["time"]),
-                    "lat": pos["lat"].to_numpy("float64"),
-                    "lon": pos["lon"].to_numpy("float64"),
-                    "sog_kn": pos["sog_kn"].to_numpy("float64", na_value=np.nan),
-                    "cog_deg": pos["cog_deg"].to_numpy("float64", na_value=np.nan),
-                    "heading_deg": pos["heading_deg"].to_numpy("float64", na_value=np.nan),
-                    "nav_status": pos["nav_status"].to_numpy("float64", na_value=np.nan),
-                    "file": np.full(len(pos), number, dtype="int64"),
-                    "line": pos["line"].to_numpy("int64"),
-                }
-            )
-        )
-    positions = pd.concat(parts, ignore_index=True) if parts else _empty_all()
+        columns["mmsi"].append(pos["mmsi"].to_numpy("int64"))
+        columns["time"].append(_time_ns(pos["time"]))
+        for name in ("lat", "lon", "sog_kn", "cog_deg", "heading_deg", "nav_status"):
+            columns[name].append(pos[name].to_numpy("float64", na_value=np.nan))
+        columns["file"].append(np.full(len(pos), number, dtype="int64"))
+        columns["line"].append(pos["line"].to_numpy("int64"))
+    positions = {
+        name: np.concatenate(parts) if parts else np.array([], dtype=_COLUMNS[name])
+        for name, parts in columns.items()
+    }
     cleaned = clean_positions(positions, max_speed_kn=max_speed_kn)
 
     # Move cleaned-out rows from accepted "fix" to their reason, per file.
-    file_no = positions["file"].to_numpy("int64")
-    line = positions["line"].to_numpy("int64")
+    file_no = positions["file"]
+    line = positions["line"]
     rejected = np.flatnonzero(pd.notna(cleaned.reason))
     for number, raw in enumerate(raws):
         mine = rejected[file_no[rejected] == number]
@@ -171,26 +166,24 @@ def _assemble(files: list[Path], raws: list[RawRead], max_speed_kn: float) -> In
     source_codes = np.array([code_of_name[n] for n in names], dtype="int64")
 
     def table(rows: np.ndarray) -> pd.DataFrame:
-        sub = positions.iloc[rows]
-        source = pd.Categorical.from_codes(
-            source_codes[sub["file"].to_numpy("int64")], categories=categories
-        )
+        sub = {name: values[rows] for name, values in positions.items()}
+        source = pd.Categorical.from_codes(source_codes[sub["file"]], categories=categories)
         # make_fixes edits the float columns it gets in place, and under pandas' copy-on-write a
         # plain float64 array comes back read-only from its to_numeric; a nullable Float64
         # array makes it build a fresh, writable one.
         def floats(name: str) -> pd.arrays.FloatingArray:
-            return pd.array(sub[name].to_numpy("float64"), dtype="Float64")
+            return pd.array(sub[name], dtype="Float64")
 
         return make_fixes(
             {
-                "mmsi": sub["mmsi"].to_numpy(),
-                "time": sub["time"].to_numpy(),
+                "mmsi": sub["mmsi"],
+                "time": sub["time"],
                 "lat": floats("lat"),
                 "lon": floats("lon"),
                 "sog_kn": floats("sog_kn"),
                 "cog_deg": floats("cog_deg"),
-                "heading_deg": sub["heading_deg"].to_numpy(),
-                "nav_status": sub["nav_status"].to_numpy(),
+                "heading_deg": sub["heading_deg"],
+                "nav_status": sub["nav_status"],
                 "source": source,
             },
             sort=False,  # clean_positions already ordered the rows by (mmsi, time)
@@ -207,10 +200,11 @@ def _assemble(files: list[Path], raws: list[RawRead], max_speed_kn: float) -> In
     return IngestResult(fixes, statics, vessels, flagged, reports)
 
 
-def _empty_all() -> pd.DataFrame:
-    frame = empty_positions()
-    frame["file"] = np.array([], dtype="int64")
-    return frame
+_COLUMNS: Final = {
+    "mmsi": "int64", "time": "int64", "lat": "float64", "lon": "float64", "sog_kn": "float64",
+    "cog_deg": "float64", "heading_deg": "float64", "nav_status": "float64", "file": "int64",
+    "line": "int64",
+}  # fmt: skip
 
 
 def _statics(raws: list[RawRead], names: list[str]) -> pd.DataFrame:
@@ -238,11 +232,11 @@ def _statics(raws: list[RawRead], names: list[str]) -> pd.DataFrame:
     return frame.reset_index(drop=True)[[*STATIC_COLUMNS, "source"]]
 
 
-def _reports(files: list[Path], raws: list[RawRead], positions: pd.DataFrame,
+def _reports(files: list[Path], raws: list[RawRead], positions: dict[str, np.ndarray],
              kept: np.ndarray) -> list[FileReport]:  # fmt: skip
-    file_no = positions["file"].to_numpy("int64")[kept]
-    mmsi = positions["mmsi"].to_numpy("int64")[kept]
-    t = positions["time"].to_numpy("int64")[kept]
+    file_no = positions["file"][kept]
+    mmsi = positions["mmsi"][kept]
+    t = positions["time"][kept]
     reports = []
     for number, (path, raw) in enumerate(zip(files, raws, strict=True)):
         mine = file_no == number

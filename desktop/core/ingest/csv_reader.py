@@ -35,6 +35,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from desktop.core.ingest import columns as cols
@@ -219,10 +220,13 @@ def read_csv_track(path: Path, data: bytes, kind: str) -> RawRead:
     if len(bad_lines):
         raw.notes.append(f"{len(bad_lines)} rows with a wrong number of fields")
 
-    frame = table.to_pandas()
+    # Only the fix columns go to pandas whole; static text is compared as arrow dictionary
+    # codes and converted for the few rows where a vessel's static values change.
+    fix_sources = list(dict.fromkeys(mapping[k] for k in POSITION_COLUMNS if k in mapping))
+    frame = table.select(fix_sources).to_pandas()
     positions, mmsi_ok, time = _positions(frame, mapping, row_lines, tally, dma)
     raw.positions = positions
-    raw.statics = statics_from_rows(frame, mapping, row_lines, time, mmsi_ok)
+    raw.statics = statics_from_rows(table, mapping, row_lines, time, mmsi_ok)
     return raw
 
 
@@ -235,9 +239,9 @@ def _positions(frame: pd.DataFrame, mapping: dict[str, str], row_lines: np.ndarr
     time_raw = frame[mapping["time"]]
     time = times_ns(time_raw, time_format=DMA_TIME_FORMAT if dma else None)
     time_ok = time != np.iinfo("int64").min
-    time_empty = time_raw.isna().to_numpy() | (time_raw.astype("string").str.strip() == "").fillna(
-        True
-    ).to_numpy(dtype=bool)
+    time_empty = time_raw.isna().to_numpy().copy()
+    if time_raw.dtype.kind not in "iufM" and not isinstance(time_raw.dtype, pd.DatetimeTZDtype):
+        time_empty |= (time_raw.astype("string").str.strip() == "").fillna(True).to_numpy(bool)
     lat = cols.numbers(frame[mapping["lat"]])
     lon = cols.numbers(frame[mapping["lon"]])
     # A present but unparseable coordinate is a bad value; an empty one is a missing position.
@@ -274,28 +278,45 @@ def _positions(frame: pd.DataFrame, mapping: dict[str, str], row_lines: np.ndarr
     return positions, mmsi_ok, time
 
 
-def statics_from_rows(frame: pd.DataFrame, mapping: dict[str, str], row_lines: np.ndarray,
-             time: np.ndarray, mmsi_ok: np.ndarray) -> pd.DataFrame:  # fmt: skip
+def _change_codes(column: pa.ChunkedArray) -> np.ndarray:
+    """Values as numbers that are equal exactly when the cells are (nulls equal each other)."""
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        codes = pc.dictionary_encode(column).combine_chunks().indices
+        return codes.to_numpy(zero_copy_only=False).astype("float64")  # null -> NaN
+    if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
+        return column.to_numpy().astype("float64")
+    return _change_codes(column.cast(pa.string()))
+
+
+def statics_from_rows(table: pa.Table, mapping: dict[str, str], row_lines: np.ndarray,
+                      time: np.ndarray, mmsi_ok: np.ndarray) -> pd.DataFrame:  # fmt: skip
+    """Static records from the static columns of a table: the first row of every run of
+    identical static values per vessel, in time order (the history of changes, not one copy
+    per fix). ``time`` is int64 ns per row (NaT as int64 min)."""
     present = [name for name in STATIC_FIELDS if name in mapping]
     if not present:
         return empty_statics()
-    mmsi = pd.to_numeric(frame[mapping["mmsi"]], errors="coerce")
-    sub = frame[[mapping[name] for name in present]].copy()
-    sub.columns = present
-    sub["__mmsi"] = mmsi.to_numpy("float64", na_value=np.nan)
-    sub["__line"] = row_lines
-    sub["__time"] = time
-    sub = sub[mmsi_ok]
-    # Keep the first row of every run of identical static values per vessel (in time order):
-    # the full history of changes, not one copy per fix.
-    sub = sub.sort_values(["__mmsi", "__time", "__line"], kind="stable")
-    values_hash = pd.util.hash_pandas_object(sub[present], index=False).to_numpy()
-    vessel = sub["__mmsi"].to_numpy()
-    changed = np.ones(len(sub), dtype=bool)
-    changed[1:] = (values_hash[1:] != values_hash[:-1]) | (vessel[1:] != vessel[:-1])
-    sub = sub[changed]
-    if not len(sub):
+    mmsi = pd.to_numeric(table.column(mapping["mmsi"]).to_pandas(), errors="coerce").to_numpy(
+        "float64", na_value=np.nan
+    )
+    rows = np.flatnonzero(mmsi_ok)
+    # Rows are in line order: two stable sorts give (mmsi, time, line) order.
+    rows = rows[np.argsort(time[rows], kind="stable")]
+    rows = rows[np.argsort(mmsi[rows], kind="stable")]
+    changed = np.ones(len(rows), dtype=bool)
+    changed[1:] = mmsi[rows[1:]] != mmsi[rows[:-1]]
+    for name in present:
+        codes = _change_codes(table.column(mapping[name]))[rows]
+        same = (codes[1:] == codes[:-1]) | (np.isnan(codes[1:]) & np.isnan(codes[:-1]))
+        changed[1:] |= ~same
+    rows = rows[changed]
+    if not len(rows):
         return empty_statics()
+    taken = table.select([mapping[name] for name in present]).take(pa.array(rows)).to_pandas()
+    sub = pd.DataFrame({name: taken[mapping[name]].to_numpy() for name in present})
+    sub["__mmsi"] = mmsi[rows]
+    sub["__line"] = row_lines[rows]
+    sub["__time"] = time[rows]
     n = len(sub)
 
     def pick(name: str) -> pd.Series:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from desktop.core.ingest import columns as cols
 from desktop.core.ingest.base import ACCEPTED_FIX, BAD_VALUE, NO_TIMESTAMP, LineTally, RawRead
@@ -109,6 +110,14 @@ def read_table_track(path: Path, kind: str) -> RawRead:
             "line": lines[ok],
         }
     )
-    if any(name in mapping for name in STATIC_FIELDS):
-        raw.statics = statics_from_rows(frame, mapping, lines, time, mmsi_ok)
+    static_sources = [mapping[name] for name in STATIC_FIELDS if name in mapping]
+    if static_sources:
+        arrow = pa.table(
+            {
+                src: pa.array(frame[src].astype("string") if frame[src].dtype == object
+                              else frame[src], from_pandas=True)  # fmt: skip
+                for src in dict.fromkeys([mapping["mmsi"], *static_sources])
+            }
+        )
+        raw.statics = statics_from_rows(arrow, mapping, lines, time, mmsi_ok)
     return raw
