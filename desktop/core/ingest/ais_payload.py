@@ -81,19 +81,21 @@ def batch(payloads: list[str], fill_bits: np.ndarray) -> PayloadBatch:
         np.cumsum(length[:-1], out=start[1:])
     raw = np.frombuffer("".join(payloads).encode("latin-1"), dtype=np.uint8)
     values = SIXBIT[raw]
-    bad_cum = np.zeros(len(values) + 1, dtype=np.int64)
-    np.cumsum(values == 255, out=bad_cum[1:])
-    invalid = (bad_cum[start + length] - bad_cum[start]) > 0
-    msg_type = np.full(len(payloads), -1, dtype=np.int64)
+    invalid = np.zeros(len(payloads), dtype=bool)
     nonempty = length > 0
+    if values.size:
+        # max over each payload: 255 marks a byte outside the armour (empty ones masked).
+        peak = np.maximum.reduceat(values, np.minimum(start, values.size - 1))
+        invalid[nonempty] = peak[nonempty] == 255
+    msg_type = np.full(len(payloads), -1, dtype=np.int64)
     msg_type[nonempty] = values[start[nonempty]]
     bits = length * 6 - fill_bits
     return PayloadBatch(values, start, length, bits, invalid, msg_type)
 
 
-def _head_matrix(pb: PayloadBatch, rows: np.ndarray) -> np.ndarray:
-    """First ``_HEAD_CHARS`` 6-bit values of the selected payloads, zero-padded, as uint64."""
-    cols = np.arange(_HEAD_CHARS, dtype=np.int64)
+def _head_matrix(pb: PayloadBatch, rows: np.ndarray, n_chars: int = _HEAD_CHARS) -> np.ndarray:
+    """First ``n_chars`` 6-bit values of the selected payloads, zero-padded, as uint64."""
+    cols = np.arange(n_chars, dtype=np.int64)
     idx = pb.start[rows, None] + cols[None, :]
     inside = cols[None, :] < pb.length[rows, None]
     idx = np.where(inside, idx, 0)
@@ -172,106 +174,122 @@ def min_bits(msg_type: np.ndarray) -> np.ndarray:
     return need
 
 
-# --- static and voyage data: rare, decoded one message at a time --------------------------------
+# --- static and voyage data ------------------------------------------------------------------------
+
+_STATIC_CHARS: Final = 71  # 426 bits: the whole of a type 5 (424 bits)
+# Bits a static message must carry (else it is truncated). Many stations send 420 of the 424
+# bits of a type 5 (the spare and DTE are cut); the destination ends at bit 422, so anything
+# from bit 302 on still gives the name, call sign, type and dimensions.
+_STATIC_MIN_BITS: Final = {5: 302, 19: 301}
+_PART_A_MIN_BITS: Final = 160
+_PART_B_MIN_BITS: Final = 162
 
 
-def _bits_of(payload: str) -> str:
-    return "".join(format(int(SIXBIT[ord(c)]), "06b") for c in payload)
+def _texts(head: np.ndarray, start_bit: int, n_chars: int) -> list[str | None]:
+    """6-bit ASCII fields (values < 32 are '@'..'_'), cut at the first '@' and stripped."""
+    if head.shape[0] == 0:
+        return []
+    codes = np.stack([_field(head, start_bit + 6 * k, 6, False) for k in range(n_chars)], axis=1)
+    ascii_codes = np.where(codes < 32, codes + 64, codes).astype(np.uint8)
+    raw = ascii_codes.tobytes().decode("latin-1")
+    out: list[str | None] = []
+    for r in range(head.shape[0]):
+        text = raw[r * n_chars : (r + 1) * n_chars]
+        cut = text.find("@")
+        if cut >= 0:
+            text = text[:cut]
+        out.append(text.strip() or None)
+    return out
 
 
-def _uint(bits: str, start: int, n: int) -> int:
-    chunk = bits[start : start + n]
-    return int(chunk, 2) if chunk else 0
-
-
-def _text(bits: str, start: int, n_chars: int) -> str | None:
-    """6-bit ASCII (values < 32 are '@'..'_'), with '@' padding and spaces removed."""
-    chars = []
-    for k in range(n_chars):
-        chunk = bits[start + 6 * k : start + 6 * k + 6]
-        if len(chunk) < 6:
-            break
-        v = int(chunk, 2)
-        chars.append(chr(v + 64 if v < 32 else v))
-    text = "".join(chars)
-    cut = text.find("@")
-    if cut >= 0:
-        text = text[:cut]
-    text = text.strip()
-    return text or None
-
-
-def _dims(bits: str, at: int) -> tuple[float, float]:
-    bow, stern = _uint(bits, at, 9), _uint(bits, at + 9, 9)
-    port, starboard = _uint(bits, at + 18, 6), _uint(bits, at + 24, 6)
-    length = float(bow + stern) if bow + stern > 0 else float("nan")
-    width = float(port + starboard) if port + starboard > 0 else float("nan")
+def _dims(head: np.ndarray, at: int) -> tuple[np.ndarray, np.ndarray]:
+    """Length and width in metres (bow + stern, port + starboard); NaN when both are 0."""
+    length = (_field(head, at, 9, False) + _field(head, at + 9, 9, False)).astype(np.float64)
+    width = (_field(head, at + 18, 6, False) + _field(head, at + 24, 6, False)).astype(np.float64)
+    length[length == 0] = np.nan
+    width[width == 0] = np.nan
     return length, width
 
 
-def _ship_type(value: int) -> int | None:
+def _ship_type(values: np.ndarray) -> np.ndarray:
     # 0 is "not available" (ITU-R M.1371-5 table 53); 100..255 are reserved.
-    return value if 1 <= value <= 99 else None
+    return np.where((values >= 1) & (values <= 99), values, -1)
 
 
-def decode_static(payload: str, fill_bits: int) -> dict[str, Any] | None:
-    """Decode one type 5, 24 (part A or B) or 19 payload into static fields, or None.
+def decode_statics(pb: PayloadBatch, rows: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
+    """Decode the type 5, 24 (part A or B) and 19 messages at ``rows``, vectorised.
 
-    Returns ``mmsi``, ``imo``, ``name``, ``callsign``, ``ship_type``, ``length_m``, ``width_m``,
-    ``destination`` (missing ones None/NaN), or None when the payload is too short to hold
-    the fields its type defines (a truncated message).
+    Returns ``(status, columns)``: ``status`` per row is 0 decoded, 1 truncated (too short for
+    the fields its type defines), 2 bad (a type 24 part number 2 or 3); ``columns`` has
+    ``mmsi``, ``imo`` (-1 = none; only 1000000..9999999 kept), ``name``, ``callsign``,
+    ``destination`` (lists, None when empty), ``ship_type`` (-1 = none), ``length_m`` and
+    ``width_m`` (NaN = none), for every row (meaningless where status is not 0).
     """
-    bits = _bits_of(payload)
-    if fill_bits:
-        bits = bits[:-fill_bits]
-    kind = _uint(bits, 0, 6)
-    row: dict[str, Any] = {
-        "mmsi": _uint(bits, 8, 30),
-        "imo": None,
-        "name": None,
-        "callsign": None,
-        "ship_type": None,
-        "length_m": float("nan"),
-        "width_m": float("nan"),
-        "destination": None,
+    n = len(rows)
+    kind = pb.msg_type[rows]
+    bits = pb.bits[rows]
+    head = _head_matrix(pb, rows, _STATIC_CHARS)
+    cols: dict[str, Any] = {
+        "mmsi": _field(head, 8, 30, False) if n else np.zeros(0, dtype=np.int64),
+        "imo": np.full(n, -1, dtype=np.int64),
+        "ship_type": np.full(n, -1, dtype=np.int64),
+        "length_m": np.full(n, np.nan),
+        "width_m": np.full(n, np.nan),
+        "name": [None] * n,
+        "callsign": [None] * n,
+        "destination": [None] * n,
     }
-    if kind == 5:
-        # Many stations send 420 of the 424 bits (the spare and DTE are cut); the destination
-        # ends at bit 422, so 420 still holds 19 of its 20 characters.
-        if len(bits) < 302:
-            return None
-        imo = _uint(bits, 40, 30)
-        row["imo"] = imo if 1_000_000 <= imo <= 9_999_999 else None
-        row["callsign"] = _text(bits, 70, 7)
-        row["name"] = _text(bits, 112, 20)
-        row["ship_type"] = _ship_type(_uint(bits, 232, 8))
-        row["length_m"], row["width_m"] = _dims(bits, 240)
-        row["destination"] = _text(bits, 302, 20)
-        return row
-    if kind == 24:
-        if len(bits) < 40:
-            return None
-        part = _uint(bits, 38, 2)
-        if part == 0:
-            if len(bits) < 160:
-                return None
-            row["name"] = _text(bits, 40, 20)
-            return row
-        if part == 1:
-            if len(bits) < 162:
-                return None
-            row["ship_type"] = _ship_type(_uint(bits, 40, 8))
-            row["callsign"] = _text(bits, 90, 7)
-            # Auxiliary craft (MMSI 98xxxxxxx) carry the mother ship's MMSI instead of sizes.
-            if not 980_000_000 <= row["mmsi"] <= 989_999_999:
-                row["length_m"], row["width_m"] = _dims(bits, 132)
-            return row
-        return None
-    if kind == 19:
-        if len(bits) < 301:
-            return None
-        row["name"] = _text(bits, 143, 20)
-        row["ship_type"] = _ship_type(_uint(bits, 263, 8))
-        row["length_m"], row["width_m"] = _dims(bits, 271)
-        return row
-    return None
+    status = np.zeros(n, dtype=np.int8)
+    if n == 0:
+        return status, cols
+    part = _field(head, 38, 2, False)
+    is5, is19, is24 = kind == 5, kind == 19, kind == 24
+    status[is5 & (bits < _STATIC_MIN_BITS[5])] = 1
+    status[is19 & (bits < _STATIC_MIN_BITS[19])] = 1
+    status[is24 & (part >= 2)] = 2
+    status[is24 & (part == 0) & (bits < _PART_A_MIN_BITS)] = 1
+    status[is24 & (part == 1) & (bits < _PART_B_MIN_BITS)] = 1
+
+    def put(name: str, sel: np.ndarray, values: Any) -> None:
+        if isinstance(cols[name], list):
+            for k, v in zip(sel.tolist(), values, strict=True):
+                cols[name][k] = v
+        else:
+            cols[name][sel] = values
+
+    sel = np.flatnonzero(is5 & (status == 0))
+    if len(sel):
+        sub = head[sel]
+        imo = _field(sub, 40, 30, False)
+        put("imo", sel, np.where((imo >= 1_000_000) & (imo <= 9_999_999), imo, -1))
+        put("callsign", sel, _texts(sub, 70, 7))
+        put("name", sel, _texts(sub, 112, 20))
+        put("ship_type", sel, _ship_type(_field(sub, 232, 8, False)))
+        length, width = _dims(sub, 240)
+        put("length_m", sel, length)
+        put("width_m", sel, width)
+        put("destination", sel, _texts(sub, 302, 20))
+    sel = np.flatnonzero(is24 & (part == 0) & (status == 0))
+    if len(sel):
+        put("name", sel, _texts(head[sel], 40, 20))
+    sel = np.flatnonzero(is24 & (part == 1) & (status == 0))
+    if len(sel):
+        sub = head[sel]
+        put("ship_type", sel, _ship_type(_field(sub, 40, 8, False)))
+        put("callsign", sel, _texts(sub, 90, 7))
+        length, width = _dims(sub, 132)
+        # Auxiliary craft (MMSI 98xxxxxxx) carry the mother ship's MMSI instead of sizes.
+        aux = (cols["mmsi"][sel] >= 980_000_000) & (cols["mmsi"][sel] <= 989_999_999)
+        length[aux] = np.nan
+        width[aux] = np.nan
+        put("length_m", sel, length)
+        put("width_m", sel, width)
+    sel = np.flatnonzero(is19 & (status == 0))
+    if len(sel):
+        sub = head[sel]
+        put("name", sel, _texts(sub, 143, 20))
+        put("ship_type", sel, _ship_type(_field(sub, 263, 8, False)))
+        length, width = _dims(sub, 271)
+        put("length_m", sel, length)
+        put("width_m", sel, width)
+    return status, cols

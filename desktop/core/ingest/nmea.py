@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import gzip
 import math
-from dataclasses import dataclass, field
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import compress
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -178,17 +181,15 @@ def _xor_each(texts: list[str]) -> np.ndarray:
 
 @dataclass
 class _Messages:
-    """Complete AIS messages (multipart joined), one entry per message, in completion order."""
+    """Complete AIS messages (multipart joined), one entry per message."""
 
-    payload: list[str] = field(default_factory=list)
-    fill: list[int] = field(default_factory=list)
-    line: list[int] = field(default_factory=list)  # 0-based line that completed it
-    earlier: list[tuple[int, ...]] = field(default_factory=list)  # 0-based earlier parts
-    tag_ns: list[int | None] = field(default_factory=list)
-    tail_ns: list[int | None] = field(default_factory=list)
-    lead_ns: list[int | None] = field(default_factory=list)
-    own_ship: list[bool] = field(default_factory=list)
-    sums: list[tuple[str, ...]] = field(default_factory=list)  # sentence checksums, for $PGHP
+    payload: list[str]
+    fill: np.ndarray  # int64 fill bits, -1 when not a number
+    line: np.ndarray  # int64 0-based line that completed the message
+    earlier: list[tuple[int, ...]]  # 0-based lines of the earlier parts (empty: single part)
+    tail_ns: np.ndarray  # int64 trailing epoch (arrival time), NO_TIME when none
+    own_ship: np.ndarray  # bool, VDO
+    sums: list[tuple[str, ...]]  # sentence checksums (upper case), for $PGHP matching
 
 
 @dataclass
@@ -215,50 +216,87 @@ def _read_text(path: Path) -> list[str]:
     return lines
 
 
+_HEXVAL: Final = np.full(256, 255, dtype=np.uint8)
+_HEXVAL[48:58] = np.arange(10, dtype=np.uint8)
+_HEXVAL[65:71] = np.arange(10, 16, dtype=np.uint8)
+_HEXVAL[97:103] = np.arange(10, 16, dtype=np.uint8)
+_C_FIELD: Final = re.compile(r"(?:^|,)c:([^,*]*)")
+_VD: Final = ("VDM", "VDO")
+
+
+def _checksum_ok(bodies: Sequence[str], given: Sequence[str]) -> np.ndarray:
+    """Whether each body's XOR equals its given two hex digits, vectorised."""
+    xor = _xor_each(list(bodies))
+    joined = "".join(given)
+    if len(joined) == 2 * len(given):
+        g = np.frombuffer(joined.encode("latin-1"), dtype=np.uint8)
+        hi, lo = _HEXVAL[g[0::2]], _HEXVAL[g[1::2]]
+        return (hi < 16) & (lo < 16) & (((hi << 4) | lo) == xor)
+    return np.array([x.upper() == _HEX[v] for x, v in zip(given, xor, strict=True)], dtype=bool)
+
+
+def _float_or_nan(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return math.nan
+
+
+def _epochs_ns(texts: Sequence[str]) -> np.ndarray:
+    """Epoch seconds/ms texts ('' = none) as int64 ns, NO_TIME where not a time (vectorised)."""
+    values = np.array([_float_or_nan(t) if t else math.nan for t in texts], dtype=np.float64)
+    values = np.where(values > _MS_THRESHOLD, values / 1000.0, values)
+    good = (values >= _EPOCH_MIN_S) & (values < _EPOCH_MAX_S)
+    out = np.full(len(values), NO_TIME, dtype=np.int64)
+    out[good] = np.round(values[good] * 1e6).astype(np.int64) * 1000
+    return out
+
+
+def _c_text(tag: str | None) -> str:
+    if not tag:
+        return ""
+    m = _C_FIELD.search(tag.split("*", 1)[0])
+    return m.group(1) if m else ""
+
+
+def _tail_text(tail: str) -> str:
+    """The last comma field after the checksum ('' when none)."""
+    return tail.rsplit(",", 1)[1].strip() if tail[:1] == "," else ""
+
+
 def _scan(path: Path) -> _Parsed:  # noqa: C901 - one pass over the lines, kept in one place
     lines = _read_text(path)
     n_lines = len(lines)
     outcome = np.zeros(n_lines, dtype=np.int8)
     notes: list[str] = []
 
-    # Pass 1: classify each line with cheap string operations; keep AIS sentence candidates.
-    cand_line: list[int] = []
-    cand_body: list[str] = []
-    cand_sum: list[str] = []
-    cand_tail: list[str] = []
-    cand_tag: list[str | None] = []
-    cand_lead: list[int | None] = []
+    # One pass with cheap string operations. Single-part sentences (nearly all) are kept as
+    # tuples and checked all at once afterwards; multipart ones are assembled after that.
+    singles: list[tuple] = []  # (line, body, sum, tail, tag, lead, payload, fill, head)
+    multis: list[tuple] = []  # (line, body, sum, tail, tag, lead, fields)
+    odd: list[tuple[int, str, str]] = []  # too few fields: bad_payload if the checksum holds
     pghp: list[tuple[int, list[str], int | None]] = []  # line, fields, arrival time
-    lone_tags: dict[int, str] = {}  # 0-based line of a sentence -> tag block of the line before
-    lone_tag_lines: list[int] = []
-    pending_lone: int | None = None
-
+    lone: dict[int, str] = {}  # line holding only a tag block -> that tag block
+    used_lone: list[int] = []
     for i, raw in enumerate(lines):
         line = raw.strip()
         if not line:
             outcome[i] = _NOTAIS
-            pending_lone = None
             continue
         c0 = line[0]
         tag: str | None = None
         lead: int | None = None
         if c0 == "!":
             s = line
-        elif c0 == "#":  # a comment, even one quoting a sentence
-            outcome[i] = _NOTAIS
-            pending_lone = None
-            continue
         elif c0 == "\\":
             end = line.find("\\", 1)
             if end < 0:
                 outcome[i] = _NOTAIS
-                pending_lone = None
                 continue
             tag = line[1:end]
             s = line[end + 1 :]
-            if not s:  # a line holding only a tag block: it may belong to the next sentence
-                lone_tag_lines.append(i)
-                pending_lone = i
+            if not s:  # a tag block alone on its line: it may belong to the next sentence
+                lone[i] = tag
                 continue
         elif c0 == "$":
             if line.startswith("$PGHP,"):
@@ -266,7 +304,9 @@ def _scan(path: Path) -> _Parsed:  # noqa: C901 - one pass over the lines, kept 
                 pghp.append((i, head.split(","), _trailing_ns(tail[2:])))
             else:
                 outcome[i] = _NOTAIS
-            pending_lone = None
+            continue
+        elif c0 == "#":  # a comment, even one quoting a sentence
+            outcome[i] = _NOTAIS
             continue
         else:
             bang = line.find("!")
@@ -274,7 +314,6 @@ def _scan(path: Path) -> _Parsed:  # noqa: C901 - one pass over the lines, kept 
             k = bang if back < 0 else (back if bang < 0 else min(bang, back))
             if k <= 0:
                 outcome[i] = _NOTAIS
-                pending_lone = None
                 continue
             lead = _leading_ns(line[:k])
             s = line[k:]
@@ -282,157 +321,175 @@ def _scan(path: Path) -> _Parsed:  # noqa: C901 - one pass over the lines, kept 
                 end = s.find("\\", 1)
                 if end < 0:
                     outcome[i] = _NOTAIS
-                    pending_lone = None
                     continue
                 tag = s[1:end]
                 s = s[end + 1 :]
-        if len(s) < 7 or s[0] != "!" or s[3:6] not in ("VDM", "VDO") or s[6] != ",":
+        if s[3:6] not in _VD or s[:1] != "!" or s[6:7] != ",":
             outcome[i] = _NOTAIS
-            pending_lone = None
             continue
         star = s.find("*")
         if star < 0:
             outcome[i] = _TRUNC
-            pending_lone = None
             continue
-        if pending_lone is not None and tag is None:
-            lone_tags[i] = lines[pending_lone].strip()[1:-1]
-            tag = lone_tags[i]
-            outcome[pending_lone] = _STAMP
-        pending_lone = None
-        cand_line.append(i)
-        cand_body.append(s[1:star])
-        cand_sum.append(s[star + 1 : star + 3])
-        cand_tail.append(s[star + 3 :])
-        cand_tag.append(tag)
-        cand_lead.append(lead)
-    for i in lone_tag_lines:
+        if tag is None and i - 1 in lone:
+            tag = lone[i - 1]
+            used_lone.append(i - 1)
+        body = s[1:star]
+        f = body.split(",")
+        if len(f) < 7:
+            odd.append((i, body, s[star + 1 : star + 3]))
+        elif f[1] == "1" and f[2] == "1":
+            singles.append((i, body, s[star + 1 : star + 3], s[star + 3 :], tag, lead, f[5], f[6], f[0]))
+        else:
+            multis.append((i, body, s[star + 1 : star + 3], s[star + 3 :], tag, lead, f))
+    for i in used_lone:
+        outcome[i] = _STAMP
+    for i in lone:
         if outcome[i] == 0:
             outcome[i] = _ORPHTS
 
-    # Sentence checksums, all at once.
-    xor = _xor_each(cand_body)
-    tagged = [j for j, t in enumerate(cand_tag) if t is not None]
-    tag_bad = 0
-    if tagged:
-        tag_texts = [cand_tag[j] or "" for j in tagged]
-        tag_xor = _xor_each([t.split("*", 1)[0] for t in tag_texts])
-        for t, x in zip(tag_texts, tag_xor, strict=True):
-            star = t.find("*")
-            if star < 0 or t[star + 1 : star + 3].upper() != _HEX[x]:
-                tag_bad += 1
+    if odd:
+        ok = _checksum_ok([o[1] for o in odd], [o[2] for o in odd])
+        outcome[[o[0] for o in odd]] = np.where(ok, _BADPAY, _BADSUM)
 
-    # Pass 2: checksum, fields, multipart assembly.
-    msgs = _Messages()
-    partial: dict[tuple[str, ...], dict] = {}
-    for j, i in enumerate(cand_line):
-        hx = _HEX[xor[j]]
-        given = cand_sum[j]
-        if given != hx and given.upper() != hx:
-            outcome[i] = _BADSUM
-            continue
-        f = cand_body[j].split(",")
-        if len(f) < 7:
-            outcome[i] = _BADPAY
-            continue
-        own = f[0][2:5] == "VDO"
-        tag = cand_tag[j]
-        if f[1] == "1" and f[2] == "1":
-            fill = f[6]
-            msgs.payload.append(f[5])
-            msgs.fill.append(int(fill) if fill.isdigit() else -1)
-            msgs.line.append(i)
-            msgs.earlier.append(())
-            msgs.tag_ns.append(_epoch_ns(_tag_fields(tag).get("c", "")) if tag else None)
-            msgs.tail_ns.append(_trailing_ns(cand_tail[j]))
-            msgs.lead_ns.append(cand_lead[j])
-            msgs.own_ship.append(own)
-            msgs.sums.append((cand_sum[j].upper(),))
-            continue
-        # Multipart: joined by the tag-block group when there is one, else by talker,
-        # sentence kind, sequence id and channel; parts must arrive in order 1..n.
-        try:
-            total, num = int(f[1]), int(f[2])
-        except ValueError:
-            outcome[i] = _BADPAY
-            continue
-        if not 1 <= num <= total:
-            outcome[i] = _BADPAY
-            continue
-        tfields = _tag_fields(tag) if tag else {}
-        group = _tag_group(tfields) if tfields else None
-        key = ("g", group, str(total)) if group is not None else (f[0], f[3], f[4], str(total))
-        part = {
-            "line": i,
-            "payload": f[5],
-            "fill": f[6],
-            "tag_ns": _epoch_ns(tfields.get("c", "")) if tfields else None,
-            "tail_ns": _trailing_ns(cand_tail[j]),
-            "lead_ns": cand_lead[j],
-            "sum": cand_sum[j].upper(),
-        }
-        held = partial.get(key)
-        if num == 1:
-            if held is not None:
-                outcome[[p["line"] for p in held["parts"]]] = _ORPHAN
-            partial[key] = {"parts": [part], "own": own}
-            if total > 1:
+    # Tag-block checksums are counted, not enforced (see read_nmea).
+    tags = [t[4] for t in singles if t[4] is not None] + [t[4] for t in multis if t[4] is not None]
+    tag_bad = 0
+    if tags:
+        heads, sums = zip(*(t.partition("*")[::2] for t in tags), strict=True)
+        tag_bad = int(np.count_nonzero(~_checksum_ok(heads, [x[:2] for x in sums])))
+
+    # Single-part sentences, vectorised.
+    if singles:
+        s_line, s_body, s_sum, s_tail, s_tag, s_lead, s_pay, s_fill, s_head = zip(
+            *singles, strict=True
+        )
+        ok = _checksum_ok(s_body, s_sum)
+        line_arr = np.asarray(s_line, dtype=np.int64)
+        outcome[line_arr[~ok]] = _BADSUM
+        keep = np.flatnonzero(ok)
+        flags = ok.tolist()
+
+        def sel(seq: Sequence) -> list:
+            return list(compress(seq, flags))
+
+        payload = sel(s_pay)
+        fills = sel(s_fill)
+        line = line_arr[keep]
+        tag_ns = _epochs_ns([_c_text(t) for t in sel(s_tag)])
+        tail_ns = _epochs_ns([_tail_text(t) for t in sel(s_tail)])
+        lead_ns = np.fromiter(
+            (NO_TIME if x is None else x for x in sel(s_lead)), dtype=np.int64, count=len(keep)
+        )
+        own = np.array([h[4:5] == "O" for h in sel(s_head)], dtype=bool)
+        sums1 = [(x.upper(),) for x in sel(s_sum)] if pghp else []
+    else:
+        payload, fills, sums1 = [], [], []
+        line = tag_ns = tail_ns = lead_ns = np.zeros(0, dtype=np.int64)
+        own = np.zeros(0, dtype=bool)
+    n1 = len(payload)
+    fill = _fill_bits(fills)
+
+    # Multipart: joined by the tag-block group when there is one, else by talker, sequence id
+    # and channel; parts must arrive in order 1..n.
+    m_payload: list[str] = []
+    m_fill: list[int] = []
+    m_line: list[int] = []
+    m_earlier: list[tuple[int, ...]] = []
+    m_c: list[str] = []
+    m_tail: list[str] = []
+    m_lead: list[int] = []
+    m_own: list[bool] = []
+    m_sums: list[tuple[str, ...]] = []
+    if multis:
+        m_ok = _checksum_ok([m[1] for m in multis], [m[2] for m in multis])
+        partial: dict[tuple[str, ...], list[tuple]] = {}
+        for (i, _body, given, tail, tag, lead, f), good in zip(multis, m_ok, strict=True):
+            if not good:
+                outcome[i] = _BADSUM
                 continue
-            held = partial[key]
-        elif held is None or len(held["parts"]) != num - 1:
-            outcome[i] = _ORPHAN
-            if held is not None:
-                outcome[[p["line"] for p in held["parts"]]] = _ORPHAN
-                del partial[key]
-            continue
-        else:
-            held["parts"].append(part)
+            try:
+                total, num = int(f[1]), int(f[2])
+            except ValueError:
+                outcome[i] = _BADPAY
+                continue
+            if not 1 <= num <= total:
+                outcome[i] = _BADPAY
+                continue
+            tfields = _tag_fields(tag) if tag else {}
+            group = _tag_group(tfields) if tfields else None
+            key = ("g", group, f[1]) if group is not None else (f[0], f[3], f[4], f[1])
+            part = (i, f[5], f[6], tfields.get("c", ""), _tail_text(tail), lead, given.upper(), f[0])
+            held = partial.get(key)
+            if num == 1:
+                if held is not None:
+                    outcome[[p[0] for p in held]] = _ORPHAN
+                held = partial[key] = [part]
+            elif held is None or len(held) != num - 1:
+                outcome[i] = _ORPHAN
+                if held is not None:
+                    outcome[[p[0] for p in held]] = _ORPHAN
+                    del partial[key]
+                continue
+            else:
+                held.append(part)
             if num < total:
                 continue
-        del partial[key]
-        parts = held["parts"]
-        fill = parts[-1]["fill"]
-        msgs.payload.append("".join(p["payload"] for p in parts))
-        msgs.fill.append(int(fill) if fill.isdigit() else -1)
-        msgs.line.append(parts[-1]["line"])
-        msgs.earlier.append(tuple(p["line"] for p in parts[:-1]))
-        msgs.tag_ns.append(next((p["tag_ns"] for p in parts if p["tag_ns"] is not None), None))
-        msgs.tail_ns.append(next((p["tail_ns"] for p in parts if p["tail_ns"] is not None), None))
-        msgs.lead_ns.append(next((p["lead_ns"] for p in parts if p["lead_ns"] is not None), None))
-        msgs.own_ship.append(held["own"])
-        msgs.sums.append(tuple(p["sum"] for p in parts))
-    for held in partial.values():
-        outcome[[p["line"] for p in held["parts"]]] = _ORPHAN
+            del partial[key]
+            m_payload.append("".join(p[1] for p in held))
+            m_fill.append(held[-1][2])
+            m_line.append(held[-1][0])
+            m_earlier.append(tuple(p[0] for p in held[:-1]))
+            m_c.append(next((p[3] for p in held if p[3]), ""))
+            m_tail.append(next((p[4] for p in held if p[4]), ""))
+            m_lead.append(next((p[5] for p in held if p[5] is not None), NO_TIME))
+            m_own.append(held[0][7][4:5] == "O")
+            m_sums.append(tuple(p[6] for p in held))
+        for held in partial.values():
+            outcome[[p[0] for p in held]] = _ORPHAN
 
+    msgs = _Messages(
+        payload=payload + m_payload,
+        fill=np.concatenate([fill, _fill_bits(m_fill)]),
+        line=np.concatenate([line, np.asarray(m_line, dtype=np.int64)]),
+        earlier=[()] * n1 + m_earlier,
+        tail_ns=np.concatenate([tail_ns, _epochs_ns(m_tail)]),
+        own_ship=np.concatenate([own, np.asarray(m_own, dtype=bool)]),
+        sums=sums1 + m_sums if pghp else [],
+    )
     pghp_ns = _match_pghp(pghp, msgs, outcome)
 
-    n = len(msgs.payload)
-
-    def _arr(values: list[int | None]) -> np.ndarray:
-        return np.fromiter((NO_TIME if v is None else v for v in values), dtype=np.int64, count=n)
-
     # Time source priority: tag block c:, then $PGHP, then trailing epoch, then leading stamp.
-    time_ns = _arr(msgs.tag_ns)
-    for source in (pghp_ns, _arr(msgs.tail_ns), _arr(msgs.lead_ns)):
+    time_ns = np.concatenate([tag_ns, _epochs_ns(m_c)])
+    lead_all = np.concatenate([lead_ns, np.asarray(m_lead, dtype=np.int64)])
+    for source in (pghp_ns, msgs.tail_ns, lead_all):
         missing = time_ns == NO_TIME
         time_ns[missing] = source[missing]
 
-    fill = np.asarray(msgs.fill, dtype=np.int64)
-    pb = ap.batch(msgs.payload, np.clip(fill, 0, 5))
-    pb.invalid |= (fill < 0) | (fill > 5)
+    pb = ap.batch(msgs.payload, np.clip(msgs.fill, 0, 5))
+    pb.invalid |= (msgs.fill < 0) | (msgs.fill > 5)
     if tag_bad:
         notes.append(
             f"{tag_bad} tag block(s) with a wrong tag-block checksum: their fields were used "
             "because the sentence's own checksum was valid"
         )
-    own = int(np.count_nonzero(np.asarray(msgs.own_ship, dtype=bool)))
-    if own:
-        notes.append(f"{own} own-ship (VDO) message(s) decoded like VDM")
-    if lone_tags:
+    own_count = int(np.count_nonzero(msgs.own_ship))
+    if own_count:
+        notes.append(f"{own_count} own-ship (VDO) message(s) decoded like VDM")
+    if used_lone:
         notes.append(
-            f"{len(lone_tags)} tag block(s) on a line of their own applied to the next sentence"
+            f"{len(used_lone)} tag block(s) on a line of their own applied to the next sentence"
         )
     return _Parsed(str(path), n_lines, outcome, msgs, time_ns, pb, notes)
+
+
+def _fill_bits(texts: Sequence[str]) -> np.ndarray:
+    """Fill-bit fields as int64 (-1 where not a single digit), vectorised."""
+    joined = "".join(texts)
+    if len(joined) == len(texts):
+        digits = np.frombuffer(joined.encode("latin-1"), dtype=np.uint8).astype(np.int64) - 48
+        return np.where((digits >= 0) & (digits <= 9), digits, -1)
+    return np.array([int(x) if x.isdigit() else -1 for x in texts], dtype=np.int64)
 
 
 def _match_pghp(
@@ -467,7 +524,7 @@ def _match_pghp(
     starts: dict[int, int] = {}  # first line of a message -> message
     by_sum: dict[str, list[tuple[int, int]]] = {}  # checksum -> (line, message)
     for m in range(n):
-        lines = (*msgs.earlier[m], msgs.line[m])
+        lines = (*msgs.earlier[m], int(msgs.line[m]))
         starts[lines[0]] = m
         for line, s in zip(lines, msgs.sums[m], strict=True):
             by_sum.setdefault(s, []).append((line, m))
@@ -493,8 +550,8 @@ def _match_pghp(
         for line, m in by_sum.get(ref, ()) if ref != "00" else ():
             if out[m] != NO_TIME:
                 continue
-            tail = msgs.tail_ns[m]
-            if arrival is not None and tail is not None:
+            tail = int(msgs.tail_ns[m])
+            if arrival is not None and tail != NO_TIME:
                 gap = abs(tail - arrival)
                 if gap > _PGHP_MAX_ARRIVAL_GAP_NS:
                     continue
@@ -538,54 +595,58 @@ def _decode(path: str | Path) -> _Decoded:
     untimed = parsed.time_ns[pos_rows] == NO_TIME
     status[pos_rows[untimed]] = _NOTIME
 
+    # Static rows: types 5 and 24, and type 19 (whose line counts as a fix: it also gives a
+    # name, type and dimensions).
     static_rows = np.flatnonzero(np.isin(kind, list(ap.STATIC_TYPES)) & (status == _OTHER))
-    records = []
-    for m in static_rows:
-        row = ap.decode_static(msgs.payload[m], int(msgs.fill[m]))
-        if row is None:
-            status[m] = _TRUNC
-            continue
-        status[m] = _STATIC
-        t = parsed.time_ns[m]
-        row["time"] = None if t == NO_TIME else int(t)
-        row["line"] = msgs.line[m] + 1
-        records.append(row)
-    # Type 19 carries a name and dimensions too: kept as static rows (the line counts as a fix).
-    for m in pos_rows[kind[pos_rows] == 19]:
-        row = ap.decode_static(msgs.payload[m], int(msgs.fill[m]))
-        if row is not None:
-            t = parsed.time_ns[m]
-            row["time"] = None if t == NO_TIME else int(t)
-            row["line"] = msgs.line[m] + 1
-            records.append(row)
+    rows19 = pos_rows[kind[pos_rows] == 19]
+    both = np.concatenate([static_rows, rows19])
+    s_status, s_cols = ap.decode_statics(pb, both)
+    head = len(static_rows)
+    status[static_rows] = np.select(
+        [s_status[:head] == 0, s_status[:head] == 1], [_STATIC, _TRUNC], _BADPAY
+    )
+    good = np.flatnonzero(s_status == 0)
+    statics = _statics_frame(
+        {name: _take(values, good) for name, values in s_cols.items()},
+        parsed.time_ns[both[good]],
+        msgs.line[both[good]] + 1,
+    )
 
     # Every line of a message gets the message's outcome; accepted multipart messages count
     # their earlier parts as fragments.
-    line_idx = np.asarray(msgs.line, dtype=np.int64)
-    outcome[line_idx] = status
-    for m in range(n):
-        if msgs.earlier[m]:
+    outcome[msgs.line] = status
+    for m, earlier in enumerate(msgs.earlier):
+        if earlier:
             s = int(status[m])
-            outcome[list(msgs.earlier[m])] = _FRAGMENT if _OUTCOMES[s] in _ACCEPTED else s
-    return _Decoded(parsed, pos_rows, pos, _statics_frame(records))
+            outcome[list(earlier)] = _FRAGMENT if _OUTCOMES[s] in _ACCEPTED else s
+    return _Decoded(parsed, pos_rows, pos, statics)
 
 
-def _statics_frame(records: list[dict]) -> pd.DataFrame:
-    frame = pd.DataFrame.from_records(records, columns=list(STATIC_COLUMNS))
-    times = np.fromiter(
-        (NO_TIME if r["time"] is None else r["time"] for r in records),
-        dtype=np.int64,
-        count=len(records),
+def _take(values: Any, idx: np.ndarray) -> Any:
+    if isinstance(values, list):
+        return [values[k] for k in idx.tolist()]
+    return values[idx]
+
+
+def _statics_frame(cols: dict[str, Any], time_ns: np.ndarray, line: np.ndarray) -> pd.DataFrame:
+    """The statics table (``STATIC_COLUMNS``) from decoded columns, sorted by line."""
+    frame = pd.DataFrame(
+        {
+            "mmsi": np.asarray(cols["mmsi"]).astype("uint32"),
+            "time": _utc(time_ns),
+            "imo": pd.array(np.asarray(cols["imo"]), dtype="Int64"),
+            "name": pd.Series(cols["name"], dtype=object),
+            "callsign": pd.Series(cols["callsign"], dtype=object),
+            "ship_type": pd.array(np.asarray(cols["ship_type"]), dtype="Int64"),
+            "length_m": np.asarray(cols["length_m"], dtype=np.float64),
+            "width_m": np.asarray(cols["width_m"], dtype=np.float64),
+            "destination": pd.Series(cols["destination"], dtype=object),
+            "line": np.asarray(line, dtype=np.int64),
+        },
+        columns=list(STATIC_COLUMNS),
     )
-    frame["time"] = _utc(times)
-    frame["mmsi"] = frame["mmsi"].astype("uint32")
-    frame["imo"] = frame["imo"].astype("Int64")
-    frame["ship_type"] = frame["ship_type"].astype("Int64")
-    frame["length_m"] = frame["length_m"].astype("float64")
-    frame["width_m"] = frame["width_m"].astype("float64")
-    frame["line"] = frame["line"].astype("int64")
-    for name in ("name", "callsign", "destination"):
-        frame[name] = pd.Series([r[name] for r in records], index=frame.index, dtype=object)
+    frame.loc[frame["imo"] < 0, "imo"] = pd.NA
+    frame.loc[frame["ship_type"] < 0, "ship_type"] = pd.NA
     return frame.sort_values("line", kind="stable", ignore_index=True)
 
 
