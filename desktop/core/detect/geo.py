@@ -62,13 +62,11 @@ def effective_sog_kn(
     taken as stopped). Only rows with a missing ``sog_kn`` are computed. With ``rows`` (indices
     into the full arrays), the result is for those rows only.
     """
-    if rows is None:
-        rows = np.arange(len(sog_kn))
-    out = np.asarray(sog_kn[rows], dtype="float32").copy()
+    out = np.array(sog_kn if rows is None else sog_kn[rows], dtype="float32")
     missing = np.flatnonzero(np.isnan(out))
     if len(missing) == 0:
         return out
-    todo = rows[missing]
+    todo = missing if rows is None else rows[missing]
     n = len(sog_kn)
     prev = np.maximum(todo - 1, 0)
     nxt = np.minimum(todo + 1, n - 1)
@@ -132,18 +130,34 @@ def to_ns(moment: datetime) -> int:
 
 
 def candidates_in_bounds(
-    zones: ZoneSet, zone_idx: np.ndarray, lon: np.ndarray, lat: np.ndarray
+    zones: ZoneSet, zone_idx: np.ndarray, lon: np.ndarray, lat: np.ndarray, cell_deg: float = 0.05
 ) -> np.ndarray:
-    """Indices of the points inside the union of the bounding boxes of ``zone_idx`` zones.
+    """Indices of the points that may lie in one of the ``zone_idx`` zones.
 
-    A cheap first cut so that the point-in-polygon tests see only the few fixes near a zone.
+    A cheap first cut so that the point-in-polygon tests see only the fixes near a zone: the
+    union bounding box of the zones is rasterised into ``cell_deg`` cells, the cells touching
+    some zone's bounding box are marked, and a point is a candidate when its cell is marked.
+    Two arithmetic passes over the points, whatever the number of zones.
     """
     if len(zone_idx) == 0 or len(lon) == 0:
         return np.zeros(0, dtype="int64")
     bounds = shapely.bounds(zones.geometries[zone_idx])
     xmin, ymin = bounds[:, 0].min(), bounds[:, 1].min()
     xmax, ymax = bounds[:, 2].max(), bounds[:, 3].max()
-    return np.flatnonzero((lat >= ymin) & (lat <= ymax) & (lon >= xmin) & (lon <= xmax))
+    nx = int((xmax - xmin) / cell_deg) + 1
+    ny = int((ymax - ymin) / cell_deg) + 1
+    if nx * ny > 4_000_000:  # zones spread over the globe: fall back to the plain box
+        return np.flatnonzero((lat >= ymin) & (lat <= ymax) & (lon >= xmin) & (lon <= xmax))
+    marked = np.zeros((ny, nx), dtype=bool)
+    for x0, y0, x1, y1 in bounds:
+        i0, i1 = int((y0 - ymin) / cell_deg), int((y1 - ymin) / cell_deg)
+        j0, j1 = int((x0 - xmin) / cell_deg), int((x1 - xmin) / cell_deg)
+        marked[i0 : i1 + 1, j0 : j1 + 1] = True
+    inside = (lat >= ymin) & (lat <= ymax) & (lon >= xmin) & (lon <= xmax)
+    rows = np.flatnonzero(inside)
+    i = ((lat[rows] - ymin) / cell_deg).astype("int64")
+    j = ((lon[rows] - xmin) / cell_deg).astype("int64")
+    return rows[marked[np.minimum(i, ny - 1), np.minimum(j, nx - 1)]]
 
 
 def round_or_none(value: float, digits: int = 3) -> float | None:

@@ -47,8 +47,6 @@ from desktop.core.params import ScreeningParams
 from desktop.core.zones import ZoneSet
 
 METRES_PER_DEG = EARTH_RADIUS_M * math.pi / 180.0
-# Neighbour cells compared with each cell, as (row, column) offsets: itself and half the ring.
-_HALF_RING = ((0, 0), (0, 1), (1, -1), (1, 0), (1, 1))
 
 
 def resample_slow(
@@ -123,37 +121,46 @@ def close_pairs(
     ccount = np.diff(np.append(cstart, len(skey)))
     ckey = skey[cstart]
 
+    # Each cell is compared with itself and four of its eight neighbours (right, and the three
+    # of the next row); the other four see it from their side. Neighbours are found as
+    # positions in the sorted unique keys: the cell to the right is the next key when it
+    # exists; the three cells of the next row are consecutive integers, so one binary search
+    # for the first gives a start from which each lies at most two places further.
+    n_cells = len(ckey)
+    neighbours: list[tuple[np.ndarray, np.ndarray, bool]] = []
+    same = np.flatnonzero(ccount > 1)
+    neighbours.append((same, same, True))
+    right = np.flatnonzero(ckey[1:] == ckey[:-1] + 1)
+    neighbours.append((right, right + 1, False))
+    below = np.searchsorted(ckey, ckey + nx - 1)
+    for dx in (-1, 0, 1):
+        target = ckey + nx + dx
+        for step in range(dx + 2):  # key + nx + dx lies at most dx + 1 places after `below`
+            pos = np.minimum(below + step, n_cells - 1)
+            hit = np.flatnonzero(ckey[pos] == target)
+            neighbours.append((hit, pos[hit], False))
+
     left: list[np.ndarray] = []
-    right: list[np.ndarray] = []
-    for dy, dx in _HALF_RING:
-        target = ckey + dy * nx + dx
-        pos = np.searchsorted(ckey, target)
-        pos_c = np.minimum(pos, len(ckey) - 1)
-        hit = np.flatnonzero(ckey[pos_c] == target)
-        if len(hit) == 0:
+    right_idx: list[np.ndarray] = []
+    for u, v, same_cell in neighbours:
+        if len(u) == 0:
             continue
-        u, v = hit, pos_c[hit]
         a, b = ccount[u], ccount[v]
         n_pairs = a * b
-        if (dy, dx) == (0, 0):
-            keep = a > 1
-            u, v, a, b, n_pairs = u[keep], v[keep], a[keep], b[keep], n_pairs[keep]
         total = int(n_pairs.sum())
-        if total == 0:
-            continue
         src = np.repeat(np.arange(len(u)), n_pairs)
         r = np.arange(total) - np.repeat(np.cumsum(n_pairs) - n_pairs, n_pairs)
         i = cstart[u][src] + r // b[src]
         j = cstart[v][src] + r % b[src]
-        if (dy, dx) == (0, 0):
+        if same_cell:
             upper = i < j
             i, j = i[upper], j[upper]
         left.append(order[i])
-        right.append(order[j])
+        right_idx.append(order[j])
     if not left:
         return empty, empty, np.zeros(0)
     i = np.concatenate(left)
-    j = np.concatenate(right)
+    j = np.concatenate(right_idx)
     differ = mmsi[i] != mmsi[j]
     i, j = i[differ], j[differ]
     dist = haversine_m(lon[i], lat[i], lon[j], lat[j])

@@ -61,6 +61,9 @@ def detect_waters_presence(
     last_row = rows[stops - 1]
     ongoing = (last_row == n - 1) | (mmsi[np.minimum(last_row + 1, n - 1)] != mmsi[last_row])
     frame = zones.frame
+    names = frame["name"].to_numpy()
+    locodes = frame["locode"].to_numpy()
+    countries = frame["country"].to_numpy()
     events = []
     for k in range(len(starts)):
         z = int(zone[starts[k]])
@@ -71,9 +74,9 @@ def detect_waters_presence(
                 mmsi=int(m[starts[k]]),
                 start=to_datetime(first),
                 end=to_datetime(last),
-                zone=str(frame["name"].iat[z]),
-                locode=_text(frame["locode"].iat[z]),
-                country=_text(frame["country"].iat[z]),
+                zone=str(names[z]),
+                locode=_text(locodes[z]),
+                country=_text(countries[z]),
                 lat=float(mean_lat[k]),
                 lon=float(mean_lon[k]),
                 ongoing=bool(ongoing[k]),
