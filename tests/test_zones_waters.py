@@ -130,3 +130,11 @@ def test_russian_sea_east_of_the_tumen_mouth_is_outside_kp_waters(zs: zones.Zone
     assert not _in_waters(zs, 130.80, 42.35)
     # South-west of the mouth, off Sonbong, is North Korean.
     assert _in_waters(zs, 130.60, 42.20)
+
+
+def test_no_waters_inland_along_the_basemap_tile_seams(zs: zones.ZoneSet) -> None:
+    # Inland points on the 42 N and 40 N tile edges, within 12 nm of the coast's reach.
+    lon = np.array([129.2, 129.5, 129.8, 127.2, 127.5, 127.8])
+    lat = np.array([42.0, 42.0, 42.0, 40.0, 40.0, 40.0])
+    assert basemap.is_land(lon, lat).all()
+    assert zs.locate(lon, lat, ("waters",)).tolist() == [-1] * 6
