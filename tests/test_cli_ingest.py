@@ -43,7 +43,9 @@ def test_table_output_and_exit_0(track: Path, capsys: pytest.CaptureFixture[str]
     ]
 
 
-def test_missing_path_exits_2_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_path_exits_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     missing = tmp_path / "missing.nmea"
     assert main(["ingest", str(missing)]) == 2
     captured = capsys.readouterr()

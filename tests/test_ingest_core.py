@@ -95,7 +95,8 @@ def test_single_outlier_is_flagged_and_the_rest_of_the_track_is_kept(tmp_path: P
 
 
 def test_bad_first_fix_is_flagged_not_the_track(tmp_path: Path) -> None:
-    rows = [(VESSEL, 0, 40.0, -30.0)] + [(VESSEL, 600 * i, north(1.0 * i), 20.0) for i in range(1, 6)]
+    rows = [(VESSEL, 0, 40.0, -30.0)]
+    rows += [(VESSEL, 600 * i, north(1.0 * i), 20.0) for i in range(1, 6)]
     result, report = one(tmp_path, rows)
     assert report.rejected == {"implausible_jump": 1}
     assert result.flagged["line"].tolist() == [2]
@@ -123,7 +124,11 @@ def test_reports_one_second_apart_are_judged_over_60_s(tmp_path: Path) -> None:
 
 
 def test_exact_duplicate_is_rejected_and_first_is_kept(tmp_path: Path) -> None:
-    rows = [(VESSEL, 0, 10.0, 20.0, 5.0), (VESSEL, 60, 10.01, 20.0, 5.0), (VESSEL, 0, 10.0, 20.0, 5.0)]
+    rows = [
+        (VESSEL, 0, 10.0, 20.0, 5.0),
+        (VESSEL, 60, 10.01, 20.0, 5.0),
+        (VESSEL, 0, 10.0, 20.0, 5.0),
+    ]
     result, report = one(tmp_path, rows)
     assert report.rejected == {"duplicate": 1}
     assert report.first_lines["duplicate"] == [4]
@@ -338,9 +343,12 @@ def test_vessels_hold_latest_static_values_and_history_is_kept(tmp_path: Path) -
     path.write_text(
         "MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType,Status,"
         "Length,Width,Draft,Cargo,TransceiverClass\n"
-        "445123456,2026-03-01T00:10:00,39.0,125.0,0.0,0.0,511,OLD NAME,IMO9000001,HMAA,70,5,100,20,,,A\n"
-        "445123456,2026-03-01T00:00:00,39.0,125.0,0.0,0.0,511,OLD NAME,IMO9000001,HMAA,70,5,100,20,,,A\n"
-        "445123456,2026-03-01T00:20:00,39.0,125.0,0.0,0.0,511,NEW NAME,IMO9000001,,70,5,100,20,,,A\n"
+        "445123456,2026-03-01T00:10:00,39.0,125.0,0.0,0.0,511,OLD NAME,IMO9000001,HMAA,70,5,"
+        "100,20,,,A\n"
+        "445123456,2026-03-01T00:00:00,39.0,125.0,0.0,0.0,511,OLD NAME,IMO9000001,HMAA,70,5,"
+        "100,20,,,A\n"
+        "445123456,2026-03-01T00:20:00,39.0,125.0,0.0,0.0,511,NEW NAME,IMO9000001,,70,5,"
+        "100,20,,,A\n"
         "636000001,2026-03-01T00:05:00,30.0,120.0,10.0,90.0,90,,,,,0,,,,,A\n",
         encoding="utf-8",
     )

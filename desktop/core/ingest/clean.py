@@ -95,7 +95,8 @@ def position_invalid(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     return bad
 
 
-def distance_m(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
+def distance_m(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray,
+               lon2: np.ndarray) -> np.ndarray:  # fmt: skip
     """Great-circle (haversine) distance in metres."""
     p1, p2 = np.radians(lat1), np.radians(lat2)
     dp = p2 - p1

@@ -230,8 +230,9 @@ def read_csv_track(path: Path, data: bytes, kind: str) -> RawRead:
     return raw
 
 
-def _positions(frame: pd.DataFrame, mapping: dict[str, str], row_lines: np.ndarray,
-               tally: LineTally, dma: bool) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:  # fmt: skip
+def _positions(
+    frame: pd.DataFrame, mapping: dict[str, str], row_lines: np.ndarray, tally: LineTally, dma: bool
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     n = len(frame)
     mmsi_raw = frame[mapping["mmsi"]]
     mmsi = pd.to_numeric(mmsi_raw, errors="coerce").to_numpy("float64", na_value=np.nan)

@@ -23,9 +23,9 @@ from desktop.core.ingest.base import ACCEPTED_FIX, BAD_VALUE, NO_TIMESTAMP, Line
 from desktop.core.ingest.csv_reader import (
     NO_FIX_COLUMNS,
     STATIC_FIELDS,
-    statics_from_rows,
     empty_positions,
     empty_statics,
+    statics_from_rows,
     times_ns,
 )
 
@@ -79,7 +79,7 @@ def read_table_track(path: Path, kind: str) -> RawRead:
         raw.notes.append(f"no column for {', '.join(missing)}: not a track table")
         return raw
 
-    mmsi = pd.to_numeric(frame[mapping["mmsi"]], errors="coerce").to_numpy("float64", na_value=np.nan)
+    mmsi = cols.numbers(frame[mapping["mmsi"]])
     mmsi_ok = np.isfinite(mmsi) & (mmsi == np.round(mmsi)) & (mmsi >= 0) & (mmsi < 2**32)
     time = times_ns(frame[mapping["time"]])
     time_ok = time != np.iinfo("int64").min
