@@ -19,6 +19,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Final
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import shapely
 
@@ -55,22 +56,37 @@ def port_table() -> dict[str, np.ndarray]:
 def anchorage_table() -> dict[str, np.ndarray]:
     """GFW's named anchorage cells as columns: s2id, lat, lon, label, iso3."""
     table = pq.ParquetFile(resource_path(ANCHORAGES_FILE)).read()
+    lon, lat = _anchorage_positions()
     return {
         "s2id": np.array(table.column("s2id").to_pylist(), dtype=object),
-        "lat": np.asarray(table.column("lat").combine_chunks(), dtype="float64"),
-        "lon": np.asarray(table.column("lon").combine_chunks(), dtype="float64"),
+        "lat": lat,
+        "lon": lon,
         "label": np.array(table.column("label").to_pylist(), dtype=object),
         "iso3": np.array(table.column("iso3").to_pylist(), dtype=object),
     }
 
 
 @cache
+def _anchorage_positions() -> tuple[np.ndarray, np.ndarray]:
+    table = pq.ParquetFile(resource_path(ANCHORAGES_FILE)).read(columns=["lon", "lat"])
+    return _floats(table.column("lon")), _floats(table.column("lat"))
+
+
+def _floats(column: pa.ChunkedArray) -> np.ndarray:
+    # Straight from the Arrow buffers: pyarrow's to_numpy/combine_chunks import pandas and
+    # pyarrow.compute on first use (~0.5 s at start-up). The columns have no nulls.
+    parts = [np.frombuffer(chunk.buffers()[1], dtype=chunk.type.to_pandas_dtype())
+             [chunk.offset:chunk.offset + len(chunk)] for chunk in column.chunks]
+    return np.concatenate(parts).astype("float64")
+
+
+@cache
 def known_port_points() -> tuple[np.ndarray, np.ndarray]:
     """(lon, lat) float64 arrays of every bundled port and anchorage point, in degrees."""
     ports = port_table()
-    anch = anchorage_table()
-    lon = np.concatenate([ports["lon"], anch["lon"]])
-    lat = np.concatenate([ports["lat"], anch["lat"]])
+    anch_lon, anch_lat = _anchorage_positions()
+    lon = np.concatenate([ports["lon"], anch_lon])
+    lat = np.concatenate([ports["lat"], anch_lat])
     lon.flags.writeable = False
     lat.flags.writeable = False
     return lon, lat
