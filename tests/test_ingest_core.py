@@ -276,6 +276,8 @@ def test_folder_expands_to_track_files_sorted_skipping_docs(tmp_path: Path) -> N
     (folder / "LICENSE").write_text("MIT\n", encoding="utf-8")
     (folder / "make.py").write_text("print(1)\n", encoding="utf-8")
     (folder / "zones.geojson").write_text("{}\n", encoding="utf-8")
+    (folder / ".git").mkdir()
+    write_track(folder / ".git" / "c.csv", [(VESSEL, 120, 10.0, 20.0)])
     result = ingest([folder])
     assert [Path(r.path).relative_to(folder).as_posix() for r in result.reports] == [
         "b.csv",

@@ -19,7 +19,8 @@ import pandas as pd
 ALIASES: Final[dict[str, tuple[str, ...]]] = {
     "mmsi": ("mmsi", "userid", "user_id"),
     "time": (
-        "time", "timestamp", "timestamp_utc", "time_utc", "basedatetime", "datetime",
+        "time", "timestamp", "timestamp_utc", "time_utc", "basedatetime", "base_date_time",
+        "datetime",
         "date_time", "utc",
     ),
     "lat": ("lat", "latitude", "y"),

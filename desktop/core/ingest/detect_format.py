@@ -57,7 +57,17 @@ def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and is_track_file(p))
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and is_track_file(p)
+                # Hidden folders (.git, .venv) and caches hold no tracks.
+                and not any(
+                    part.startswith(".") or part == "__pycache__"
+                    for part in p.relative_to(path).parts[:-1]
+                )
+            )
             out.extend(found)
         elif path.is_file():
             if not os.access(path, os.R_OK):
