@@ -286,6 +286,11 @@ def test_folder_expands_to_track_files_sorted_skipping_docs(tmp_path: Path) -> N
     assert len(result.fixes) == 2
 
 
+def test_a_single_path_is_not_taken_for_a_sequence(tmp_path: Path) -> None:
+    path = write_track(tmp_path / "t.csv", [(VESSEL, 0, 10.0, 20.0)])
+    assert len(ingest(str(path)).fixes) == 1  # type: ignore[arg-type]
+
+
 def test_gz_is_read_transparently(tmp_path: Path) -> None:
     plain = write_track(tmp_path / "t.csv", [(VESSEL, 0, 10.0, 20.0), (VESSEL, 60, 10.01, 20.0)])
     packed = tmp_path / "t.csv.gz"

@@ -110,6 +110,8 @@ def ingest(
         if progress is not None:
             progress(fraction, message)
 
+    if isinstance(paths, str | Path):
+        paths = [paths]  # one path, not a sequence of characters
     files = expand_paths(paths)
     raws: list[RawRead] = []
     for number, path in enumerate(files):
