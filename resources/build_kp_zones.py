@@ -56,8 +56,8 @@ KP_PORTS: list[tuple[str, str, str | None, list[tuple[float, float]]]] = [
         (125.060, 38.680), (125.060, 38.760), (125.120, 38.780), (125.190, 38.752),
         (125.190, 38.668), (125.120, 38.662)]),
     ("Songnim (Kyomipo)", "port", "KPSGN", [
-        (125.550, 38.712), (125.550, 38.775), (125.600, 38.782), (125.636, 38.748),
-        (125.636, 38.712), (125.600, 38.698), (125.560, 38.703)]),
+        (125.535, 38.698), (125.535, 38.735), (125.560, 38.778), (125.600, 38.782),
+        (125.636, 38.748), (125.636, 38.712), (125.605, 38.692), (125.565, 38.690)]),
     ("Haeju", "port", "KPHAE", [
         (125.665, 37.975), (125.665, 38.015), (125.720, 38.022), (125.737, 37.995),
         (125.732, 37.965), (125.700, 37.955)]),
@@ -140,7 +140,9 @@ def _land(root: Path, bbox: tuple[float, float, float, float]) -> shapely.Geomet
     table = pq.ParquetFile(root / "basemap" / "land.parquet").read(columns=["geometry"])
     geoms = shapely.from_wkb(np.array(table.column("geometry").to_pylist(), dtype=object))
     area = box(*bbox)
-    return shapely.union_all(geoms[shapely.intersects(geoms, area)])
+    # Snap to a 1e-6 degree grid while merging: neighbouring 2-degree tiles then share their cut
+    # edges exactly, and no hairline gap inside the land turns into "sea" when land is removed.
+    return shapely.union_all(geoms[shapely.intersects(geoms, area)], grid_size=1e-6)
 
 
 def port_features() -> list[dict[str, Any]]:

@@ -3,10 +3,11 @@
     QT_QPA_PLATFORM=offscreen .venv/bin/python resources/render_map_check.py [OUT.png]
         [--bbox W,S,E,N] [--width PX] [--grid DEG]
 
-Without arguments it writes docs/map_check.png: the Korean peninsula with the KP port and
+Without --bbox it writes docs/map_check.png: the Korean peninsula with the KP port and
 anchorage polygons (red, orange), the KP territorial sea (blue), World Port Index / searoute
-ports (black dots), GFW anchorages (grey dots) and the issue's port reference positions (green
-crosses). Qt's QPainter does the drawing (no matplotlib), so this runs wherever the app does.
+ports and GFW anchorages (dark dots) and the issue's port reference positions (green crosses),
+then one close-up per port (grid lines every 0.05 degrees). Qt's QPainter does the drawing
+(no matplotlib), so this runs wherever the app does.
 """
 
 from __future__ import annotations
@@ -69,6 +70,13 @@ def _path(frame: Frame, geom: shapely.Geometry) -> QPainterPath:
 
 def render(out: Path, bbox: tuple[float, float, float, float], width_px: int = 1400,
            grid_deg: float = 1.0, labels: bool = True) -> None:
+    img = draw(bbox, width_px, grid_deg, labels)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    img.save(str(out))
+
+
+def draw(bbox: tuple[float, float, float, float], width_px: int = 1400, grid_deg: float = 1.0,
+         labels: bool = True, caption: str | None = None) -> QImage:
     frame = Frame(bbox, width_px)
     img = QImage(frame.width, frame.height, QImage.Format.Format_RGB32)
     img.fill(QColor("#d8e8f4"))
@@ -122,25 +130,76 @@ def render(out: Path, bbox: tuple[float, float, float, float], width_px: int = 1
             if bbox[0] <= c.x <= bbox[2] and bbox[1] <= c.y <= bbox[3]:
                 p.drawText(frame.xy(c.x, c.y) + QPointF(8, -6), str(zs.frame["name"].iloc[i]))
     p.setPen(QPen(Qt.GlobalColor.black))
-    p.drawText(QRectF(6, frame.height - 22, frame.width - 12, 18),
-               "Land: GSHHG f (LGPL-3.0) / Natural Earth. Red: KP ports, orange: anchorages, "
-               "blue: KP 12 nm sea (approx.), dots: WPI/searoute ports + GFW anchorages")
+    p.setFont(QFont("DejaVu Sans", 9 if caption else 10, QFont.Weight.Bold))
+    p.drawText(QRectF(6, frame.height - 20, frame.width - 12, 18), caption or (
+        "Land: GSHHG f (LGPL-3.0) / Natural Earth. Red: KP ports, orange: anchorages, "
+        "blue: KP 12 nm sea (approx.), dots: WPI/searoute ports + GFW anchorages, "
+        "green x: WPI/LOCODE positions"))
+    p.end()
+    return img
+
+
+def render_check(out: Path) -> None:
+    """The overview of the peninsula, then one inset per KP port at about 1 px = 25 m."""
+    overview = draw((123.5, 37.3, 131.2, 43.1), 1400, 1.0, True)
+    zs = zones.default_zones()
+    insets = []
+    for i in zs.indices(("port",)):
+        name = str(zs.frame["name"].iloc[i])
+        geom = zs.geometries[i]
+        if name == "Nampo":  # show Nampo with its anchorages and Songnim up the river
+            bbox = (125.03, 38.63, 125.67, 38.80)
+        else:
+            c = geom.centroid
+            bbox = (c.x - 0.09, c.y - 0.055, c.x + 0.09, c.y + 0.055)
+        caption = "Nampo, its two anchorages, and Songnim up the Taedong" if name == "Nampo" \
+            else name
+        insets.append(draw(bbox, 460 if name != "Nampo" else 932, 0.05, False, caption))
+    cols, gap = 3, 10
+    cell_w = 460
+    rows: list[list[QImage]] = []
+    row: list[QImage] = []
+    used = 0
+    for img in insets:
+        span = 2 if img.width() > cell_w else 1
+        if used + span > cols:
+            rows.append(row)
+            row, used = [], 0
+        row.append(img)
+        used += span
+    if row:
+        rows.append(row)
+    height = overview.height() + sum(max(i.height() for i in r) + gap for r in rows) + gap
+    sheet = QImage(overview.width(), height, QImage.Format.Format_RGB32)
+    sheet.fill(QColor("white"))
+    p = QPainter(sheet)
+    p.drawImage(0, 0, overview)
+    y = overview.height() + gap
+    for r in rows:
+        x = 0
+        for img in r:
+            p.drawImage(x, y, img)
+            x += img.width() + gap
+        y += max(i.height() for i in r) + gap
     p.end()
     out.parent.mkdir(parents=True, exist_ok=True)
-    img.save(str(out))
+    sheet.save(str(out))
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("out", nargs="?", type=Path, default=ROOT.parent / "docs" / "map_check.png")
-    ap.add_argument("--bbox", default="123.5,37.3,131.2,43.1")
+    ap.add_argument("--bbox", help="W,S,E,N: one map of this box instead of the check sheet")
     ap.add_argument("--width", type=int, default=1400)
     ap.add_argument("--grid", type=float, default=1.0)
     ap.add_argument("--no-labels", action="store_true")
     args = ap.parse_args(argv)
-    bbox = tuple(float(v) for v in args.bbox.split(","))
     _app = QGuiApplication.instance() or QGuiApplication([])
-    render(args.out, bbox, args.width, args.grid, not args.no_labels)  # type: ignore[arg-type]
+    if args.bbox:
+        bbox = tuple(float(v) for v in args.bbox.split(","))
+        render(args.out, bbox, args.width, args.grid, not args.no_labels)  # type: ignore[arg-type]
+    else:
+        render_check(args.out)
     return 0
 
 
