@@ -272,3 +272,18 @@ def test_amsa_port_polygons_as_published_are_refused_naming_the_missing_properti
     path = corpus / "amsa" / "au_port_visit_polygons.geojson"
     assert _refusal(path) == (
         f"{path}: feature 0 ('Abbot Point'): missing properties 'kind', 'country'")
+
+
+def test_concat_accepts_a_set_built_with_only_the_documented_columns() -> None:
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    bare = gpd.GeoDataFrame(
+        {"name": ["X"], "kind": ["port"], "country": ["NO"],
+         "locode": pd.Series([None], dtype=object), "source": ["elsewhere"]},
+        geometry=[shapely.box(5.0, 60.0, 5.1, 60.1)], crs="EPSG:4326")
+    joined = zones.ZoneSet.concat([zones.default_zones(), zones.ZoneSet(bare)])
+    assert len(joined) == len(zones.default_zones()) + 1
+    assert joined.frame["note"].iloc[-1] is None
+    assert joined.locate([5.05], [60.05], ("port",)).tolist() == [len(joined) - 1]

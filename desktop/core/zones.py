@@ -199,7 +199,12 @@ def _concat_frames(frames: list[gpd.GeoDataFrame]) -> dict[str, list[Any]]:
     out: dict[str, list[Any]] = {c: [] for c in (*ZONE_COLUMNS, "note")}
     for f in frames:
         for c in out:
-            out[c].extend(f[c].tolist() if c != "geometry" else list(f.geometry.values))
+            if c == "geometry":
+                out[c].extend(f.geometry.values)
+            elif c in f.columns:
+                out[c].extend(f[c].tolist())
+            else:  # a frame built elsewhere with only ZONE_COLUMNS (no "note")
+                out[c].extend([None] * len(f))
     return out
 
 
