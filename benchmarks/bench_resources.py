@@ -85,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         f"## Resources: zones, basemap, ports load time ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
         "",
-        f"Machine: {os.cpu_count()} cores, {cpu}; Python {platform.python_version()}. "
+        f"Machine: {os.cpu_count()} cores, {cpu}; Python {platform.python_version()}; "
+        f"load average {os.getloadavg()[0]:.1f} at the end (a shared machine). "
         f"Median of {args.runs} cold runs, each in a new process "
         "(`benchmarks/bench_resources.py`).",
         "",
@@ -108,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     if args.append:
         results = ROOT / "benchmarks" / "RESULTS.md"
-        prefix = "" if not results.exists() else "\n"
+        prefix = "# Benchmark results\n\n" if not results.exists() else "\n"
         with open(results, "a") as fh:
             fh.write(prefix + text)
     return 0
