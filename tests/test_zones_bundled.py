@@ -137,3 +137,15 @@ def test_bundled_files_are_plain_geojson_feature_collections() -> None:
         text = Path(resource_path(rel)).read_text()
         assert text.startswith('{"type": "FeatureCollection"') or text.startswith(
             '{\n "type": "FeatureCollection"')
+
+
+def test_every_bundled_kp_port_point_of_wpi_and_searoute_lies_in_a_kp_port_zone(
+    zs: zones.ZoneSet,
+) -> None:
+    from desktop.core import ports
+
+    table = ports.port_table()
+    kp = table["country"] == "KP"
+    assert kp.sum() == 17  # 10 WPI + 7 searoute
+    found = zs.locate(table["lon"][kp], table["lat"][kp], ("port",))
+    assert (found >= 0).all(), list(table["name"][kp][found < 0])
