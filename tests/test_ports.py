@@ -124,3 +124,12 @@ def test_shapes_are_kept(shape: tuple[int, ...]) -> None:
     lat = np.full(shape, 38.7167)
     assert ports.near_known_port(lon, lat).shape == shape
     assert ports.distance_to_nearest_port_m(lon, lat).shape == (int(np.prod(shape)),)
+
+
+def test_neighbour_across_the_antimeridian_is_found() -> None:
+    # The easternmost known point is at 179.42 E (Chukotka); a point at 179.9 W is ~34 km away.
+    lon, lat = np.array([-179.9]), np.array([63.072824])
+    want = _brute_force_m(lon, lat)
+    assert 30_000 < want[0] < 40_000
+    got = ports.distance_to_nearest_port_m(lon, lat, search_radius_m=50_000)
+    np.testing.assert_allclose(got, want, rtol=1e-9)

@@ -129,9 +129,16 @@ def distance_to_nearest_port_m(lon: np.ndarray, lat: np.ndarray, *,
     if lon.size == 0:
         return out
     plon, plat = known_port_points()
-    pts = shapely.points(lon, lat)
-    src, dst = _point_tree().query(pts, predicate="dwithin",
-                                   distance=_radius_deg(lat, search_radius_m))
+    radius = _radius_deg(lat, search_radius_m)
+    src, dst = _point_tree().query(shapely.points(lon, lat), predicate="dwithin", distance=radius)
+    # Near the antimeridian the neighbours may sit on the other side: ask again with the point
+    # shifted by a full turn (haversine does not care which way the longitude is written).
+    edge = np.flatnonzero(np.abs(lon) + radius > 180.0)
+    if edge.size:
+        shifted = lon[edge] - np.sign(lon[edge]) * 360.0
+        s2, d2 = _point_tree().query(shapely.points(shifted, lat[edge]), predicate="dwithin",
+                                     distance=radius[edge])
+        src, dst = np.concatenate([src, edge[s2]]), np.concatenate([dst, d2])
     if src.size:
         d = haversine_m(lon[src], lat[src], plon[dst], plat[dst])
         np.minimum.at(out, src, d)
