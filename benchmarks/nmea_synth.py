@@ -57,7 +57,12 @@ def _position_pool(rng: random.Random) -> list[str]:
                 "course": round(rng.uniform(0, 359.9), 1),
                 "heading": rng.randrange(0, 360),
             }
-        pool.extend(s for s in encode_dict(msg, talker_id="AI", sentence_type="VDM", radio_channel=rng.choice("AB")))
+        pool.extend(
+            s
+            for s in encode_dict(
+                msg, talker_id="AI", sentence_type="VDM", radio_channel=rng.choice("AB")
+            )
+        )
     return pool
 
 
@@ -77,7 +82,9 @@ def _static_pool(rng: random.Random) -> list[list[str]]:
             "to_starboard": rng.randrange(3, 20),
             "destination": "SOMEWHERE",
         }
-        parts = encode_dict(msg, talker_id="AI", sentence_type="VDM", radio_channel="A", seq_id=k % 10)
+        parts = encode_dict(
+            msg, talker_id="AI", sentence_type="VDM", radio_channel="A", seq_id=k % 10
+        )
         if len(parts) == 2:
             pool.append(parts)
     return pool

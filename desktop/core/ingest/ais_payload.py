@@ -174,7 +174,7 @@ def min_bits(msg_type: np.ndarray) -> np.ndarray:
     return need
 
 
-# --- static and voyage data ------------------------------------------------------------------------
+# --- static and voyage data ---------------------------------------------------------------
 
 _STATIC_CHARS: Final = 71  # 426 bits: the whole of a type 5 (424 bits)
 # Bits a static message must carry (else it is truncated). Many stations send 420 of the 424

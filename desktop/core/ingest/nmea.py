@@ -7,13 +7,16 @@ The policy for what is accepted and rejected is in ``read_nmea``'s docstring.
 
 from __future__ import annotations
 
+import gc
 import gzip
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import compress
+from itertools import compress, repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Final
 
@@ -203,17 +206,28 @@ class _Parsed:
     notes: list[str]
 
 
-def _read_text(path: Path) -> list[str]:
+def _read_text(path: Path) -> str:
     with open(path, "rb") as fh:
         magic = fh.read(2)
     opener = gzip.open if magic == b"\x1f\x8b" else open
     with opener(path, "rb") as fh:
         data = fh.read()
     # latin-1 maps every byte to a character: a corrupt byte never stops the read.
-    lines = data.decode("latin-1").split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return lines
+    return data.decode("latin-1")
+
+
+# One match per physical line: either a plain VDM/VDO sentence, optionally after a tag block
+# (groups: the tag block's c: value, tag block, body between '!' and '*', VDM/VDO, part
+# count, part number, sequence id, channel, payload, fill, checksum, text after the checksum),
+# or anything else (all groups empty), which the line loop then reads.
+# Matching the whole text at once keeps the common case out of the Python loop.
+_FAST_LINE: Final = re.compile(
+    r"^(?:\\(?:(?=(?:[^\\\n]*?,)?c:([0-9.]+))|)([^\\\n]*)\\)?"
+    r"!(..(VD[MO]),([0-9]),([0-9]),([^,\n]*),([^,\n]*),([^,\n*]*),([0-5]))"
+    r"\*([0-9A-Fa-f]{2})([^\n]*)$|^.*$",
+    re.MULTILINE,
+)
+_C_DIGITS: Final = re.compile(r"(?:^|,)c:([0-9.]+)")
 
 
 _HEXVAL: Final = np.full(256, 255, dtype=np.uint8)
@@ -244,12 +258,38 @@ def _float_or_nan(text: str) -> float:
 
 def _epochs_ns(texts: Sequence[str]) -> np.ndarray:
     """Epoch seconds/ms texts ('' = none) as int64 ns, NO_TIME where not a time (vectorised)."""
-    values = np.array([_float_or_nan(t) if t else math.nan for t in texts], dtype=np.float64)
+    if len(texts) == 0:
+        return np.zeros(0, dtype=np.int64)
+    filled = [t or "nan" for t in texts]
+    try:
+        values = np.array(filled, dtype=str).astype(np.float64)
+    except ValueError:  # junk in some field: parse one by one
+        values = np.array([_float_or_nan(t) for t in filled], dtype=np.float64)
     values = np.where(values > _MS_THRESHOLD, values / 1000.0, values)
     good = (values >= _EPOCH_MIN_S) & (values < _EPOCH_MAX_S)
     out = np.full(len(values), NO_TIME, dtype=np.int64)
     out[good] = np.round(values[good] * 1e6).astype(np.int64) * 1000
     return out
+
+
+def _bad_tag_checksums(tags: list[str]) -> int:
+    """How many tag blocks (``fields*hh``) have a checksum that is not the XOR of the fields."""
+    if not tags:
+        return 0
+    star = np.fromiter(map(str.find, tags, repeat("*")), dtype=np.int64, count=len(tags))
+    length = np.fromiter(map(len, tags), dtype=np.int64, count=len(tags))
+    buf = np.frombuffer("".join(tags).encode("latin-1"), dtype=np.uint8)
+    start = np.zeros(len(tags), dtype=np.int64)
+    np.cumsum(length[:-1], out=start[1:])
+    has = (star >= 0) & (star + 3 <= length)
+    # XOR of a segment from a running XOR: acc[b] ^ acc[a] covers bytes a..b-1.
+    acc = np.concatenate(([0], np.bitwise_xor.accumulate(buf))).astype(np.uint8)
+    pos = start + np.where(has, star, 0)
+    xor = acc[pos] ^ acc[start]
+    hi = _HEXVAL[buf[np.minimum(pos + 1, len(buf) - 1)]]
+    lo = _HEXVAL[buf[np.minimum(pos + 2, len(buf) - 1)]]
+    good = has & (hi < 16) & (lo < 16) & (((hi << 4) | lo) == xor)
+    return int(np.count_nonzero(~good))
 
 
 def _c_text(tag: str | None) -> str:
@@ -265,21 +305,38 @@ def _tail_text(tail: str) -> str:
 
 
 def _scan(path: Path) -> _Parsed:  # noqa: C901 - one pass over the lines, kept in one place
-    lines = _read_text(path)
+    text = _read_text(path)
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
     n_lines = len(lines)
     outcome = np.zeros(n_lines, dtype=np.int8)
     notes: list[str] = []
 
-    # One pass with cheap string operations. Single-part sentences (nearly all) are kept as
-    # tuples and checked all at once afterwards; multipart ones are assembled after that.
+    rows = _FAST_LINE.findall(text)
+    if len(rows) == n_lines + 1 and not any(rows[-1]):
+        rows.pop()  # the empty match after the final newline
+    if rows and len(rows) == n_lines:
+        (f_c, f_tag, f_body, f_vd, f_total, f_num, _seq, _chan, f_pay, f_fill, f_sum, f_tail) = (
+            list(c) for c in zip(*rows, strict=True)
+        )
+        fast = np.fromiter(map(bool, f_vd), dtype=bool, count=n_lines)
+        multi = fast & ~((np.array(f_total) == "1") & (np.array(f_num) == "1"))
+    else:  # cannot happen with the pattern above; kept so that a surprise is only slower
+        f_c = f_tag = f_body = f_vd = f_pay = f_fill = f_sum = f_tail = [""] * n_lines
+        fast = multi = np.zeros(n_lines, dtype=bool)
+    del rows
+
+    # The other lines, one by one with cheap string operations. Single-part sentences are
+    # kept as tuples and checked with the fast ones; multipart ones are assembled after that.
     singles: list[tuple] = []  # (line, body, sum, tail, tag, lead, payload, fill, head)
     multis: list[tuple] = []  # (line, body, sum, tail, tag, lead, fields)
     odd: list[tuple[int, str, str]] = []  # too few fields: bad_payload if the checksum holds
     pghp: list[tuple[int, list[str], int | None]] = []  # line, fields, arrival time
     lone: dict[int, str] = {}  # line holding only a tag block -> that tag block
     used_lone: list[int] = []
-    for i, raw in enumerate(lines):
-        line = raw.strip()
+    for i in np.flatnonzero(~fast).tolist():
+        line = lines[i].strip()
         if not line:
             outcome[i] = _NOTAIS
             continue
@@ -336,12 +393,25 @@ def _scan(path: Path) -> _Parsed:  # noqa: C901 - one pass over the lines, kept 
             used_lone.append(i - 1)
         body = s[1:star]
         f = body.split(",")
+        given = s[star + 1 : star + 3]
         if len(f) < 7:
-            odd.append((i, body, s[star + 1 : star + 3]))
+            odd.append((i, body, given))
         elif f[1] == "1" and f[2] == "1":
-            singles.append((i, body, s[star + 1 : star + 3], s[star + 3 :], tag, lead, f[5], f[6], f[0]))
+            singles.append((i, body, given, s[star + 3 :], tag, lead, f[5], f[6], f[0]))
         else:
-            multis.append((i, body, s[star + 1 : star + 3], s[star + 3 :], tag, lead, f))
+            multis.append((i, body, given, s[star + 3 :], tag, lead, f))
+    for i in lone:  # a fast line right after a lone tag block takes it
+        if i + 1 < n_lines and fast[i + 1] and not f_tag[i + 1]:
+            f_tag[i + 1] = lone[i]
+            f_c[i + 1] = _c_text(lone[i])
+            used_lone.append(i)
+    # Fast multipart lines join the loop's for assembly, in line order.
+    for i in np.flatnonzero(multi).tolist():
+        multis.append(
+            (i, f_body[i], f_sum[i], f_tail[i], f_tag[i] or None, None, f_body[i].split(","))
+        )
+    multis.sort(key=itemgetter(0))
+    fast &= ~multi
     for i in used_lone:
         outcome[i] = _STAMP
     for i in lone:
@@ -353,40 +423,52 @@ def _scan(path: Path) -> _Parsed:  # noqa: C901 - one pass over the lines, kept 
         outcome[[o[0] for o in odd]] = np.where(ok, _BADPAY, _BADSUM)
 
     # Tag-block checksums are counted, not enforced (see read_nmea).
-    tags = [t[4] for t in singles if t[4] is not None] + [t[4] for t in multis if t[4] is not None]
-    tag_bad = 0
-    if tags:
-        heads, sums = zip(*(t.partition("*")[::2] for t in tags), strict=True)
-        tag_bad = int(np.count_nonzero(~_checksum_ok(heads, [x[:2] for x in sums])))
+    tags = (
+        [t for t in compress(f_tag, fast.tolist()) if t]
+        + [t[4] for t in singles if t[4] is not None]
+        + [t[4] for t in multis if t[4] is not None]
+    )
+    tag_bad = _bad_tag_checksums(tags)
 
-    # Single-part sentences, vectorised.
-    if singles:
-        s_line, s_body, s_sum, s_tail, s_tag, s_lead, s_pay, s_fill, s_head = zip(
-            *singles, strict=True
+    # Single-part sentences (the fast lines and the loop's), vectorised.
+    flags = fast.tolist()
+    s_cols = list(zip(*singles, strict=True)) if singles else [()] * 9
+    s_line, s_body, s_sum, s_tail, s_tag, s_lead, s_pay, s_fill, s_head = s_cols
+    line_all = np.concatenate([np.flatnonzero(fast), np.asarray(s_line, dtype=np.int64)]).astype(
+        np.int64
+    )
+    bodies = list(compress(f_body, flags)) + list(s_body)
+    given_all = list(compress(f_sum, flags)) + list(s_sum)
+    ok = _checksum_ok(bodies, given_all) if bodies else np.zeros(0, dtype=bool)
+    del bodies
+    outcome[line_all[~ok]] = _BADSUM
+    keep = ok.tolist()
+    n_fast = int(np.count_nonzero(fast))
+
+    def sel(fast_col: list, slow_col: Sequence) -> list:
+        return list(compress(compress(fast_col, flags), keep[:n_fast])) + list(
+            compress(slow_col, keep[n_fast:])
         )
-        ok = _checksum_ok(s_body, s_sum)
-        line_arr = np.asarray(s_line, dtype=np.int64)
-        outcome[line_arr[~ok]] = _BADSUM
-        keep = np.flatnonzero(ok)
-        flags = ok.tolist()
 
-        def sel(seq: Sequence) -> list:
-            return list(compress(seq, flags))
-
-        payload = sel(s_pay)
-        fills = sel(s_fill)
-        line = line_arr[keep]
-        tag_ns = _epochs_ns([_c_text(t) for t in sel(s_tag)])
-        tail_ns = _epochs_ns([_tail_text(t) for t in sel(s_tail)])
-        lead_ns = np.fromiter(
-            (NO_TIME if x is None else x for x in sel(s_lead)), dtype=np.int64, count=len(keep)
-        )
-        own = np.array([h[4:5] == "O" for h in sel(s_head)], dtype=bool)
-        sums1 = [(x.upper(),) for x in sel(s_sum)] if pghp else []
-    else:
-        payload, fills, sums1 = [], [], []
-        line = tag_ns = tail_ns = lead_ns = np.zeros(0, dtype=np.int64)
-        own = np.zeros(0, dtype=bool)
+    line = line_all[ok]
+    payload = sel(f_pay, s_pay)
+    fills = sel(f_fill, s_fill)
+    tag_ns = _epochs_ns(sel(f_c, [_c_text(t) for t in s_tag]))
+    tails = sel(f_tail, s_tail)
+    tail_ns = (
+        _epochs_ns([_tail_text(t) for t in tails])
+        if any(tails)
+        else np.full(len(tails), NO_TIME, dtype=np.int64)
+    )
+    lead_ns = np.fromiter(
+        (NO_TIME if x is None else x for x in sel([None] * n_lines, s_lead)),
+        dtype=np.int64,
+        count=len(line),
+    )
+    own = np.array([h == "VDO" for h in sel(f_vd, [h[2:5] for h in s_head])], dtype=bool).reshape(
+        -1
+    )
+    sums1 = [(x.upper(),) for x in sel(f_sum, s_sum)] if pghp else []
     n1 = len(payload)
     fill = _fill_bits(fills)
 
@@ -419,7 +501,16 @@ def _scan(path: Path) -> _Parsed:  # noqa: C901 - one pass over the lines, kept 
             tfields = _tag_fields(tag) if tag else {}
             group = _tag_group(tfields) if tfields else None
             key = ("g", group, f[1]) if group is not None else (f[0], f[3], f[4], f[1])
-            part = (i, f[5], f[6], tfields.get("c", ""), _tail_text(tail), lead, given.upper(), f[0])
+            part = (
+                i,
+                f[5],
+                f[6],
+                tfields.get("c", ""),
+                _tail_text(tail),
+                lead,
+                given.upper(),
+                f[0],
+            )
             held = partial.get(key)
             if num == 1:
                 if held is not None:
@@ -578,7 +669,26 @@ class _Decoded:
     statics: pd.DataFrame
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector: a big file makes hundreds of thousands of small
+    objects and none of them cycles, so collections would only rescan them (10-20 % of the
+    time)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _decode(path: str | Path) -> _Decoded:
+    with _gc_paused():
+        return _decode_all(path)
+
+
+def _decode_all(path: str | Path) -> _Decoded:
     parsed = _scan(Path(path))
     pb, msgs, outcome = parsed.pb, parsed.msgs, parsed.outcome
     n = len(msgs.payload)
