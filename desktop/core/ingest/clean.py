@@ -278,15 +278,20 @@ def _speed_from_kept(mmsi: np.ndarray, t: np.ndarray, lat: np.ndarray, lon: np.n
     out = np.full(len(flagged), np.nan)
     if not len(flagged) or not len(kept):
         return out
-    # Kept rows are sorted by (mmsi, time); flagged rows are few, so a loop is fine.
+    # Kept rows are sorted by (mmsi, time): one vectorised search per flagged vessel.
     kept_mmsi, kept_t = mmsi[kept], t[kept]
-    for j, row in enumerate(flagged):
-        lo = np.searchsorted(kept_mmsi, mmsi[row], side="left")
-        hi = np.searchsorted(kept_mmsi, mmsi[row], side="right")
+    ref = np.full(len(flagged), -1, dtype="int64")
+    flagged_mmsi = mmsi[flagged]
+    lo_all = np.searchsorted(kept_mmsi, flagged_mmsi, side="left")
+    hi_all = np.searchsorted(kept_mmsi, flagged_mmsi, side="right")
+    for vessel in np.unique(flagged_mmsi):
+        mine = np.flatnonzero(flagged_mmsi == vessel)
+        lo, hi = lo_all[mine[0]], hi_all[mine[0]]
         if lo == hi:
-            continue
-        k = lo + np.searchsorted(kept_t[lo:hi], t[row], side="right") - 1
-        k = min(max(k, lo), hi - 1)
-        ref = kept[k]
-        out[j] = implied_speed_kn(lat[ref], lon[ref], t[ref], lat[row], lon[row], t[row])
+            continue  # no kept fix for this vessel
+        k = lo + np.searchsorted(kept_t[lo:hi], t[flagged[mine]], side="right") - 1
+        ref[mine] = kept[np.clip(k, lo, hi - 1)]
+    has = ref >= 0
+    rows, refs = flagged[has], ref[has]
+    out[has] = implied_speed_kn(lat[refs], lon[refs], t[refs], lat[rows], lon[rows], t[rows])
     return out

@@ -150,7 +150,7 @@ def _read_table(data: bytes, wanted: list[str], time_column: str | None, dma: bo
     column_types = {time_column: pa.string()} if (time_column and dma) else {}
     table = pacsv.read_csv(
         pa.BufferReader(data),
-        read_options=pacsv.ReadOptions(use_threads=threads, block_size=1 << 24),
+        read_options=pacsv.ReadOptions(use_threads=threads, block_size=1 << 22),
         parse_options=pacsv.ParseOptions(invalid_row_handler=on_bad_row),
         convert_options=pacsv.ConvertOptions(
             include_columns=wanted,
