@@ -7,7 +7,8 @@ Each size runs in a fresh process. Memory: ``rss_before_mb`` is the resident siz
 fixes table loaded, ``peak_rss_mb`` the process's high-water mark during screening (reset
 just before it through ``/proc/self/clear_refs``), so the screening's own peak is at most
 their difference plus what the allocator kept from generating the data. Wall and CPU time
-are both reported: on a shared 2-core machine the CPU time is the fairer figure. ``--movingpandas`` also times port-call detection
+are both reported: on a shared 2-core machine the CPU time is the fairer figure.
+``--movingpandas`` also times port-call detection
 against movingpandas' ``TrajectoryStopDetector`` (max_diameter 500 m, min_duration 1 h) on
 the same 200 k fixes, once each (movingpandas is slow).
 """
@@ -22,9 +23,9 @@ import subprocess
 import sys
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pandas as pd
-from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))

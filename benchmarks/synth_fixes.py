@@ -39,15 +39,17 @@ def port_boxes(n_ports: int = N_PORTS) -> tuple[np.ndarray, np.ndarray, list[str
         & (table["country"] != "KP")
     )
     order = np.argsort(table["name"][inside].astype(str), kind="stable")[:n_ports]
-    return table["lon"][inside][order], table["lat"][inside][order], list(table["name"][inside][order])
+    lon, lat, names = table["lon"][inside], table["lat"][inside], table["name"][inside]
+    return lon[order], lat[order], list(names[order])
 
 
 def synth_zones() -> ZoneSet:
     lon, lat, names = port_boxes()
     half = 1500.0 / M_PER_DEG
     geoms = [
-        shapely.box(x - half / math.cos(math.radians(y)), y - half, x + half / math.cos(math.radians(y)), y + half)
+        shapely.box(x - w, y - half, x + w, y + half)
         for x, y in zip(lon, lat, strict=True)
+        for w in [half / math.cos(math.radians(y))]
     ]
     features = [
         {
@@ -140,7 +142,8 @@ def synth_fixes(n_fixes: int, seed: int = 0) -> tuple[pd.DataFrame, ZoneSet]:
 
     mmsi = (rng.choice(np.array([412, 413, 440, 441, 351, 352, 636, 538]), n_vessels) * 1_000_000
             + np.arange(n_vessels)).astype("uint32")
-    mmsi[:: max(n_vessels // 50, 1)] = (445_000_000 + np.arange(len(mmsi[:: max(n_vessels // 50, 1)])))
+    every = max(n_vessels // 50, 1)  # 50 KP-flagged vessels (MID 445)
+    mmsi[::every] = 445_000_000 + np.arange(len(mmsi[::every]))
     frame = pd.DataFrame(
         {
             "mmsi": mmsi[vessel],

@@ -114,6 +114,8 @@ def table(mmsi, time, lon, lat, sog_kn, nav_status=None) -> pd.DataFrame:  # noq
     """A fixes table from columns already in range (``make_fixes`` without the cleaning; it
     fails on read-only arrays under pandas 3 copy-on-write, see the report)."""
     n = len(mmsi)
+    if nav_status is None:
+        nav_status = pd.array([None] * n, dtype="UInt8")
     frame = pd.DataFrame(
         {
             "mmsi": np.asarray(mmsi, dtype="uint32"),
@@ -123,7 +125,7 @@ def table(mmsi, time, lon, lat, sog_kn, nav_status=None) -> pd.DataFrame:  # noq
             "sog_kn": np.asarray(sog_kn, dtype="float32"),
             "cog_deg": np.full(n, np.nan, dtype="float32"),
             "heading_deg": pd.array([None] * n, dtype="UInt16"),
-            "nav_status": nav_status if nav_status is not None else pd.array([None] * n, dtype="UInt8"),
+            "nav_status": nav_status,
             "source": pd.Categorical(["test"] * n),
         }
     )

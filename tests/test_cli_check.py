@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,8 +22,8 @@ def tracks(tmp_path_factory: pytest.TempPathFactory) -> Path:
     367000002 sails in the Yellow Sea."""
     rows = ["mmsi,timestamp_utc,lat,lon,sog_kn"]
     rows.append(f"{BARRED},2026-06-30T12:00:00Z,38.72,125.65,10.0")
-    t = datetime(2026, 6, 30, 16)
-    while t <= datetime(2026, 7, 3, 6):
+    t = datetime(2026, 6, 30, 16, tzinfo=UTC)
+    while t <= datetime(2026, 7, 3, 6, tzinfo=UTC):
         rows.append(f"{BARRED},{t:%Y-%m-%dT%H:%M:%SZ},38.72,125.38,0.0")
         t += timedelta(hours=1)
     rows.append(f"{BARRED},2026-07-03T09:00:00Z,38.72,125.65,10.0")

@@ -94,3 +94,7 @@ class ScreeningParams:
     def describe(cls) -> dict[str, str]:
         """Parameter name -> its documentation, unit last (for the parameters dialog)."""
         return {f.name: f.metadata["doc"] for f in fields(cls)}
+
+
+# The defaults, shared (the object is frozen): ``f(params=DEFAULT_PARAMS)``.
+DEFAULT_PARAMS = ScreeningParams()

@@ -44,6 +44,7 @@ _OWN_REVIEW_KINDS = (
     EventKind.IDENTITY_CHANGE,
     EventKind.WATCHLIST,
 )
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _VERDICT_ORDER = {Verdict.BARRED: 0, Verdict.REVIEW: 1, Verdict.CLEAR: 2}
 
 
@@ -59,7 +60,8 @@ class VesselInfo:
 
 def when(moment: datetime) -> str:
     """A time for an explanation: ``30 Jun 2026 15:40 UTC`` (seconds shown when not zero)."""
-    text = f"{moment.day} {moment:%b %Y %H:%M}"
+    month = _MONTHS[moment.month - 1]
+    text = f"{moment.day} {month} {moment.year} {moment.hour:02d}:{moment.minute:02d}"
     if moment.second:
         text += f":{moment.second:02d}"
     return text + " UTC"
@@ -113,7 +115,8 @@ class _Rule:
         return best
 
     def review_source(self, mmsi: int, moment: datetime) -> Event | None:
-        found = [e for e in self.own_review.get(mmsi, ()) if e.start <= moment < e.end + self.window]
+        own = self.own_review.get(mmsi, ())
+        found = [e for e in own if e.start <= moment < e.end + self.window]
         return max(found, key=lambda e: (e.end, e.start)) if found else None
 
     def reasons(self) -> dict[int, list[Reason]]:
@@ -268,7 +271,8 @@ class _Rule:
         elif e.kind == EventKind.WATCHLIST:
             text = str(d.get("summary", "On a watch list"))
         else:
-            text = f"{str(e.kind).replace('_', ' ').capitalize()} from {when(e.start)} to {when(e.end)}"
+            label = str(e.kind).replace("_", " ").capitalize()
+            text = f"{label} from {when(e.start)} to {when(e.end)}"
         return text + tail + "."
 
 

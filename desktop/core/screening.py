@@ -29,12 +29,12 @@ from desktop.core.detect.port_calls import detect_port_visits
 from desktop.core.detect.sts import detect_encounters
 from desktop.core.detect.waters import detect_waters_presence
 from desktop.core.errors import Cancelled, ParameterError
-from desktop.core.flags import flags_of
 from desktop.core.fixes import empty_fixes
+from desktop.core.flags import flags_of
 from desktop.core.ingest.base import STATIC_COLUMNS
 from desktop.core.ingest.result import FileReport, IngestResult
 from desktop.core.model import Event, VesselVerdict, iso_utc
-from desktop.core.params import ScreeningParams
+from desktop.core.params import DEFAULT_PARAMS, ScreeningParams
 from desktop.core.rule import VesselInfo, apply_rule
 from desktop.core.zones import ZONE_COLUMNS, ZoneSet
 
@@ -102,7 +102,8 @@ def ingest_result_of(
 ) -> IngestResult:
     """An IngestResult around a fixes table built in memory (tests, benchmarks, the GUI)."""
     if statics is None:
-        statics = pd.DataFrame({c: pd.Series([], dtype=object) for c in (*STATIC_COLUMNS, "source")})
+        columns = (*STATIC_COLUMNS, "source")
+        statics = pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
     if vessels is None:
         vessels = pd.DataFrame({"mmsi": pd.Series([], dtype="uint32")})
     return IngestResult(
@@ -224,7 +225,7 @@ def run_detectors(
 def screen(
     source: Sequence[str | Path] | IngestResult,
     zones: ZoneSet | None = None,
-    params: ScreeningParams = ScreeningParams(),
+    params: ScreeningParams = DEFAULT_PARAMS,
     as_of: datetime | date | None = None,
     *,
     progress: Progress | None = None,
@@ -269,7 +270,7 @@ def screen(
 def screen_fixes(
     fixes: pd.DataFrame,
     zones: ZoneSet | None = None,
-    params: ScreeningParams = ScreeningParams(),
+    params: ScreeningParams = DEFAULT_PARAMS,
     as_of: datetime | date | None = None,
     *,
     statics: pd.DataFrame | None = None,

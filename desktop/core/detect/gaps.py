@@ -33,7 +33,7 @@ from desktop.core.detect.geo import (
 )
 from desktop.core.detect.port_calls import PORT_KINDS, _text
 from desktop.core.model import Event, EventKind
-from desktop.core.params import ScreeningParams
+from desktop.core.params import DEFAULT_PARAMS, ScreeningParams
 from desktop.core.zones import ZoneSet
 
 KP = "KP"
@@ -48,7 +48,7 @@ def kp_port_zones(zones: ZoneSet) -> np.ndarray:
 
 
 def detect_gaps(
-    fixes: pd.DataFrame, zones: ZoneSet, params: ScreeningParams = ScreeningParams()
+    fixes: pd.DataFrame, zones: ZoneSet, params: ScreeningParams = DEFAULT_PARAMS
 ) -> list[Event]:
     """Suspected-call AIS gaps, sorted by (mmsi, start)."""
     targets = kp_port_zones(zones)
@@ -70,7 +70,9 @@ def detect_gaps(
     lon1, lat1, lon2, lat2 = lon[before], lat[before], lon[after], lat[after]
 
     geoms = zones.geometries
-    frame = zones.frame
+    names = zones.frame["name"].to_numpy()
+    locodes = zones.frame["locode"].to_numpy()
+    kinds = zones.frame["kind"].to_numpy()
     found: dict[int, list[dict[str, Any]]] = {}
     for z in targets:
         geom = geoms[z]
@@ -92,9 +94,9 @@ def detect_gaps(
             slack_nm = (budget_m[k] - dist) / METRES_PER_NM
             found.setdefault(int(k), []).append(
                 {
-                    "zone": str(frame["name"].iat[z]),
-                    "locode": _text(frame["locode"].iat[z]),
-                    "kind": str(frame["kind"].iat[z]),
+                    "zone": str(names[z]),
+                    "locode": _text(locodes[z]),
+                    "kind": str(kinds[z]),
                     "distance_nm": round(float(dist) / METRES_PER_NM, 1),
                     "slack_nm": round(float(slack_nm), 1),
                     "slack_h": round(float(slack_nm) / params.gap_speed_kn, 2),

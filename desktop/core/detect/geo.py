@@ -29,7 +29,9 @@ def haversine_m(
     lat2: np.ndarray | float,
 ) -> np.ndarray:
     """Great-circle distance in metres between points given in degrees (broadcasts)."""
-    lon1, lat1, lon2, lat2 = (np.radians(np.asarray(a, dtype="float64")) for a in (lon1, lat1, lon2, lat2))
+    lon1, lat1, lon2, lat2 = (
+        np.radians(np.asarray(a, dtype="float64")) for a in (lon1, lat1, lon2, lat2)
+    )
     a = (
         np.sin((lat2 - lat1) * 0.5) ** 2
         + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) * 0.5) ** 2

@@ -36,7 +36,7 @@ from desktop.core.detect.geo import (
     to_datetime,
 )
 from desktop.core.model import Event, EventKind
-from desktop.core.params import ScreeningParams
+from desktop.core.params import DEFAULT_PARAMS, ScreeningParams
 from desktop.core.zones import ZoneSet
 
 PORT_KINDS = ("port", "anchorage")
@@ -61,7 +61,7 @@ def _empty() -> PortVisits:
 
 
 def detect_port_visits(
-    fixes: pd.DataFrame, zones: ZoneSet, params: ScreeningParams = ScreeningParams()
+    fixes: pd.DataFrame, zones: ZoneSet, params: ScreeningParams = DEFAULT_PARAMS
 ) -> PortVisits:
     """Port calls and port entries of every vessel, as events sorted by (mmsi, start)."""
     n = len(fixes)

@@ -43,7 +43,7 @@ from desktop.core.detect.geo import (
 )
 from desktop.core.detect.port_calls import PORT_KINDS, _text
 from desktop.core.model import Event, EventKind
-from desktop.core.params import ScreeningParams
+from desktop.core.params import DEFAULT_PARAMS, ScreeningParams
 from desktop.core.zones import ZoneSet
 
 METRES_PER_DEG = EARTH_RADIUS_M * math.pi / 180.0
@@ -191,7 +191,7 @@ def _nearest_point_m(
 def detect_encounters(
     fixes: pd.DataFrame,
     zones: ZoneSet,
-    params: ScreeningParams = ScreeningParams(),
+    params: ScreeningParams = DEFAULT_PARAMS,
     known_ports: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> list[Event]:
     """STS transfers and encounters in port, two events per encounter, sorted by
@@ -264,7 +264,9 @@ def detect_encounters(
     zone_locode = np.full(n_enc, None, dtype=object)
     zone_country = np.full(n_enc, None, dtype=object)
     if len(zones):
-        frame = zones.frame
+        names = zones.frame["name"].to_numpy()
+        locodes = zones.frame["locode"].to_numpy()
+        countries = zones.frame["country"].to_numpy()
         geoms = zones.geometries
         band = reach_m / METRES_PER_DEG * 1.01
         for z in zones.indices(PORT_KINDS):
@@ -282,9 +284,9 @@ def detect_encounters(
             closer = d < zone_d[cand]
             idx = cand[closer]
             zone_d[idx] = d[closer]
-            zone_name[idx] = str(frame["name"].iat[z])
-            zone_locode[idx] = _text(frame["locode"].iat[z])
-            zone_country[idx] = _text(frame["country"].iat[z])
+            zone_name[idx] = str(names[z])
+            zone_locode[idx] = _text(locodes[z])
+            zone_country[idx] = _text(countries[z])
     nearest = np.minimum(port_d, zone_d)
     in_port = nearest < reach_m
 
