@@ -149,3 +149,17 @@ def test_every_bundled_kp_port_point_of_wpi_and_searoute_lies_in_a_kp_port_zone(
     assert kp.sum() == 17  # 10 WPI + 7 searoute
     found = zs.locate(table["lon"][kp], table["lat"][kp], ("port",))
     assert (found >= 0).all(), list(table["name"][kp][found < 0])
+
+
+def test_resources_readme_lists_every_bundled_file_outside_icons() -> None:
+    import fnmatch
+    import re
+
+    root = resource_path("README.md").parent
+    listed = set(re.findall(r"`([^`\s]+)`", (root / "README.md").read_text()))
+    files = [p.relative_to(root).as_posix() for p in root.rglob("*")
+             if p.is_file() and "__pycache__" not in p.parts
+             and p.parts[len(root.parts)] != "icons"]
+    unlisted = [f for f in files
+                if f != "README.md" and not any(fnmatch.fnmatch(f, pat) for pat in listed)]
+    assert unlisted == []
