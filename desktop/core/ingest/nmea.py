@@ -3,6 +3,12 @@
 ``read_nmea(path)`` is what the ingest calls; ``decode_messages(path)`` gives every decoded
 position report, timed or not, for comparisons with other decoders at the message level.
 The policy for what is accepted and rejected is in ``read_nmea``'s docstring.
+
+Speed: the whole text is matched once by one regular expression that splits every plain
+sentence line into its fields (C speed, no Python loop); only the other lines (multipart
+parts, ``$`` lines, junk, odd layouts) go through a Python loop. Checksums, times and the
+6-bit payloads are then handled as numpy arrays (``ais_payload``). On a 200,000-sentence file
+this is about three times faster than pyais's ``FileReaderStream`` decoding alone.
 """
 
 from __future__ import annotations
@@ -849,8 +855,10 @@ def read_nmea(path: str | Path) -> RawRead:
     - ``not_ais``: blank lines, ``#`` comments, other ``$``/``!`` sentences, junk;
     - ``truncated``: a VDM/VDO line cut before its checksum, an empty payload, or a payload
       too short for the fields read from its type;
-    - ``bad_payload``: a valid checksum around a payload with characters outside the 6-bit
-      armour, a fill-bit count outside 0..5, or sentence count fields that are not numbers;
+    - ``bad_payload``: a valid checksum around a sentence with fewer than 7 fields, part
+      count/number fields that are not numbers (or a part number above the count), a
+      payload with characters outside the 6-bit armour, a fill-bit count outside 0..5, or a
+      type 24 whose part number is neither A (0) nor B (1);
     - ``unsupported_type``: message type 0 or 28..63 (not defined by ITU-R M.1371-5);
     - ``orphan_fragment``, ``no_timestamp``, ``bad_checksum`` as above;
     - ``orphan_timestamp``: a $PGHP line or lone tag block that stamped no sentence.
