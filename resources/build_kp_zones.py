@@ -181,8 +181,10 @@ def waters_geometry(root: Path) -> shapely.Geometry:
 
 
 def build(root: Path) -> None:
-    ports = {"type": "FeatureCollection", "features": port_features()}
-    (root / "zones" / "kp_ports.geojson").write_text(json.dumps(ports, indent=1) + "\n")
+    # One feature per line: small diffs when a polygon is redrawn, and easy to read.
+    lines = ",\n".join(json.dumps(f) for f in port_features())
+    (root / "zones" / "kp_ports.geojson").write_text(
+        '{"type": "FeatureCollection", "features": [\n' + lines + "\n]}\n")
     waters = waters_geometry(root)
     feature = {"type": "Feature",
                "properties": {"name": "North Korea territorial sea (12 nm, approximate)",
