@@ -287,3 +287,15 @@ def test_concat_accepts_a_set_built_with_only_the_documented_columns() -> None:
     assert len(joined) == len(zones.default_zones()) + 1
     assert joined.frame["note"].iloc[-1] is None
     assert joined.locate([5.05], [60.05], ("port",)).tolist() == [len(joined) - 1]
+
+
+def test_refuses_a_collection_without_features(tmp_path: Path) -> None:
+    path = _write(tmp_path, _collection())
+    assert _refusal(path) == f"{path}: FeatureCollection has no features"
+
+
+def test_loaded_zones_are_prepared_for_fast_point_tests(tmp_path: Path) -> None:
+    import shapely
+
+    zs = zones.load_zones([_write(tmp_path, _collection(_feature()))])
+    assert shapely.is_prepared(zs.geometries).all()

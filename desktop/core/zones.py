@@ -10,13 +10,15 @@ shape comes from, or None). An ``anchorage`` is part of the port whose ``locode`
 Every zone file, the bundled defaults included, goes through one loader, ``ZoneSet.from_geojson``.
 Its policy: a file is accepted whole or refused whole (``ZoneError`` naming the file, the feature
 by index and name, and the reason); it is never half-loaded. Refused: text that is not JSON,
-JSON that is not a GeoJSON FeatureCollection, a feature whose geometry is missing, empty, not a
-Polygon or MultiPolygon, invalid (self-intersecting rings, too few points) or has a coordinate
-outside lon -180..180 / lat -90..90; a feature without ``name``, ``kind`` or ``country``, with an
-unknown ``kind`` or a country that is not two letters. ``name`` may also come from a ``port`` or
-``port_name`` property, since port polygon files in the wild (AMSA's, for one) name ports that
-way. A polygon that crosses the antimeridian (an edge spanning more than 180 degrees of longitude,
-as GeoJSON writers that keep lon in -180..180 produce) is split there into a MultiPolygon.
+JSON that is not a GeoJSON FeatureCollection, a collection with no features, a CRS other than
+lon/lat WGS 84, a feature whose geometry is missing, empty, not a Polygon or MultiPolygon,
+invalid (self-intersecting rings, too few points) or has a coordinate outside lon -180..180 /
+lat -90..90; a feature without ``name``, ``kind`` or ``country`` (all missing ones are named),
+with an unknown ``kind`` or a country that is not two letters. ``name`` may also come from a
+``port`` or ``port_name`` property, since port polygon files in the wild (AMSA's, for one) name
+ports that way. A polygon that crosses the antimeridian (an edge spanning more than 180 degrees
+of longitude, as GeoJSON writers that keep lon in -180..180 produce) is split there into a
+MultiPolygon.
 """
 
 from __future__ import annotations
@@ -177,6 +179,9 @@ def _frame_from_geojson(obj: Any, source: str) -> gpd.GeoDataFrame:
     features = obj.get("features")
     if not isinstance(features, list):
         raise ZoneError(f"{source}: FeatureCollection has no 'features' list")
+    if not features:
+        # Loading nothing silently would look like a screening against zones that are not there.
+        raise ZoneError(f"{source}: FeatureCollection has no features")
     crs_name = ((obj.get("crs") or {}).get("properties") or {}).get("name", "")
     if crs_name and not any(tag in crs_name for tag in ("4326", "CRS84")):
         raise ZoneError(f"{source}: coordinates must be lon/lat WGS 84 (EPSG:4326), not {crs_name}")
