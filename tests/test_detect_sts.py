@@ -156,3 +156,14 @@ def test_many_vessels_far_apart_give_no_pairs_to_compare() -> None:
         sog_kn=np.zeros(13 * n),
     )
     assert detect_encounters(fixes, empty_zones(), known_ports=NO_PORTS) == []
+
+
+def test_no_interpolation_across_the_antimeridian() -> None:
+    # A drifts to and fro across 180 deg, fixes at :05, :15 ...; B sits at lon 0, exactly where
+    # a naive interpolation of 179.999 and -179.999 would put A at every grid instant
+    a, b = Track(A), Track(B)
+    for k in range(27):
+        when = utc("2026-09-10 10:05") + timedelta(minutes=10 * k)
+        a.at(when, 179.999 if k % 2 else -179.999, 10.0, sog=0.5)
+    b.every("2026-09-10 10:00", "2026-09-10 14:30", 10, 0.0, 10.0, sog=0.5)
+    assert detect_encounters(fixes_of(a, b), empty_zones(), known_ports=NO_PORTS) == []

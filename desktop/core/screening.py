@@ -189,6 +189,13 @@ def _str_or_none(value: object) -> str | None:
     return str(value) or None
 
 
+def _second_half(progress: Progress) -> Progress:
+    def report(fraction: float, what: str) -> None:
+        progress(0.5 + 0.5 * fraction, what)
+
+    return report
+
+
 def run_detectors(
     fixes: pd.DataFrame,
     statics: pd.DataFrame | None,
@@ -244,7 +251,16 @@ def screen(
     else:
         from desktop.core.ingest import ingest
 
-        ingested = ingest(list(source), max_speed_kn=params.max_speed_kn, cancel=cancel)
+        def reading(fraction: float, what: str) -> None:
+            if progress is not None:
+                progress(0.5 * fraction, what)
+
+        ingested = ingest(
+            list(source), max_speed_kn=params.max_speed_kn, progress=reading, cancel=cancel
+        )
+        if progress is not None:  # the detectors report over the second half
+            progress = _second_half(progress)
+
     if zones is None:
         from desktop.core.zones import default_zones  # type: ignore[attr-defined]
 

@@ -5,7 +5,8 @@ Method, all vectorised:
 1. **Resample** every vessel to a common grid of ``sts_grid_min`` minutes (instants that are
    multiples of the step since the epoch). A grid instant between two fixes at most
    ``sts_max_interp_gap_h`` apart gets the linearly interpolated position and speed; a fix that
-   falls exactly on the grid is used as it is. Only slow grid points are kept
+   falls exactly on the grid is used as it is; pairs straddling the antimeridian are not
+   interpolated. Only slow grid points are kept
    (``sog_kn <= sts_max_sog_kn``; a missing ``sog_kn`` is the speed implied by the neighbouring
    fixes), and only fix pairs with at least one slow end are expanded, so moving traffic costs
    almost nothing.
@@ -60,7 +61,7 @@ def resample_slow(
     lat = fixes["lat"].to_numpy()
     sog = effective_sog_kn(mmsi, t, lon, lat, fixes["sog_kn"].to_numpy())
     limit = params.sts_max_sog_kn
-    slow = sog <= limit
+    slow = (sog <= limit) & np.isfinite(lat) & np.isfinite(lon)
 
     on_grid = np.flatnonzero(slow & (t % step == 0))
     dt = np.diff(t)
@@ -69,6 +70,9 @@ def resample_slow(
         & (dt > 0)
         & (dt <= params.sts_max_interp_gap_h * NS_PER_H)
         & (slow[1:] | slow[:-1])
+        & np.isfinite(lat[1:]) & np.isfinite(lat[:-1])
+        # no interpolation across the antimeridian (the mean of 179.9 and -179.9 is not 0)
+        & (np.abs(lon[1:] - lon[:-1]) < 180.0)
     )
     t0 = t[pair]
     t1 = t[pair + 1]
