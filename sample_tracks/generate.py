@@ -96,21 +96,26 @@ NODES: dict[str, tuple[float, float]] = {
     "YS_N": (38.00, 123.00),
     "KB_S": (38.50, 124.20),  # Korea Bay, south part
     # Taedong estuary to Nampo (KP only)
-    "NP_O": (38.62, 124.90),
+    "NP_O": (38.68, 124.95),
     "NP_B": (38.70, 125.18),  # West Sea Barrage locks
+    "NP_R1": (38.69, 125.29),  # up the Taedong to the Nampo quays
+    "NP_R2": (38.700, 125.345),
+    "NP_R3": (38.708, 125.385),
     # Central and south Yellow Sea
     "YS_C1": (37.20, 123.60),
     "YS_C2": (36.20, 123.50),
     "YS_C3": (35.00, 123.00),
     "YS_S": (34.00, 123.00),
     "QD_O": (35.80, 121.20),
+    "SD_SE": (36.80, 122.90),  # off the south-east tip of Shandong
     "QD_A": (35.97, 120.50),  # Qingdao approach
     "LY_A": (34.82, 119.85),  # Lianyungang approach
     "LY_O": (34.70, 120.60),
     # Korean west coast
     "IC_O": (36.95, 125.80),
-    "IC_B": (37.12, 126.35),
-    "IC_A": (37.33, 126.50),  # Incheon East Channel
+    "IC_B": (37.10, 126.42),
+    "IC_C": (37.21, 126.525),  # between Yeongheung-do and Daebu-do
+    "IC_A": (37.30, 126.52),
     "KW_1": (36.00, 125.40),
     "KW_2": (34.90, 124.95),
     "KW_3": (33.90, 125.00),
@@ -118,7 +123,9 @@ NODES: dict[str, tuple[float, float]] = {
     "ECS_N": (32.30, 123.40),
     "ECS_C": (31.80, 124.50),
     "SH_O": (31.10, 122.60),  # Yangtze mouth, outer anchorage
-    "SH_M": (31.22, 121.95),  # Yangtze north passage
+    "SH_M": (31.22, 121.95),  # Yangtze, the deep-water channel
+    "SH_C": (31.28, 121.80),  # South Channel
+    "SH_I": (31.34, 121.69),  # off Waigaoqiao
     "JJ_S": (32.90, 126.50),  # south of Jeju
     # Jeju Strait and Korea Strait
     "JS_W": (33.70, 125.90),
@@ -144,13 +151,17 @@ NODES: dict[str, tuple[float, float]] = {
     "VL_A": (42.98, 132.05),  # Ussuri Bay, Vladivostok outer anchorage
     "AS_S": (42.55, 132.35),  # south of Askold island
     "NK_A": (42.62, 132.95),  # Nakhodka Bay
-    "ZR_A": (42.52, 131.22),  # off Zarubino (Troitsa Bay)
+    "NK_B": (42.75, 132.92),
+    "ZR_A": (42.52, 131.22),  # off Zarubino
+    "ZR_B": (42.57, 131.13),  # Troitsa Bay
     "STS_SJ": (38.60, 131.20),  # open Sea of Japan
     # KP east coast (KP-bound vessels and the coastal transit only)
     "RJ_A": (42.13, 130.45),
+    "RJ_B": (42.18, 130.27),  # Rajin Bay
     "CJ_A": (41.68, 129.95),
     "WS_O": (39.35, 127.90),
-    "WS_A": (39.23, 127.55),
+    "WS_A": (39.24, 127.55),
+    "WS_B": (39.20, 127.46),  # Wonsan harbour
 }
 
 EDGES: list[tuple[str, str]] = [
@@ -158,19 +169,19 @@ EDGES: list[tuple[str, str]] = [
     ("LTS", "DL_S"), ("DL_S", "DL_A"), ("LTS", "YT_A"), ("LTS", "NYS"), ("DL_S", "NYS"),
     ("YT_A", "NYS"), ("NYS", "WH_A"), ("WH_A", "CS"), ("NYS", "YS_N"), ("DL_A", "YS_N"),
     ("CS", "YS_N"), ("CS", "YS_C1"), ("YS_N", "YS_C1"), ("YS_N", "KB_S"), ("KB_S", "NP_O"),
-    ("NP_O", "NP_B"), ("YS_C1", "YS_C2"), ("YS_C2", "YS_C3"), ("YS_C3", "YS_S"),
-    ("CS", "QD_O"), ("QD_O", "QD_A"), ("QD_O", "YS_C2"), ("QD_O", "YS_C3"), ("QD_O", "LY_O"),
+    ("NP_O", "NP_B"), ("NP_B", "NP_R1"), ("NP_R1", "NP_R2"), ("NP_R2", "NP_R3"), ("YS_C1", "YS_C2"), ("YS_C2", "YS_C3"), ("YS_C3", "YS_S"),
+    ("SD_SE", "QD_O"), ("SD_SE", "CS"), ("SD_SE", "YS_C1"), ("QD_O", "QD_A"), ("QD_O", "YS_C2"), ("QD_O", "YS_C3"), ("QD_O", "LY_O"),
     ("LY_O", "LY_A"), ("LY_O", "YS_C3"), ("LY_O", "YS_S"),
-    ("YS_C1", "IC_O"), ("IC_O", "IC_B"), ("IC_B", "IC_A"), ("IC_O", "KW_1"), ("YS_C2", "KW_1"),
+    ("YS_C1", "IC_O"), ("IC_O", "IC_B"), ("IC_B", "IC_C"), ("IC_C", "IC_A"), ("IC_O", "KW_1"), ("YS_C2", "KW_1"),
     ("KW_1", "KW_2"), ("KW_2", "KW_3"), ("KW_3", "JS_W"), ("YS_S", "KW_3"), ("YS_S", "ECS_N"),
-    ("ECS_N", "SH_O"), ("SH_O", "SH_M"), ("ECS_N", "ECS_C"), ("SH_O", "ECS_C"), ("ECS_C", "JJ_S"),
+    ("ECS_N", "SH_O"), ("SH_O", "SH_M"), ("SH_M", "SH_C"), ("SH_C", "SH_I"), ("ECS_N", "ECS_C"), ("SH_O", "ECS_C"), ("ECS_C", "JJ_S"),
     ("JS_W", "JS_E"), ("JS_E", "KS_W"), ("JJ_S", "KS_S"), ("KS_S", "KS_C"), ("KS_W", "KS_C"),
     ("KS_C", "BS_A"), ("BS_A", "KS_E"), ("KS_E", "IKI_E"), ("IKI_E", "HK_O"), ("HK_O", "HK_A"),
-    ("KS_S", "IKI_E"), ("BS_A", "EJ1"), ("EJ1", "UL_A"), ("EJ1", "EJ2"), ("EJ2", "EJ3"),
+    ("BS_A", "EJ1"), ("EJ1", "UL_A"), ("EJ1", "EJ2"), ("EJ2", "EJ3"),
     ("EJ3", "DH_A"), ("EJ3", "EJ4"), ("EJ4", "EJ5"), ("EJ5", "EJ6"), ("EJ6", "VL_O"),
-    ("VL_O", "VL_A"), ("VL_O", "AS_S"), ("AS_S", "NK_A"), ("EJ6", "ZR_A"), ("ZR_A", "VL_O"),
+    ("VL_O", "VL_A"), ("VL_O", "AS_S"), ("AS_S", "NK_A"), ("NK_A", "NK_B"), ("EJ6", "ZR_A"), ("ZR_A", "ZR_B"), ("ZR_A", "VL_O"),
     ("EJ4", "STS_SJ"), ("STS_SJ", "EJ5"), ("EJ3", "STS_SJ"),
-    ("EJ6", "RJ_A"), ("EJ5", "CJ_A"), ("EJ6", "CJ_A"), ("EJ4", "WS_O"), ("WS_O", "WS_A"),
+    ("EJ6", "RJ_A"), ("RJ_A", "RJ_B"), ("WS_A", "WS_B"), ("EJ5", "CJ_A"), ("EJ6", "CJ_A"), ("EJ4", "WS_O"), ("WS_O", "WS_A"),
     ("ZR_A", "RJ_A"),
 ]
 
@@ -182,7 +193,8 @@ KP_COAST_TRANSIT: list[tuple[float, float]] = [
 ]
 
 # Nodes only KP-bound vessels may route through (ordinary traffic must never pass them).
-KP_NODES = frozenset({"KB_S", "NP_O", "NP_B", "RJ_A", "CJ_A", "WS_O", "WS_A"})
+KP_NODES = frozenset({"KB_S", "NP_O", "NP_B", "NP_R1", "NP_R2", "NP_R3", "RJ_A", "RJ_B", "CJ_A",
+                      "WS_O", "WS_A", "WS_B"})
 
 
 @dataclass(frozen=True)
@@ -239,11 +251,12 @@ PORT_SPECS: dict[str, dict] = {
                     radius=5, status=5, locode="CNTAO"),
     "LIANYUNGANG": dict(country="CN", approach=("LY_O", "LY_A"), label="LIANYUNGANG",
                         centre=(34.80, 119.62), radius=5, status=5, locode="CNLYG"),
-    "SHANGHAI": dict(country="CN", approach=("SH_O", "SH_M"), label="SHANGHAI",
+    "SHANGHAI": dict(country="CN", approach=("SH_O", "SH_M", "SH_C", "SH_I"),
+                     label="SHANGHAI",
                      centre=(31.38, 121.58), radius=6, status=5, locode="CNSHA"),
     "SHANGHAI ANCH": dict(country="CN", approach=("SH_O",), label="SHANGHAI",
                           centre=(31.02, 122.75), radius=7, status=1, locode="CNSHA"),
-    "INCHEON": dict(country="KR", approach=("IC_O", "IC_B", "IC_A"), status=1, locode="KRINC",
+    "INCHEON": dict(country="KR", approach=("IC_O", "IC_B", "IC_C", "IC_A"), status=1, locode="KRINC",
                     fixed=((37.452, 126.548), (37.436, 126.530), (37.428, 126.560),
                            (37.445, 126.515), (37.400, 126.560), (37.370, 126.520),
                            (37.385, 126.600), (37.350, 126.570))),
@@ -258,18 +271,19 @@ PORT_SPECS: dict[str, dict] = {
                           (33.625, 130.345))),
     "VLADIVOSTOK": dict(country="RU", approach=("VL_O", "VL_A"), label="VLADIVOSTOK",
                         centre=(43.08, 132.00), radius=5, status=1, locode="RUVVO"),
-    "NAKHODKA": dict(country="RU", approach=("AS_S", "NK_A"), label="NAKHODKA",
+    "NAKHODKA": dict(country="RU", approach=("AS_S", "NK_A", "NK_B"), label="NAKHODKA",
                      centre=(42.78, 132.90), radius=5, status=1, locode="RUNJK"),
-    "ZARUBINO": dict(country="RU", approach=("ZR_A",), label="ZARUBINO", centre=(42.63, 131.08),
-                     radius=4, status=5, locode="RUZAR"),
+    "ZARUBINO": dict(country="RU", approach=("ZR_A", "ZR_B"), label="ZARUBINO", centre=(42.63, 131.08),
+                     radius=4, status=5, locode="RUZAR",
+                     extra=((42.615, 131.03), (42.635, 131.01), (42.60, 131.06))),
     # North Korea: stop at the WPI / UN/LOCODE reference positions of issue 3.
-    "NAMPO": dict(country="KP", approach=("KB_S", "NP_O", "NP_B"), status=5, locode="KPNAM",
-                  fixed=((38.7167, 125.4000), (38.7333, 125.4167))),
+    "NAMPO": dict(country="KP", approach=("KB_S", "NP_O", "NP_B", "NP_R1", "NP_R2", "NP_R3"), status=5, locode="KPNAM",
+                  fixed=((38.7167, 125.4000),)),
     "CHONGJIN": dict(country="KP", approach=("EJ5", "CJ_A"), status=5, locode="KPCHO",
                      fixed=((41.7667, 129.8167),)),
-    "WONSAN": dict(country="KP", approach=("WS_O", "WS_A"), status=5, locode="KPWON",
+    "WONSAN": dict(country="KP", approach=("WS_O", "WS_A", "WS_B"), status=5, locode="KPWON",
                    fixed=((39.1667, 127.4500),)),
-    "RAJIN": dict(country="KP", approach=("RJ_A",), status=5, locode="KPNJN",
+    "RAJIN": dict(country="KP", approach=("RJ_A", "RJ_B"), status=5, locode="KPNJN",
                   fixed=((42.2333, 130.3000),)),
 }
 
@@ -289,7 +303,7 @@ FROZEN_BERTHS: dict[str, tuple[tuple[float, float], ...]] = {
     'LONGKOU': (
         (37.71225, 120.20178), (37.67512, 120.21352), (37.72293, 120.19638), (37.68774, 120.18436),
         (37.66656, 120.19076), (37.65935, 120.2135), (37.73129, 120.18495), (37.70682, 120.16722),
-        (37.67156, 120.26028), (37.6579, 120.24349), (37.65535, 120.19648), (37.64971, 120.23113),
+        (37.65535, 120.19648), (37.66806, 120.16775), (37.64797, 120.20792), (37.74572, 120.18445),
     ),
     'YANTAI': (
         (37.65012, 121.48372), (37.67405, 121.48268), (37.63502, 121.41876), (37.66658, 121.49391),
@@ -308,7 +322,7 @@ FROZEN_BERTHS: dict[str, tuple[tuple[float, float], ...]] = {
     'SHANGHAI': (
         (31.37527, 121.57962), (31.39076, 121.58668), (31.38528, 121.56259), (31.36722, 121.5953),
         (31.39001, 121.60261), (31.37654, 121.62018), (31.38824, 121.62498), (31.3922, 121.53453),
-        (31.34249, 121.54562), (31.4165, 121.53996), (31.33397, 121.55695), (31.41352, 121.62357),
+        (31.4165, 121.53996), (31.41352, 121.62357), (31.40396, 121.52785), (31.3495, 121.63001),
     ),
     'SHANGHAI ANCH': (
         (31.02184, 122.75502), (31.01862, 122.73206), (31.02126, 122.7769), (31.04136, 122.7604),
@@ -320,9 +334,9 @@ FROZEN_BERTHS: dict[str, tuple[tuple[float, float], ...]] = {
         (37.4, 126.56), (37.37, 126.52), (37.385, 126.6), (37.35, 126.57),
     ),
     'BUSAN': (
-        (35.05418, 129.06825), (35.06301, 129.05789), (35.07061, 129.08322), (35.0523, 129.05283),
-        (35.04381, 129.06314), (35.04192, 129.07842), (35.06092, 129.0424), (35.08289, 129.07958),
-        (35.08411, 129.06318), (35.04038, 129.04746), (35.03278, 129.06838), (35.0742, 129.04131),
+        (35.05418, 129.06825), (35.06301, 129.05789), (35.0523, 129.05283), (35.04381, 129.06314),
+        (35.04192, 129.07842), (35.06092, 129.0424), (35.04038, 129.04746), (35.03278, 129.06838),
+        (35.0742, 129.04131), (35.04874, 129.03884), (35.03115, 129.08385), (35.06573, 129.03018),
     ),
     'ULSAN': (
         (35.4504, 129.42167), (35.45197, 129.40787), (35.4407, 129.41288), (35.43919, 129.4268),
@@ -330,7 +344,7 @@ FROZEN_BERTHS: dict[str, tuple[tuple[float, float], ...]] = {
         (35.44155, 129.39514), (35.43761, 129.44257), (35.45839, 129.44759), (35.42799, 129.43186),
     ),
     'DONGHAE': (
-        (37.49157, 129.12673), (37.49509, 129.14189),
+        (37.49509, 129.14189),
     ),
     'HAKATA': (
         (33.615, 130.39), (33.63, 130.37), (33.645, 130.35), (33.625, 130.345),
@@ -341,14 +355,15 @@ FROZEN_BERTHS: dict[str, tuple[tuple[float, float], ...]] = {
         (43.07712, 132.03528), (43.05499, 131.98659), (43.05303, 132.00344), (43.05709, 132.0199),
     ),
     'NAKHODKA': (
-        (42.79261, 132.88471), (42.78647, 132.87046), (42.78445, 132.94743), (42.77346, 132.94844),
-        (42.81599, 132.91704), (42.80735, 132.94721), (42.81821, 132.93167),
+        (42.78445, 132.94743), (42.77346, 132.94844), (42.81599, 132.91704), (42.80735, 132.94721),
+        (42.81821, 132.93167),
     ),
     'ZARUBINO': (
-        (42.63259, 131.08723), (42.61218, 131.07433), (42.644, 131.11074),
+        (42.61218, 131.07433), (42.644, 131.11074),
+        (42.615, 131.03), (42.635, 131.01), (42.6, 131.06),
     ),
     'NAMPO': (
-        (38.7167, 125.4), (38.7333, 125.4167),
+        (38.7167, 125.4),
     ),
     'CHONGJIN': (
         (41.7667, 129.8167),
@@ -362,14 +377,25 @@ FROZEN_BERTHS: dict[str, tuple[tuple[float, float], ...]] = {
 }
 
 
-def freeze_berths() -> dict[str, tuple[tuple[float, float], ...]]:
-    """Recompute the berth lists from GFW (used once by hand to fill FROZEN_BERTHS)."""
+def freeze_berths(land: object = None) -> dict[str, tuple[tuple[float, float], ...]]:
+    """Recompute the berth lists from GFW (used by hand to fill FROZEN_BERTHS).
+
+    With ``land`` (a prepared shapely geometry of the basemap), cells on land or not reachable in
+    a straight line from the port's innermost approach waypoint are left out.
+    """
+    import shapely
+
     out = {}
     for name, spec in PORT_SPECS.items():
         if "fixed" in spec:
             out[name] = tuple(spec["fixed"])
-        else:
-            out[name] = tuple(_gfw_cells(spec["label"], spec["centre"], spec["radius"])[:12])
+            continue
+        cells = _gfw_cells(spec["label"], spec["centre"], spec["radius"])
+        if land is not None:
+            inner = NODES[spec["approach"][-1]]
+            cells = [c for c in cells if shapely.intersection(
+                shapely.LineString([(inner[1], inner[0]), (c[1], c[0])]), land).length < 0.002]
+        out[name] = tuple(cells[:12]) + tuple(spec.get("extra", ()))
     return out
 
 
@@ -1000,7 +1026,7 @@ def scenario() -> list[Vessel]:
     p01.go("LONGKOU", depart=at("2026-06-14 08:00"), first_step_s=7200)
     longkou = p01.last
     assert isinstance(longkou, Stay)
-    longkou.berth = (37.70731, 120.21553)
+    longkou.berth = PORTS["LONGKOU"].berths[0]
     longkou.fine.append((at("2026-06-17 08:00"), at("2026-06-17 14:00")))
 
     p12.shuttle(["LONGKOU", "TIANJIN"], at("2026-06-11 00:00"))
@@ -1128,7 +1154,7 @@ def scenario() -> list[Vessel]:
     if p13.last.port != "SHANGHAI":  # type: ignore[union-attr]
         p13.go("SHANGHAI", dwell_h=24)
     b13 = p13.go("BUSAN", arrive=at("2026-08-11 20:00"))
-    b13.berth = (35.05071, 129.0776)
+    b13.berth = PORTS["BUSAN"].berths[0]
     b13.fine.append((at("2026-08-12 00:00"), at("2026-08-12 06:00")))
     p13.go("SHANGHAI", depart=at("2026-08-12 20:00"))
     p13.shuttle(["BUSAN", "SHANGHAI"], END, dwell_h=(20, 40))
@@ -1157,11 +1183,9 @@ def scenario() -> list[Vessel]:
                        "2026-04-10..04-14 (history) and 2026-08-20..08-24.",
                  expect="barred", why="port_call Nampo (direct); also kp_flag")
     n16a = p16.go("NAMPO", arrive=at("2026-04-10 06:00"))
-    n16a.berth = PORTS["NAMPO"].berths[1]
     p16.go("LONGKOU", depart=at("2026-04-14 10:00"), first_step_s=7200)
     p16.shuttle(["DALIAN", "LONGKOU"], at("2026-08-14 00:00"), dwell_h=(40, 100))
     n16b = p16.go("NAMPO", arrive=at("2026-08-20 06:00"))
-    n16b.berth = PORTS["NAMPO"].berths[1]
     p16.go("LONGKOU", depart=at("2026-08-24 06:00"), first_step_s=7200)
     p16.shuttle(["DALIAN", "LONGKOU"], END, dwell_h=(40, 100))
     p16.finish()
@@ -1248,7 +1272,7 @@ def scenario() -> list[Vessel]:
     if p22.last.port != "QINGDAO":  # type: ignore[union-attr]
         p22.go("QINGDAO", dwell_h=30)
     p22.finish(at("2026-06-20 12:00"))
-    qd_berth = (35.99532, 120.41366)
+    qd_berth = PORTS["QINGDAO"].berths[0]
     p22.last.berth = qd_berth  # type: ignore[union-attr]
     p23 = vessel("V23", 671322300, "HAI PENG 1", hp_imo, "5VHP1", 70, 112, 18, 6.9, 11.5,
                  "QINGDAO", start=at("2026-06-22 00:00"),
@@ -1452,7 +1476,7 @@ def readme_text(vessels: list[Vessel], exp: dict[str, tuple[str, datetime | None
         seed=SEED, as_of=iso(AS_OF), window=WINDOW.days, opens=iso(AS_OF - WINDOW))
     rows = sorted(vessels, key=lambda v: (order[exp[v.key][0]], v.mmsi))
     table = [
-        f"| {v.mmsi} | {v.name} | {exp[v.key][0]} | "
+        f"| {v.mmsi} | {v.name_at(v.end)} | {exp[v.key][0]} | "
         f"{iso(exp[v.key][1]) if exp[v.key][1] else '-'} | {v.why} |"
         for v in rows
     ]

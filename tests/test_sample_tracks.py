@@ -1,0 +1,154 @@
+"""The bundled demo scenario (sample_tracks/): reproducible, and screened as its README says.
+
+- ``generate.py`` rewrites the committed files byte for byte (fixed seed, gzip without mtime);
+- ``exposure check`` on the NMEA file gives, for every vessel, the verdict and ``barred_until``
+  of the README's machine-readable table (as of the README's date), and the reason kind the
+  table's ``why`` column names first is among the vessel's in-window reasons;
+- the NMEA and the CSV versions of the same traffic give identical verdicts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import subprocess
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from desktop.cli import main
+from desktop.core.model import EventKind
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_tracks"
+NMEA = SAMPLE / "sample_2026.nmea.gz"
+CSV = SAMPLE / "sample_2026.csv.gz"
+GENERATED = ("sample_2026.nmea.gz", "sample_2026.csv.gz", "README.md")
+REASON_KINDS = {str(k) for k in EventKind}
+
+
+def _readme_as_of() -> str:
+    text = (SAMPLE / "README.md").read_text(encoding="utf-8")
+    found = re.search(r"^## Expected verdicts as of (\S+)$", text, re.MULTILINE)
+    assert found, "README.md lacks the '## Expected verdicts as of <ISO time>' heading"
+    return found.group(1)
+
+
+def _readme_table() -> dict[int, dict[str, str]]:
+    """The table whose header is ``mmsi | name | expected verdict | barred until | why``."""
+    rows: dict[int, dict[str, str]] = {}
+    header: list[str] | None = None
+    for line in (SAMPLE / "README.md").read_text(encoding="utf-8").splitlines():
+        if not line.startswith("|"):
+            header = None if rows else header
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if cells[:5] == ["mmsi", "name", "expected verdict", "barred until", "why"]:
+            header = cells
+            continue
+        if header is None or set(cells[0]) <= {"-", ":"}:
+            continue
+        row = dict(zip(header, cells, strict=True))
+        rows[int(row["mmsi"])] = row
+    return rows
+
+
+def _check_json(path: Path, out: Path, as_of: str) -> dict:
+    code = main(["check", str(path), "--format", "json", "--output", str(out), "--as-of", as_of])
+    assert code == 0
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def nmea_report(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    out = tmp_path_factory.mktemp("nmea") / "check.json"
+    return _check_json(NMEA, out, _readme_as_of())
+
+
+@pytest.fixture(scope="module")
+def csv_report(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    out = tmp_path_factory.mktemp("csv") / "check.json"
+    return _check_json(CSV, out, _readme_as_of())
+
+
+@pytest.mark.slow
+def test_generate_rewrites_the_committed_files_byte_for_byte(tmp_path: Path) -> None:
+    # -B: no __pycache__ next to the sample (the app reads that folder).
+    subprocess.run([sys.executable, "-B", str(SAMPLE / "generate.py"), str(tmp_path)],
+                   check=True, capture_output=True, timeout=600)
+    for name in GENERATED:
+        committed = hashlib.sha256((SAMPLE / name).read_bytes()).hexdigest()
+        regenerated = hashlib.sha256((tmp_path / name).read_bytes()).hexdigest()
+        assert regenerated == committed, f"{name} differs from what generate.py writes"
+
+
+def test_readme_table_lists_at_least_40_vessels_with_every_verdict() -> None:
+    table = _readme_table()
+    assert len(table) >= 40
+    verdicts = {row["expected verdict"] for row in table.values()}
+    assert verdicts == {"barred", "review", "clear"}
+    for row in table.values():
+        barred = row["expected verdict"] == "barred"
+        assert (row["barred until"] != "-") == barred, row
+
+
+@pytest.mark.slow
+def test_nmea_sample_verdicts_match_the_readme_table(nmea_report: dict) -> None:
+    table = _readme_table()
+    got = {v["mmsi"]: v for v in nmea_report["vessels"]}
+    assert nmea_report["as_of"] == _readme_as_of()
+    assert set(got) == set(table)
+    wrong = {
+        mmsi: (row["expected verdict"], row["barred until"],
+               got[mmsi]["verdict"], got[mmsi]["barred_until"] or "-")
+        for mmsi, row in table.items()
+        if (row["expected verdict"], row["barred until"])
+        != (got[mmsi]["verdict"], got[mmsi]["barred_until"] or "-")
+    }
+    assert wrong == {}, "expected (verdict, until) vs exposure check (verdict, until)"
+    for mmsi, row in table.items():
+        assert got[mmsi]["name"] == row["name"]
+
+
+@pytest.mark.slow
+def test_nmea_sample_gives_the_reason_the_readme_names(nmea_report: dict) -> None:
+    table = _readme_table()
+    got = {v["mmsi"]: v for v in nmea_report["vessels"]}
+    missing = {}
+    for mmsi, row in table.items():
+        kind = re.split(r"[\s:(]", row["why"], maxsplit=1)[0]
+        if row["expected verdict"] == "clear" or kind not in REASON_KINDS:
+            continue
+        kinds = {r["kind"] for r in got[mmsi]["reasons"] if r["in_window"]}
+        if kind not in kinds:
+            missing[mmsi] = (kind, sorted(kinds))
+    assert missing == {}
+
+
+@pytest.mark.slow
+def test_nmea_sample_has_one_ongoing_call_barred_from_its_last_fix(nmea_report: dict) -> None:
+    ongoing = [
+        (v["mmsi"], r["end"], v["barred_until"])
+        for v in nmea_report["vessels"] for r in v["reasons"]
+        if r["kind"] == "port_call" and r["ongoing"]
+    ]
+    assert [m for m, _, _ in ongoing] == [677012308]
+    _, end, until = ongoing[0]
+    last_fix = datetime.fromisoformat(end)
+    assert datetime.fromisoformat(until) == last_fix + timedelta(days=180)
+    assert last_fix.date().isoformat() == "2026-10-31"
+
+
+@pytest.mark.slow
+def test_nmea_and_csv_samples_give_identical_verdicts(nmea_report: dict, csv_report: dict) -> None:
+    def verdicts(report: dict) -> dict[int, tuple]:
+        return {v["mmsi"]: (v["verdict"], v["barred_until"]) for v in report["vessels"]}
+
+    assert nmea_report["inputs"][0]["fixes"] == csv_report["inputs"][0]["fixes"]
+    assert nmea_report["inputs"][0]["rejected"] == csv_report["inputs"][0]["rejected"] == {}
+    nmea, csv = verdicts(nmea_report), verdicts(csv_report)
+    assert {m: (nmea[m], csv.get(m)) for m in nmea if nmea[m] != csv.get(m)} == {}
+    assert set(csv) == set(nmea)
