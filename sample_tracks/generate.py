@@ -1213,9 +1213,9 @@ def scenario() -> list[Vessel]:
 
     p18 = vessel("V18", 636091800, "PACIFIC HARMONY", imo(948218), "D5PH8", 70, 172, 27, 9.5, 14.5,
                  "BUSAN",
-                 story="Liberian container ship Busan-Shanghai-Qingdao. AIS off for 20 h while at "
-                       "the Shanghai outer anchorage on 2026-07-11: no KP port is reachable in "
-                       "that time (Haeju, the nearest, is about 830 km away).",
+                 story="Liberian container ship Busan-Shanghai-Qingdao. AIS off at the Shanghai "
+                       "outer anchorage on 2026-07-11 (27 h between fixes): no KP port is "
+                       "reachable in that time (Haeju, the nearest, is about 830 km away).",
                  expect="clear", why="ais_gap with no KP port reachable")
     p18.shuttle(["SHANGHAI", "BUSAN", "QINGDAO"], at("2026-07-06 00:00"), dwell_h=(20, 40))
     p18.go("SHANGHAI ANCH", arrive=at("2026-07-10 08:00"))
@@ -1457,6 +1457,29 @@ the routes against the bundled coastline and the scenario against the zones.
   the call's end (its last fix in the zone) is the departure fix whatever the polygon's size.
 - Ship-to-ship transfers: at least 50 km from any WPI port or GFW anchorage, fixes of both vessels
   on the 10-minute grid, about 110 m apart, both at 0.3-0.5 kn for exactly 4 h.
+- Routes: shortest paths over about 80 hand-placed waypoints at sea (`NODES`, `EDGES` in
+  `generate.py`); ordinary traffic may not use the waypoints off North Korea. Nampo is reached up
+  Korea Bay and the Taedong estuary through the West Sea Barrage, Shanghai through the Yangtze
+  South Channel, Incheon through the channel between Yeongheung-do and Daebu-do, Vladivostok
+  from Ussuri Bay, and Busan-Vladivostok traffic goes up the East Sea well off the coast.
+
+`python sample_tracks/generate.py --check` (run by hand, it needs the bundled resources) found,
+for this version: every sail leg clear of the GSHHG coastline except a short approach through the
+islets off Incheon (about 1 km of a 10 km leg, at the basemap's 100 m resolution); AIS gaps of
+12 h or more only for SUNRISE 9 (36 h in Chongjin), GOLDEN BRIDGE (53 h) and PACIFIC HARMONY
+(27 h); two vessels stopped within 1 km of each other only in the scripted meetings; fixes in
+North Korean zones only for the vessels whose story says so.
+
+## Looking at it
+
+```
+exposure                                                    # the app, on this folder
+exposure check sample_tracks/sample_2026.nmea.gz --as-of 2026-11-01
+exposure check sample_tracks/sample_2026.csv.gz --as-of 2026-11-01 --format json
+```
+
+Opening the whole folder reads both files: they carry the same fixes, so the second file's fixes
+are reported as `duplicate` and the verdicts are those of either file alone.
 
 ## Expected verdicts as of {as_of}
 
