@@ -224,12 +224,12 @@ def _read_text(path: Path) -> str:
 
 # One match per physical line: either a plain VDM/VDO sentence, optionally after a tag block
 # (groups: the tag block's c: value, tag block, body between '!' and '*', VDM/VDO, part
-# count, part number, sequence id, channel, payload, fill, checksum, text after the checksum),
+# count, part number, payload, fill, checksum, text after the checksum),
 # or anything else (all groups empty), which the line loop then reads.
 # Matching the whole text at once keeps the common case out of the Python loop.
 _FAST_LINE: Final = re.compile(
     r"^(?:\\(?:(?=(?:[^\\\n]*?,)?c:([0-9.]+))|)([^\\\n]*)\\)?"
-    r"!(..(VD[MO]),([0-9]),([0-9]),([^,\n]*),([^,\n]*),([^,\n*]*),([0-5]))"
+    r"!(..(VD[MO]),([0-9]),([0-9]),[^,\n]*,[^,\n]*,([^,\n*]*),([0-5]))"
     r"\*([0-9A-Fa-f]{2})([^\n]*)$|^.*$",
     re.MULTILINE,
 )
@@ -323,7 +323,7 @@ def _scan(path: Path) -> _Parsed:  # noqa: C901 - one pass over the lines, kept 
     if len(rows) == n_lines + 1 and not any(rows[-1]):
         rows.pop()  # the empty match after the final newline
     if rows and len(rows) == n_lines:
-        (f_c, f_tag, f_body, f_vd, f_total, f_num, _seq, _chan, f_pay, f_fill, f_sum, f_tail) = (
+        (f_c, f_tag, f_body, f_vd, f_total, f_num, f_pay, f_fill, f_sum, f_tail) = (
             list(c) for c in zip(*rows, strict=True)
         )
         fast = np.fromiter(map(bool, f_vd), dtype=bool, count=n_lines)
