@@ -62,8 +62,10 @@ def check_gaps(vessels: list[g.Vessel], fixes: dict[str, list[g.Fix]]) -> None:
         t = np.array([f.t for f in fixes[v.key]])
         gaps = np.flatnonzero(np.diff(t) >= 12 * 3600)
         for k in gaps:
-            print(f"GAP   {v.key} {v.name}: {g.iso(g.datetime.fromtimestamp(t[k], tz=g.UTC))} "
-                  f"+{(t[k + 1] - t[k]) / 3600:.1f} h")
+            print(
+                f"GAP   {v.key} {v.name}: {g.iso(g.datetime.fromtimestamp(t[k], tz=g.UTC))} "
+                f"+{(t[k + 1] - t[k]) / 3600:.1f} h"
+            )
 
 
 def check_stops(vessels: list[g.Vessel]) -> None:
@@ -76,12 +78,18 @@ def check_stops(vessels: list[g.Vessel]) -> None:
                 stops.append((v.key, seg.t0, seg.t1, seg.p0))
     stops.sort(key=lambda s: s[1])
     for i, (k1, a0, a1, p1) in enumerate(stops):
-        for k2, b0, b1, p2 in stops[i + 1:]:
+        for k2, b0, b1, p2 in stops[i + 1 :]:
             if b0 >= a1:
                 break
-            if k1 != k2 and g.distance_m(p1, p2) < 1000 and min(a1, b1) - max(a0, b0) > timedelta(0):
-                print(f"NEAR  {k1} & {k2} {g.distance_m(p1, p2):.0f} m "
-                      f"{g.iso(max(a0, b0))}..{g.iso(min(a1, b1))}")
+            if (
+                k1 != k2
+                and g.distance_m(p1, p2) < 1000
+                and min(a1, b1) - max(a0, b0) > timedelta(0)
+            ):
+                print(
+                    f"NEAR  {k1} & {k2} {g.distance_m(p1, p2):.0f} m "
+                    f"{g.iso(max(a0, b0))}..{g.iso(min(a1, b1))}"
+                )
 
 
 def check_sts_distance(vessels: list[g.Vessel]) -> None:
@@ -93,10 +101,14 @@ def check_sts_distance(vessels: list[g.Vessel]) -> None:
             if v.key > other:
                 continue
             la, lo = np.radians(d.p0[0]), np.radians(d.p0[1])
-            h = (np.sin((np.radians(lat) - la) / 2) ** 2
-                 + np.cos(la) * np.cos(np.radians(lat)) * np.sin((np.radians(lon) - lo) / 2) ** 2)
+            h = (
+                np.sin((np.radians(lat) - la) / 2) ** 2
+                + np.cos(la) * np.cos(np.radians(lat)) * np.sin((np.radians(lon) - lo) / 2) ** 2
+            )
             km = 2 * 6371.0 * np.arcsin(np.sqrt(h)).min()
-            print(f"STS   {v.key} & {other} at {d.p0[0]:.3f} {d.p0[1]:.3f}: nearest port {km:.1f} km")
+            print(
+                f"STS   {v.key} & {other} at {d.p0[0]:.3f} {d.p0[1]:.3f}: nearest port {km:.1f} km"
+            )
 
 
 def check_zones(vessels: list[g.Vessel], fixes: dict[str, list[g.Fix]]) -> None:
@@ -117,15 +129,19 @@ def check_zones(vessels: list[g.Vessel], fixes: dict[str, list[g.Fix]]) -> None:
         port_idx = zones.locate(lon, lat, ("port", "anchorage"))
         t = [f.t for f in fixes[v.key]]
         for k in np.flatnonzero((port_idx >= 0) & (np.r_[port_idx[1:], -1] != port_idx)):
-            print(f"      {v.key} leaves {names[port_idx[k]]} at "
-                  f"{g.iso(g.datetime.fromtimestamp(t[k], tz=g.UTC))}")
+            print(
+                f"      {v.key} leaves {names[port_idx[k]]} at "
+                f"{g.iso(g.datetime.fromtimestamp(t[k], tz=g.UTC))}"
+            )
 
 
 def run_checks(vessels: list[g.Vessel], fixes: dict[str, list[g.Fix]]) -> int:
     check_gaps(vessels, fixes)
     check_stops(vessels)
-    for name, fn in (("sts", lambda: check_sts_distance(vessels)),
-                     ("zones", lambda: check_zones(vessels, fixes))):
+    for name, fn in (
+        ("sts", lambda: check_sts_distance(vessels)),
+        ("zones", lambda: check_zones(vessels, fixes)),
+    ):
         try:
             fn()
         except Exception as exc:  # resources may not have landed yet

@@ -58,7 +58,10 @@ KN_MS = NM_M / 3600.0
 def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
     """Great-circle distance between two (lat, lon) points, metres."""
     la1, lo1, la2, lo2 = map(math.radians, (a[0], a[1], b[0], b[1]))
-    h = math.sin((la2 - la1) / 2) ** 2 + math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2
+    h = (
+        math.sin((la2 - la1) / 2) ** 2
+        + math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2
+    )
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(h))
 
 
@@ -79,6 +82,7 @@ def offset(p: tuple[float, float], north_m: float, east_m: float) -> tuple[float
 
 # Waypoints at sea (lat, lon). Each edge below was checked against the GSHHG basemap
 # (``--check``); names say where they are.
+# fmt: off
 NODES: dict[str, tuple[float, float]] = {
     # Bohai
     "TJ_A": (38.95, 118.15),  # Tianjin Xingang fairway
@@ -163,38 +167,58 @@ NODES: dict[str, tuple[float, float]] = {
     "WS_A": (39.24, 127.55),
     "WS_B": (39.20, 127.46),  # Wonsan harbour
 }
+# fmt: on
 
+# fmt: off
 EDGES: list[tuple[str, str]] = [
-    ("TJ_A", "BH_W"), ("BH_W", "BH_C"), ("BH_C", "LK_A"), ("BH_C", "LTS"),
-    ("LTS", "DL_S"), ("DL_S", "DL_A"), ("LTS", "YT_A"), ("LTS", "NYS"), ("DL_S", "NYS"),
-    ("YT_A", "NYS"), ("NYS", "WH_A"), ("WH_A", "CS"), ("NYS", "YS_N"), ("DL_A", "YS_N"),
-    ("CS", "YS_N"), ("CS", "YS_C1"), ("YS_N", "YS_C1"), ("YS_N", "KB_S"), ("KB_S", "NP_O"),
-    ("NP_O", "NP_B"), ("NP_B", "NP_R1"), ("NP_R1", "NP_R2"), ("NP_R2", "NP_R3"), ("YS_C1", "YS_C2"), ("YS_C2", "YS_C3"), ("YS_C3", "YS_S"),
-    ("SD_SE", "QD_O"), ("SD_SE", "CS"), ("SD_SE", "YS_C1"), ("QD_O", "QD_A"), ("QD_O", "YS_C2"), ("QD_O", "YS_C3"), ("QD_O", "LY_O"),
-    ("LY_O", "LY_A"), ("LY_O", "YS_C3"), ("LY_O", "YS_S"),
-    ("YS_C1", "IC_O"), ("IC_O", "IC_B"), ("IC_B", "IC_C"), ("IC_C", "IC_A"), ("IC_O", "KW_1"), ("YS_C2", "KW_1"),
-    ("KW_1", "KW_2"), ("KW_2", "KW_3"), ("KW_3", "JS_W"), ("YS_S", "KW_3"), ("YS_S", "ECS_N"),
-    ("ECS_N", "SH_O"), ("SH_O", "SH_M"), ("SH_M", "SH_C"), ("SH_C", "SH_I"), ("ECS_N", "ECS_C"), ("SH_O", "ECS_C"), ("ECS_C", "JJ_S"),
+    ("TJ_A", "BH_W"), ("BH_W", "BH_C"), ("BH_C", "LK_A"), ("BH_C", "LTS"), ("LTS", "DL_S"),
+    ("DL_S", "DL_A"), ("LTS", "YT_A"), ("LTS", "NYS"), ("DL_S", "NYS"), ("YT_A", "NYS"),
+    ("NYS", "WH_A"), ("WH_A", "CS"), ("NYS", "YS_N"), ("DL_A", "YS_N"), ("CS", "YS_N"),
+    ("CS", "YS_C1"), ("YS_N", "YS_C1"), ("YS_N", "KB_S"), ("KB_S", "NP_O"), ("NP_O", "NP_B"),
+    ("NP_B", "NP_R1"), ("NP_R1", "NP_R2"), ("NP_R2", "NP_R3"), ("YS_C1", "YS_C2"),
+    ("YS_C2", "YS_C3"), ("YS_C3", "YS_S"), ("SD_SE", "QD_O"), ("SD_SE", "CS"), ("SD_SE", "YS_C1"),
+    ("QD_O", "QD_A"), ("QD_O", "YS_C2"), ("QD_O", "YS_C3"), ("QD_O", "LY_O"), ("LY_O", "LY_A"),
+    ("LY_O", "YS_C3"), ("LY_O", "YS_S"), ("YS_C1", "IC_O"), ("IC_O", "IC_B"), ("IC_B", "IC_C"),
+    ("IC_C", "IC_A"), ("IC_O", "KW_1"), ("YS_C2", "KW_1"), ("KW_1", "KW_2"), ("KW_2", "KW_3"),
+    ("KW_3", "JS_W"), ("YS_S", "KW_3"), ("YS_S", "ECS_N"), ("ECS_N", "SH_O"), ("SH_O", "SH_M"),
+    ("SH_M", "SH_C"), ("SH_C", "SH_I"), ("ECS_N", "ECS_C"), ("SH_O", "ECS_C"), ("ECS_C", "JJ_S"),
     ("JS_W", "JS_E"), ("JS_E", "KS_W"), ("JJ_S", "KS_S"), ("KS_S", "KS_C"), ("KS_W", "KS_C"),
     ("KS_C", "BS_A"), ("BS_A", "KS_E"), ("KS_E", "IKI_E"), ("IKI_E", "HK_O"), ("HK_O", "HK_A"),
-    ("BS_A", "EJ1"), ("EJ1", "UL_A"), ("EJ1", "EJ2"), ("EJ2", "EJ3"),
-    ("EJ3", "DH_A"), ("EJ3", "EJ4"), ("EJ4", "EJ5"), ("EJ5", "EJ6"), ("EJ6", "VL_O"),
-    ("VL_O", "VL_A"), ("VL_O", "AS_S"), ("AS_S", "NK_A"), ("NK_A", "NK_B"), ("EJ6", "ZR_A"), ("ZR_A", "ZR_B"), ("ZR_A", "VL_O"),
-    ("EJ4", "STS_SJ"), ("STS_SJ", "EJ5"), ("EJ3", "STS_SJ"),
-    ("EJ6", "RJ_A"), ("RJ_A", "RJ_B"), ("WS_A", "WS_B"), ("EJ5", "CJ_A"), ("EJ6", "CJ_A"), ("EJ4", "WS_O"), ("WS_O", "WS_A"),
-    ("ZR_A", "RJ_A"),
+    ("BS_A", "EJ1"), ("EJ1", "UL_A"), ("EJ1", "EJ2"), ("EJ2", "EJ3"), ("EJ3", "DH_A"),
+    ("EJ3", "EJ4"), ("EJ4", "EJ5"), ("EJ5", "EJ6"), ("EJ6", "VL_O"), ("VL_O", "VL_A"),
+    ("VL_O", "AS_S"), ("AS_S", "NK_A"), ("NK_A", "NK_B"), ("EJ6", "ZR_A"), ("ZR_A", "ZR_B"),
+    ("ZR_A", "VL_O"), ("EJ4", "STS_SJ"), ("STS_SJ", "EJ5"), ("EJ3", "STS_SJ"), ("EJ6", "RJ_A"),
+    ("RJ_A", "RJ_B"), ("WS_A", "WS_B"), ("EJ5", "CJ_A"), ("EJ6", "CJ_A"), ("EJ4", "WS_O"),
+    ("WS_O", "WS_A"), ("ZR_A", "RJ_A"),
 ]
+# fmt: on
 
 # A coaster's short cut from Zarubino south along the North Korean coast, inside the 12-nm
 # territorial sea but clear of the port zones, then out to the East Sea lane.
+# fmt: off
 KP_COAST_TRANSIT: list[tuple[float, float]] = [
     (42.20, 130.68), (42.05, 130.45), (41.72, 129.98), (41.40, 129.85), (40.85, 129.85),
     (40.20, 129.60), (39.50, 130.00), (36.50, 129.80), (35.35, 129.70),
 ]
+# fmt: on
 
 # Nodes only KP-bound vessels may route through (ordinary traffic must never pass them).
-KP_NODES = frozenset({"KB_S", "NP_O", "NP_B", "NP_R1", "NP_R2", "NP_R3", "RJ_A", "RJ_B", "CJ_A",
-                      "WS_O", "WS_A", "WS_B"})
+KP_NODES = frozenset(
+    {
+        "KB_S",
+        "NP_O",
+        "NP_B",
+        "NP_R1",
+        "NP_R2",
+        "NP_R3",
+        "RJ_A",
+        "RJ_B",
+        "CJ_A",
+        "WS_O",
+        "WS_A",
+        "WS_B",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -207,7 +231,9 @@ class Port:
     locode: str = ""
 
 
-def _gfw_cells(label: str, centre: tuple[float, float], radius_km: float) -> list[tuple[float, float]]:
+def _gfw_cells(
+    label: str, centre: tuple[float, float], radius_km: float
+) -> list[tuple[float, float]]:
     """GFW named anchorage cells of ``label`` near ``centre``, thinned to >= 1.2 km apart."""
     import csv
 
@@ -239,56 +265,190 @@ def _berths(name: str) -> tuple[tuple[float, float], ...]:
 
 PORT_SPECS: dict[str, dict] = {
     # name: country, approach, gfw label, centre, radius km, status, locode
-    "TIANJIN": dict(country="CN", approach=("TJ_A",), label="TIANJIN", centre=(38.97, 117.95),
-                    radius=9, status=5, locode="CNTXG"),
-    "DALIAN": dict(country="CN", approach=("DL_A",), label="DALIAN", centre=(38.90, 122.02),
-                   radius=5, status=1, locode="CNDLC"),
-    "LONGKOU": dict(country="CN", approach=("LK_A",), label="YANTAI", centre=(37.70, 120.22),
-                    radius=6, status=1, locode="CNLKU"),
-    "YANTAI": dict(country="CN", approach=("YT_A",), label="YANTAI", centre=(37.66, 121.45),
-                   radius=5, status=1, locode="CNYNT"),
-    "QINGDAO": dict(country="CN", approach=("QD_O", "QD_A"), label="QINGDAO", centre=(36.00, 120.40),
-                    radius=5, status=5, locode="CNTAO"),
-    "LIANYUNGANG": dict(country="CN", approach=("LY_O", "LY_A"), label="LIANYUNGANG",
-                        centre=(34.80, 119.62), radius=5, status=5, locode="CNLYG"),
-    "SHANGHAI": dict(country="CN", approach=("SH_O", "SH_M", "SH_C", "SH_I"),
-                     label="SHANGHAI",
-                     centre=(31.38, 121.58), radius=6, status=5, locode="CNSHA"),
-    "SHANGHAI ANCH": dict(country="CN", approach=("SH_O",), label="SHANGHAI",
-                          centre=(31.02, 122.75), radius=7, status=1, locode="CNSHA"),
-    "INCHEON": dict(country="KR", approach=("IC_O", "IC_B", "IC_C", "IC_A"), status=1, locode="KRINC",
-                    fixed=((37.452, 126.548), (37.436, 126.530), (37.428, 126.560),
-                           (37.445, 126.515), (37.400, 126.560), (37.370, 126.520),
-                           (37.385, 126.600), (37.350, 126.570))),
-    "BUSAN": dict(country="KR", approach=("BS_A",), label="BUSAN", centre=(35.06, 129.07),
-                  radius=6, status=1, locode="KRPUS"),
-    "ULSAN": dict(country="KR", approach=("EJ1", "UL_A"), label="ULSAN", centre=(35.45, 129.42),
-                  radius=5, status=1, locode="KRUSN"),
-    "DONGHAE": dict(country="KR", approach=("EJ3", "DH_A"), label="DONGHAE",
-                    centre=(37.50, 129.12), radius=4, status=5, locode="KRTGH"),
-    "HAKATA": dict(country="JP", approach=("HK_O", "HK_A"), status=5, locode="JPHKT",
-                   fixed=((33.615, 130.390), (33.630, 130.370), (33.645, 130.350),
-                          (33.625, 130.345))),
-    "VLADIVOSTOK": dict(country="RU", approach=("VL_O", "VL_A"), label="VLADIVOSTOK",
-                        centre=(43.08, 132.00), radius=5, status=1, locode="RUVVO"),
-    "NAKHODKA": dict(country="RU", approach=("AS_S", "NK_A", "NK_B"), label="NAKHODKA",
-                     centre=(42.78, 132.90), radius=5, status=1, locode="RUNJK"),
-    "ZARUBINO": dict(country="RU", approach=("ZR_A", "ZR_B"), label="ZARUBINO", centre=(42.63, 131.08),
-                     radius=4, status=5, locode="RUZAR",
-                     extra=((42.615, 131.03), (42.635, 131.01), (42.60, 131.06))),
+    "TIANJIN": dict(
+        country="CN",
+        approach=("TJ_A",),
+        label="TIANJIN",
+        centre=(38.97, 117.95),
+        radius=9,
+        status=5,
+        locode="CNTXG",
+    ),
+    "DALIAN": dict(
+        country="CN",
+        approach=("DL_A",),
+        label="DALIAN",
+        centre=(38.90, 122.02),
+        radius=5,
+        status=1,
+        locode="CNDLC",
+    ),
+    "LONGKOU": dict(
+        country="CN",
+        approach=("LK_A",),
+        label="YANTAI",
+        centre=(37.70, 120.22),
+        radius=6,
+        status=1,
+        locode="CNLKU",
+    ),
+    "YANTAI": dict(
+        country="CN",
+        approach=("YT_A",),
+        label="YANTAI",
+        centre=(37.66, 121.45),
+        radius=5,
+        status=1,
+        locode="CNYNT",
+    ),
+    "QINGDAO": dict(
+        country="CN",
+        approach=("QD_O", "QD_A"),
+        label="QINGDAO",
+        centre=(36.00, 120.40),
+        radius=5,
+        status=5,
+        locode="CNTAO",
+    ),
+    "LIANYUNGANG": dict(
+        country="CN",
+        approach=("LY_O", "LY_A"),
+        label="LIANYUNGANG",
+        centre=(34.80, 119.62),
+        radius=5,
+        status=5,
+        locode="CNLYG",
+    ),
+    "SHANGHAI": dict(
+        country="CN",
+        approach=("SH_O", "SH_M", "SH_C", "SH_I"),
+        label="SHANGHAI",
+        centre=(31.38, 121.58),
+        radius=6,
+        status=5,
+        locode="CNSHA",
+    ),
+    "SHANGHAI ANCH": dict(
+        country="CN",
+        approach=("SH_O",),
+        label="SHANGHAI",
+        centre=(31.02, 122.75),
+        radius=7,
+        status=1,
+        locode="CNSHA",
+    ),
+    "INCHEON": dict(
+        country="KR",
+        approach=("IC_O", "IC_B", "IC_C", "IC_A"),
+        status=1,
+        locode="KRINC",
+        fixed=(
+            (37.452, 126.548),
+            (37.436, 126.530),
+            (37.428, 126.560),
+            (37.445, 126.515),
+            (37.400, 126.560),
+            (37.370, 126.520),
+            (37.385, 126.600),
+            (37.350, 126.570),
+        ),
+    ),
+    "BUSAN": dict(
+        country="KR",
+        approach=("BS_A",),
+        label="BUSAN",
+        centre=(35.06, 129.07),
+        radius=6,
+        status=1,
+        locode="KRPUS",
+    ),
+    "ULSAN": dict(
+        country="KR",
+        approach=("EJ1", "UL_A"),
+        label="ULSAN",
+        centre=(35.45, 129.42),
+        radius=5,
+        status=1,
+        locode="KRUSN",
+    ),
+    "DONGHAE": dict(
+        country="KR",
+        approach=("EJ3", "DH_A"),
+        label="DONGHAE",
+        centre=(37.50, 129.12),
+        radius=4,
+        status=5,
+        locode="KRTGH",
+    ),
+    "HAKATA": dict(
+        country="JP",
+        approach=("HK_O", "HK_A"),
+        status=5,
+        locode="JPHKT",
+        fixed=((33.615, 130.390), (33.630, 130.370), (33.645, 130.350), (33.625, 130.345)),
+    ),
+    "VLADIVOSTOK": dict(
+        country="RU",
+        approach=("VL_O", "VL_A"),
+        label="VLADIVOSTOK",
+        centre=(43.08, 132.00),
+        radius=5,
+        status=1,
+        locode="RUVVO",
+    ),
+    "NAKHODKA": dict(
+        country="RU",
+        approach=("AS_S", "NK_A", "NK_B"),
+        label="NAKHODKA",
+        centre=(42.78, 132.90),
+        radius=5,
+        status=1,
+        locode="RUNJK",
+    ),
+    "ZARUBINO": dict(
+        country="RU",
+        approach=("ZR_A", "ZR_B"),
+        label="ZARUBINO",
+        centre=(42.63, 131.08),
+        radius=4,
+        status=5,
+        locode="RUZAR",
+        extra=((42.615, 131.03), (42.635, 131.01), (42.60, 131.06)),
+    ),
     # North Korea: stop at the WPI / UN/LOCODE reference positions of issue 3.
-    "NAMPO": dict(country="KP", approach=("KB_S", "NP_O", "NP_B", "NP_R1", "NP_R2", "NP_R3"), status=5, locode="KPNAM",
-                  fixed=((38.7167, 125.4000),)),
-    "CHONGJIN": dict(country="KP", approach=("EJ5", "CJ_A"), status=5, locode="KPCHO",
-                     fixed=((41.7667, 129.8167),)),
-    "WONSAN": dict(country="KP", approach=("WS_O", "WS_A", "WS_B"), status=5, locode="KPWON",
-                   fixed=((39.1667, 127.4500),)),
-    "RAJIN": dict(country="KP", approach=("RJ_A", "RJ_B"), status=5, locode="KPNJN",
-                  fixed=((42.2333, 130.3000),)),
+    "NAMPO": dict(
+        country="KP",
+        approach=("KB_S", "NP_O", "NP_B", "NP_R1", "NP_R2", "NP_R3"),
+        status=5,
+        locode="KPNAM",
+        fixed=((38.7167, 125.4000),),
+    ),
+    "CHONGJIN": dict(
+        country="KP",
+        approach=("EJ5", "CJ_A"),
+        status=5,
+        locode="KPCHO",
+        fixed=((41.7667, 129.8167),),
+    ),
+    "WONSAN": dict(
+        country="KP",
+        approach=("WS_O", "WS_A", "WS_B"),
+        status=5,
+        locode="KPWON",
+        fixed=((39.1667, 127.4500),),
+    ),
+    "RAJIN": dict(
+        country="KP",
+        approach=("RJ_A", "RJ_B"),
+        status=5,
+        locode="KPNJN",
+        fixed=((42.2333, 130.3000),),
+    ),
 }
 
 # Frozen output of _gfw_cells for each port above (see freeze_berths()); keeps the generator
 # independent of ../shared at run time.
+# fmt: off
 FROZEN_BERTHS: dict[str, tuple[tuple[float, float], ...]] = {
     'TIANJIN': (
         (38.96557, 117.94554), (38.97153, 117.92263), (38.95864, 117.97405), (38.95557, 118.00393),
@@ -375,6 +535,7 @@ FROZEN_BERTHS: dict[str, tuple[tuple[float, float], ...]] = {
         (42.2333, 130.3),
     ),
 }
+# fmt: on
 
 
 def freeze_berths(land: object = None) -> dict[str, tuple[tuple[float, float], ...]]:
@@ -393,8 +554,14 @@ def freeze_berths(land: object = None) -> dict[str, tuple[tuple[float, float], .
         cells = _gfw_cells(spec["label"], spec["centre"], spec["radius"])
         if land is not None:
             inner = NODES[spec["approach"][-1]]
-            cells = [c for c in cells if shapely.intersection(
-                shapely.LineString([(inner[1], inner[0]), (c[1], c[0])]), land).length < 0.002]
+            cells = [
+                c
+                for c in cells
+                if shapely.intersection(
+                    shapely.LineString([(inner[1], inner[0]), (c[1], c[0])]), land
+                ).length
+                < 0.002
+            ]
         out[name] = tuple(cells[:12]) + tuple(spec.get("extra", ()))
     return out
 
@@ -402,8 +569,14 @@ def freeze_berths(land: object = None) -> dict[str, tuple[tuple[float, float], .
 def ports() -> dict[str, Port]:
     berths = FROZEN_BERTHS or freeze_berths()
     return {
-        name: Port(name, spec["country"], spec["approach"], berths[name], spec["status"],
-                   spec.get("locode", ""))
+        name: Port(
+            name,
+            spec["country"],
+            spec["approach"],
+            berths[name],
+            spec["status"],
+            spec.get("locode", ""),
+        )
         for name, spec in PORT_SPECS.items()
     }
 
@@ -576,9 +749,16 @@ class Plan:
         elif depart != last.t1:
             raise ValueError(f"{self.v.key}: drift ends {last.t1}, departure {depart}")
 
-    def _sail(self, via: list[tuple[float, float]], end: tuple[float, float], depart: datetime | None,
-              arrive: datetime | None, dwell_h: float | None, speed_kn: float | None,
-              **opts: int) -> datetime:
+    def _sail(
+        self,
+        via: list[tuple[float, float]],
+        end: tuple[float, float],
+        depart: datetime | None,
+        arrive: datetime | None,
+        dwell_h: float | None,
+        speed_kn: float | None,
+        **opts: int,
+    ) -> datetime:
         speed = (speed_kn or self.v.speed_kn) * KN_MS
         pts = [self._start_point(), *via, end]
         length = sum(distance_m(a, b) for a, b in zip(pts, pts[1:], strict=False))
@@ -600,40 +780,69 @@ class Plan:
         return arrive
 
     # --- the verbs
-    def go(self, port: str, *, depart: datetime | None = None, arrive: datetime | None = None,
-           dwell_h: float | None = None, speed_kn: float | None = None,
-           via_pts: list[tuple[float, float]] | None = None, **opts: int) -> Stay:
+    def go(
+        self,
+        port: str,
+        *,
+        depart: datetime | None = None,
+        arrive: datetime | None = None,
+        dwell_h: float | None = None,
+        speed_kn: float | None = None,
+        via_pts: list[tuple[float, float]] | None = None,
+        **opts: int,
+    ) -> Stay:
         kp = PORTS[port].country == "KP" or (
-            isinstance(self.last, Stay) and PORTS[self.last.port].country == "KP")
+            isinstance(self.last, Stay) and PORTS[self.last.port].country == "KP"
+        )
         if via_pts is not None:
             last = self.last
-            out = [NODES[n] for n in reversed(PORTS[last.port].approach)] if isinstance(last, Stay) else []
+            out = (
+                [NODES[n] for n in reversed(PORTS[last.port].approach)]
+                if isinstance(last, Stay)
+                else []
+            )
             via_all = out + via_pts + [NODES[n] for n in PORTS[port].approach]
         else:
             via_all = self._here_node_path(list(PORTS[port].approach), kp)
-        arrive = self._sail(via_all, PORTS[port].berths[0], depart, arrive, dwell_h, speed_kn, **opts)
+        arrive = self._sail(
+            via_all, PORTS[port].berths[0], depart, arrive, dwell_h, speed_kn, **opts
+        )
         stay = Stay(port, arrive)
         self.v.segs.append(stay)
         if PORTS[port].country == "KP":
             self.v.kp_calls.append(stay)
         return stay
 
-    def go_to(self, point: tuple[float, float], arrive: datetime, *, via: list[str] | None = None,
-              speed_kn: float | None = None, **opts: int) -> None:
+    def go_to(
+        self,
+        point: tuple[float, float],
+        arrive: datetime,
+        *,
+        via: list[str] | None = None,
+        speed_kn: float | None = None,
+        **opts: int,
+    ) -> None:
         """Sail to a point at sea and stop there (the caller adds the Drift)."""
-        nodes = via or [min((n for n in NODES if n not in KP_NODES),
-                            key=lambda n: distance_m(NODES[n], point))]
+        nodes = via or [
+            min((n for n in NODES if n not in KP_NODES), key=lambda n: distance_m(NODES[n], point))
+        ]
         pts = self._here_node_path(nodes, kp=False)
         self._sail(pts, point, None, arrive, None, speed_kn, **opts)
 
-    def drift(self, t0: datetime, t1: datetime, p0: tuple[float, float],
-              vel: tuple[float, float]) -> Drift:
+    def drift(
+        self, t0: datetime, t1: datetime, p0: tuple[float, float], vel: tuple[float, float]
+    ) -> Drift:
         d = Drift(t0, t1, p0, vel)
         self.v.segs.append(d)
         return d
 
-    def shuttle(self, cycle: list[str], until: datetime, dwell_h: tuple[float, float] = (40, 120),
-                speed_kn: float | None = None) -> None:
+    def shuttle(
+        self,
+        cycle: list[str],
+        until: datetime,
+        dwell_h: tuple[float, float] = (40, 120),
+        speed_kn: float | None = None,
+    ) -> None:
         """Trade between ``cycle`` ports until the next arrival would pass ``until``."""
         i = 0
         while True:
@@ -660,8 +869,15 @@ class Plan:
             pass  # truncated at sampling
 
 
-def sts(a: Plan, b: Plan, point: tuple[float, float], t0: datetime, hours: float,
-        via_a: list[str] | None = None, via_b: list[str] | None = None) -> tuple[Drift, Drift]:
+def sts(
+    a: Plan,
+    b: Plan,
+    point: tuple[float, float],
+    t0: datetime,
+    hours: float,
+    via_a: list[str] | None = None,
+    via_b: list[str] | None = None,
+) -> tuple[Drift, Drift]:
     """A ship-to-ship transfer: ``a`` waits from t0-1h, ``b`` comes alongside t0..t0+hours.
 
     Every fix of both vessels is on the 10-minute grid, so that the resampled tracks of DESIGN §3
@@ -699,8 +915,11 @@ def assign_berths(vessels: list[Vessel], rng: random.Random) -> None:
                 continue
             t1 = stay.t1 or END
             busy = [
-                s.berth for s, k in placed
-                if k != key and s.t0 < t1 + timedelta(hours=3) and stay.t0 < (s.t1 or END) + timedelta(hours=3)
+                s.berth
+                for s, k in placed
+                if k != key
+                and s.t0 < t1 + timedelta(hours=3)
+                and stay.t0 < (s.t1 or END) + timedelta(hours=3)
             ]
             free = [b for b in PORTS[port].berths if all(distance_m(b, q) >= 1000 for q in busy)]
             if not free:
@@ -771,18 +990,31 @@ def sample(v: Vessel, rng: random.Random) -> list[Fix]:
             assert seg.berth is not None
             for t in times:
                 lat, lon = offset(seg.berth, rng.uniform(-6, 6), rng.uniform(-6, 6))
-                out.append(Fix(t, *_q(lat, lon), rng.choice((0, 0, 0, 1)), rng.randrange(3600),
-                               511 if class_b else (heading + rng.randrange(-2, 3)) % 360,
-                               None if class_b else status))
+                out.append(
+                    Fix(
+                        t,
+                        *_q(lat, lon),
+                        rng.choice((0, 0, 0, 1)),
+                        rng.randrange(3600),
+                        511 if class_b else (heading + rng.randrange(-2, 3)) % 360,
+                        None if class_b else status,
+                    )
+                )
         elif isinstance(seg, Drift):
             heading = rng.randrange(360)
             t = int(seg.t0.timestamp())
             while t <= int(seg.t1.timestamp()):
                 lat, lon = drift_pos(seg, datetime.fromtimestamp(t, tz=UTC))
-                out.append(Fix(t, *_q(lat, lon), rng.randrange(3, 6),
-                               (530 + rng.randrange(-150, 150)) % 3600,
-                               511 if class_b else (heading + rng.randrange(-2, 3)) % 360,
-                               None if class_b else 0))
+                out.append(
+                    Fix(
+                        t,
+                        *_q(lat, lon),
+                        rng.randrange(3, 6),
+                        (530 + rng.randrange(-150, 150)) % 3600,
+                        511 if class_b else (heading + rng.randrange(-2, 3)) % 360,
+                        None if class_b else 0,
+                    )
+                )
                 t += GRID_S
         else:
             a, b = _ends(v, i)
@@ -818,10 +1050,16 @@ def sample(v: Vessel, rng: random.Random) -> list[Fix]:
                 p, q = pts[k], pts[k + 1]
                 lat, lon = p[0] + (q[0] - p[0]) * f, p[1] + (q[1] - p[1]) * f
                 cog = (bearing_deg(p, q) + rng.gauss(0, 1.5)) % 360
-                out.append(Fix(t, *_q(lat, lon), max(0, round((sog + rng.gauss(0, 0.15)) * 10)),
-                               round(cog * 10) % 3600,
-                               511 if class_b else round(cog + rng.gauss(0, 2)) % 360,
-                               None if class_b else 0))
+                out.append(
+                    Fix(
+                        t,
+                        *_q(lat, lon),
+                        max(0, round((sog + rng.gauss(0, 0.15)) * 10)),
+                        round(cog * 10) % 3600,
+                        511 if class_b else round(cog + rng.gauss(0, 2)) % 360,
+                        None if class_b else 0,
+                    )
+                )
     end = int(v.end.timestamp())
     dark = [(int(a.timestamp()), int(b.timestamp())) for a, b in v.dark]
     kept = [f for f in out if f.t <= end and not any(a < f.t < b for a, b in dark)]
@@ -876,21 +1114,44 @@ def static_dict(v: Vessel, t: datetime) -> dict:
     }
 
 
-def records(vessels: list[Vessel], fixes: dict[str, list[Fix]]) -> Iterator[tuple[int, int, int, dict, str]]:
+def records(
+    vessels: list[Vessel], fixes: dict[str, list[Fix]]
+) -> Iterator[tuple[int, int, int, dict, str]]:
     """(time, mmsi, order, pyais message dict, radio channel) for every message, unsorted."""
     for v in vessels:
-        last_static = -10**12
+        last_static = -(10**12)
         for n, f in enumerate(fixes[v.key]):
             lat, lon = f.lat_i / 600000.0, f.lon_i / 600000.0
             if v.cls == "A":
                 msg_type = 1 if n % 7 else 3
-                data = {"type": msg_type, "mmsi": v.mmsi, "status": f.status, "turn": 0,
-                        "speed": f.sog10 / 10.0, "accuracy": 0, "lon": lon, "lat": lat,
-                        "course": f.cog10 / 10.0, "heading": f.heading, "second": f.t % 60}
+                data = {
+                    "type": msg_type,
+                    "mmsi": v.mmsi,
+                    "status": f.status,
+                    "turn": 0,
+                    "speed": f.sog10 / 10.0,
+                    "accuracy": 0,
+                    "lon": lon,
+                    "lat": lat,
+                    "course": f.cog10 / 10.0,
+                    "heading": f.heading,
+                    "second": f.t % 60,
+                }
             else:
-                data = {"type": 18, "mmsi": v.mmsi, "speed": f.sog10 / 10.0, "accuracy": 0,
-                        "lon": lon, "lat": lat, "course": f.cog10 / 10.0, "heading": 511,
-                        "second": f.t % 60, "cs": 1, "band": 1, "msg22": 1}
+                data = {
+                    "type": 18,
+                    "mmsi": v.mmsi,
+                    "speed": f.sog10 / 10.0,
+                    "accuracy": 0,
+                    "lon": lon,
+                    "lat": lat,
+                    "course": f.cog10 / 10.0,
+                    "heading": 511,
+                    "second": f.t % 60,
+                    "cs": 1,
+                    "band": 1,
+                    "msg22": 1,
+                }
             channel = "AB"[(f.t // 7) % 2]
             yield f.t, v.mmsi, 0, data, channel
             when = datetime.fromtimestamp(f.t, tz=UTC)
@@ -903,15 +1164,34 @@ def records(vessels: list[Vessel], fixes: dict[str, list[Fix]]) -> Iterator[tupl
                 nxt = next_stay(v, when)
                 dest = nxt.port if nxt else ""
                 eta = nxt.t0 if nxt and nxt.t0 > when else when
-                data = {"type": 5, "mmsi": v.mmsi, "ais_version": 0, **st, "epfd": 1,
-                        "month": eta.month, "day": eta.day, "hour": eta.hour, "minute": eta.minute,
-                        "draught": v.draught_m, "destination": dest.split()[0], "dte": 0}
+                data = {
+                    "type": 5,
+                    "mmsi": v.mmsi,
+                    "ais_version": 0,
+                    **st,
+                    "epfd": 1,
+                    "month": eta.month,
+                    "day": eta.day,
+                    "hour": eta.hour,
+                    "minute": eta.minute,
+                    "draught": v.draught_m,
+                    "destination": dest.split()[0],
+                    "dte": 0,
+                }
                 yield f.t, v.mmsi, 1, data, "A"
             else:
                 a = {"type": 24, "mmsi": v.mmsi, "partno": 0, "shipname": st["shipname"]}
-                b = {"type": 24, "mmsi": v.mmsi, "partno": 1, "ship_type": v.ship_type,
-                     "callsign": v.callsign, "to_bow": st["to_bow"], "to_stern": st["to_stern"],
-                     "to_port": st["to_port"], "to_starboard": st["to_starboard"]}
+                b = {
+                    "type": 24,
+                    "mmsi": v.mmsi,
+                    "partno": 1,
+                    "ship_type": v.ship_type,
+                    "callsign": v.callsign,
+                    "to_bow": st["to_bow"],
+                    "to_stern": st["to_stern"],
+                    "to_port": st["to_port"],
+                    "to_starboard": st["to_starboard"],
+                }
                 yield f.t, v.mmsi, 1, a, "B"
                 yield f.t, v.mmsi, 2, b, "B"
 
@@ -927,16 +1207,19 @@ def nmea_text(vessels: list[Vessel], fixes: dict[str, list[Fix]]) -> str:
             continue
         # Type 5 takes two sentences: joined by the tag-block group and by the message id.
         group += 1
-        sentences = encode_dict(data, talker_id="AI", sentence_type="VDM", radio_channel=channel,
-                                seq_id=group % 10)
+        sentences = encode_dict(
+            data, talker_id="AI", sentence_type="VDM", radio_channel=channel, seq_id=group % 10
+        )
         for k, sentence in enumerate(sentences, start=1):
             fields = f"g:{k}-{len(sentences)}-{group},s:sample,c:{t}"
             lines.append(tag_block(fields) + sentence)
     return "\n".join(lines) + "\n"
 
 
-CSV_HEADER = ("MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType,"
-              "Status,Length,Width,Draft,Cargo,TransceiverClass")
+CSV_HEADER = (
+    "MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType,"
+    "Status,Length,Width,Draft,Cargo,TransceiverClass"
+)
 
 
 def csv_text(vessels: list[Vessel], fixes: dict[str, list[Fix]]) -> str:
@@ -945,12 +1228,33 @@ def csv_text(vessels: list[Vessel], fixes: dict[str, list[Fix]]) -> str:
         for f in fixes[v.key]:
             when = datetime.fromtimestamp(f.t, tz=UTC)
             b = v.cls == "B"
-            rows.append((f.t, v.mmsi, ",".join((
-                str(v.mmsi), when.strftime("%Y-%m-%dT%H:%M:%S"), lat_text(f.lat_i), lat_text(f.lon_i),
-                f"{f.sog10 / 10:.1f}", f"{f.cog10 / 10:.1f}", str(f.heading), v.name_at(when),
-                "" if b or not v.imo else f"IMO{v.imo}", v.callsign, str(v.ship_type),
-                "" if f.status is None else str(f.status), str(v.length_m), str(v.width_m),
-                "" if b else f"{v.draught_m:.1f}", "" if b else str(v.ship_type), v.cls))))
+            rows.append(
+                (
+                    f.t,
+                    v.mmsi,
+                    ",".join(
+                        (
+                            str(v.mmsi),
+                            when.strftime("%Y-%m-%dT%H:%M:%S"),
+                            lat_text(f.lat_i),
+                            lat_text(f.lon_i),
+                            f"{f.sog10 / 10:.1f}",
+                            f"{f.cog10 / 10:.1f}",
+                            str(f.heading),
+                            v.name_at(when),
+                            "" if b or not v.imo else f"IMO{v.imo}",
+                            v.callsign,
+                            str(v.ship_type),
+                            "" if f.status is None else str(f.status),
+                            str(v.length_m),
+                            str(v.width_m),
+                            "" if b else f"{v.draught_m:.1f}",
+                            "" if b else str(v.ship_type),
+                            v.cls,
+                        )
+                    ),
+                )
+            )
     rows.sort(key=lambda r: r[:2])
     return CSV_HEADER + "\n" + "\n".join(r[2] for r in rows) + "\n"
 
@@ -984,41 +1288,115 @@ def scenario() -> list[Vessel]:
     vs: dict[str, Vessel] = {}
     plans: dict[str, Plan] = {}
 
-    def vessel(key: str, mmsi: int, name: str, imo_no: int | None, callsign: str, ship_type: int,
-               length_m: int, width_m: int, draught_m: float, speed_kn: float, port: str,
-               cls: str = "A", start: datetime = START, **kw: object) -> Plan:
+    def vessel(
+        key: str,
+        mmsi: int,
+        name: str,
+        imo_no: int | None,
+        callsign: str,
+        ship_type: int,
+        length_m: int,
+        width_m: int,
+        draught_m: float,
+        speed_kn: float,
+        port: str,
+        cls: str = "A",
+        start: datetime = START,
+        **kw: object,
+    ) -> Plan:
         flag = _flag(mmsi)
-        v = Vessel(key, mmsi, name, imo_no, callsign, flag, ship_type, length_m, width_m, draught_m,
-                   speed_kn, cls, **kw)  # type: ignore[arg-type]
+        v = Vessel(
+            key,
+            mmsi,
+            name,
+            imo_no,
+            callsign,
+            flag,
+            ship_type,
+            length_m,
+            width_m,
+            draught_m,
+            speed_kn,
+            cls,
+            **kw,
+        )  # type: ignore[arg-type]
         vs[key] = v
         plans[key] = Plan(v, port, random.Random(f"{SEED}-{key}"), start)
         return plans[key]
 
     # ---- direct KP calls, the one-hop STS chain, and an encounter at an anchorage -------------
-    p01 = vessel("V01", 667001101, "SEA PIONEER", imo(912345), "9LU2101", 70, 98, 16, 6.2, 11.5,
-                 "LONGKOU",
-                 story="General cargo trading Longkou-Dalian. Calls at Nampo 2026-06-10..06-14 "
-                       "(moored at the WPI position), anchors off Longkou beside LU YAN 17, then "
-                       "meets GRAND FORTUNE at sea in the North Yellow Sea (STS, 4 h).",
-                 expect="barred", why="port_call Nampo (direct)")
-    p02 = vessel("V02", 353120001, "GRAND FORTUNE", imo(930012), "3EFT7", 80, 145, 23, 8.4, 12.0,
-                 "QINGDAO",
-                 story="Product tanker trading Qingdao-Dalian-Tianjin. STS with SEA PIONEER at "
-                       "38.0N 123.5E on 2026-07-02 06:00-10:00, 18 days after SEA PIONEER left "
-                       "Nampo; later STS with HAI XING 8 in the East China Sea.",
-                 expect="barred", why="sts_transfer with SEA PIONEER after its Nampo call (one hop)")
-    p03 = vessel("V03", 413220301, "HAI XING 8", imo(925601), "BOXH8", 80, 120, 20, 7.5, 11.5,
-                 "SHANGHAI",
-                 story="Chinese coastal tanker Shanghai-Qingdao-Lianyungang. STS with GRAND FORTUNE "
-                       "at 32.3N 124.2E on 2026-08-20 14:00-18:00: GRAND FORTUNE is barred by a "
-                       "one-hop STS, so HAI XING 8 is two hops away from Nampo.",
-                 expect="review", why="sts_with_review: counterpart GRAND FORTUNE is a one-hop vessel")
-    p12 = vessel("V12", 412330017, "LU YAN 17", imo(941217), "BLYA7", 70, 90, 15, 5.8, 11.0,
-                 "TIANJIN",
-                 story="Chinese coaster Tianjin-Longkou. Anchored about 150 m from SEA PIONEER off "
-                       "Longkou (inside the anchorage, < 10 km from the port) on 2026-06-17 "
-                       "08:00-14:00, three days after SEA PIONEER left Nampo.",
-                 expect="review", why="encounter_in_port with SEA PIONEER (exposed)")
+    p01 = vessel(
+        "V01",
+        667001101,
+        "SEA PIONEER",
+        imo(912345),
+        "9LU2101",
+        70,
+        98,
+        16,
+        6.2,
+        11.5,
+        "LONGKOU",
+        story="General cargo trading Longkou-Dalian. Calls at Nampo 2026-06-10..06-14 "
+        "(moored at the WPI position), anchors off Longkou beside LU YAN 17, then "
+        "meets GRAND FORTUNE at sea in the North Yellow Sea (STS, 4 h).",
+        expect="barred",
+        why="port_call Nampo (direct)",
+    )
+    p02 = vessel(
+        "V02",
+        353120001,
+        "GRAND FORTUNE",
+        imo(930012),
+        "3EFT7",
+        80,
+        145,
+        23,
+        8.4,
+        12.0,
+        "QINGDAO",
+        story="Product tanker trading Qingdao-Dalian-Tianjin. STS with SEA PIONEER at "
+        "38.0N 123.5E on 2026-07-02 06:00-10:00, 18 days after SEA PIONEER left "
+        "Nampo; later STS with HAI XING 8 in the East China Sea.",
+        expect="barred",
+        why="sts_transfer with SEA PIONEER after its Nampo call (one hop)",
+    )
+    p03 = vessel(
+        "V03",
+        413220301,
+        "HAI XING 8",
+        imo(925601),
+        "BOXH8",
+        80,
+        120,
+        20,
+        7.5,
+        11.5,
+        "SHANGHAI",
+        story="Chinese coastal tanker Shanghai-Qingdao-Lianyungang. STS with GRAND FORTUNE "
+        "at 32.3N 124.2E on 2026-08-20 14:00-18:00: GRAND FORTUNE is barred by a "
+        "one-hop STS, so HAI XING 8 is two hops away from Nampo.",
+        expect="review",
+        why="sts_with_review: counterpart GRAND FORTUNE is a one-hop vessel",
+    )
+    p12 = vessel(
+        "V12",
+        412330017,
+        "LU YAN 17",
+        imo(941217),
+        "BLYA7",
+        70,
+        90,
+        15,
+        5.8,
+        11.0,
+        "TIANJIN",
+        story="Chinese coaster Tianjin-Longkou. Anchored about 150 m from SEA PIONEER off "
+        "Longkou (inside the anchorage, < 10 km from the port) on 2026-06-17 "
+        "08:00-14:00, three days after SEA PIONEER left Nampo.",
+        expect="review",
+        why="encounter_in_port with SEA PIONEER (exposed)",
+    )
 
     p01.shuttle(["DALIAN", "LONGKOU"], at("2026-05-28 00:00"))
     nampo1 = p01.go("NAMPO", arrive=at("2026-06-10 06:00"))
@@ -1056,16 +1434,41 @@ def scenario() -> list[Vessel]:
     p03.finish()
 
     # ---- STS before the counterpart's call; Wonsan call ---------------------------------------
-    p04 = vessel("V04", 312456004, "ASTRA", imo(918804), "V3AS4", 70, 110, 18, 6.8, 12.0, "BUSAN",
-                 story="General cargo Busan-Vladivostok. STS with KHAN ALTAI in the open Sea of "
-                       "Japan (38.6N 131.2E) on 2026-06-01 02:00-06:00, five weeks BEFORE KHAN "
-                       "ALTAI called at Wonsan: the transfer does not reach back to a call.",
-                 expect="clear", why="sts_transfer before the counterpart's call: not exposed")
-    p05 = vessel("V05", 457900205, "KHAN ALTAI", imo(899705), "JVKA5", 70, 105, 17, 6.5, 11.5,
-                 "VLADIVOSTOK",
-                 story="Mongolian-flagged general cargo Vladivostok-Busan. STS with ASTRA on "
-                       "2026-06-01, then calls at Wonsan 2026-07-10..07-13.",
-                 expect="barred", why="port_call Wonsan (direct)")
+    p04 = vessel(
+        "V04",
+        312456004,
+        "ASTRA",
+        imo(918804),
+        "V3AS4",
+        70,
+        110,
+        18,
+        6.8,
+        12.0,
+        "BUSAN",
+        story="General cargo Busan-Vladivostok. STS with KHAN ALTAI in the open Sea of "
+        "Japan (38.6N 131.2E) on 2026-06-01 02:00-06:00, five weeks BEFORE KHAN "
+        "ALTAI called at Wonsan: the transfer does not reach back to a call.",
+        expect="clear",
+        why="sts_transfer before the counterpart's call: not exposed",
+    )
+    p05 = vessel(
+        "V05",
+        457900205,
+        "KHAN ALTAI",
+        imo(899705),
+        "JVKA5",
+        70,
+        105,
+        17,
+        6.5,
+        11.5,
+        "VLADIVOSTOK",
+        story="Mongolian-flagged general cargo Vladivostok-Busan. STS with ASTRA on "
+        "2026-06-01, then calls at Wonsan 2026-07-10..07-13.",
+        expect="barred",
+        why="port_call Wonsan (direct)",
+    )
     p04.shuttle(["VLADIVOSTOK", "BUSAN"], at("2026-05-26 00:00"))
     p05.shuttle(["BUSAN", "VLADIVOSTOK"], at("2026-05-26 00:00"))
     sts(p05, p04, (38.6, 131.2), at("2026-06-01 02:00"), 4, via_a=["STS_SJ"], via_b=["STS_SJ"])
@@ -1080,12 +1483,24 @@ def scenario() -> list[Vessel]:
     p05.finish()
 
     # ---- Chongjin with AIS off in port; Rajin; an ongoing Nampo call --------------------------
-    p06 = vessel("V06", 613003906, "SUNRISE 9", imo(886106), "TJSN9", 70, 88, 14, 5.5, 10.5,
-                 "VLADIVOSTOK",
-                 story="Cameroon-flagged coaster Vladivostok-Nakhodka-Zarubino. Calls at Chongjin "
-                       "2026-08-05 10:00..08-06 22:00 with AIS off in port (one fix on arrival, "
-                       "one on departure 36 h later: a silent stay counts as a stop).",
-                 expect="barred", why="port_call Chongjin (silent stay); ais_gap in port")
+    p06 = vessel(
+        "V06",
+        613003906,
+        "SUNRISE 9",
+        imo(886106),
+        "TJSN9",
+        70,
+        88,
+        14,
+        5.5,
+        10.5,
+        "VLADIVOSTOK",
+        story="Cameroon-flagged coaster Vladivostok-Nakhodka-Zarubino. Calls at Chongjin "
+        "2026-08-05 10:00..08-06 22:00 with AIS off in port (one fix on arrival, "
+        "one on departure 36 h later: a silent stay counts as a stop).",
+        expect="barred",
+        why="port_call Chongjin (silent stay); ais_gap in port",
+    )
     p06.shuttle(["NAKHODKA", "VLADIVOSTOK", "ZARUBINO"], at("2026-07-31 00:00"))
     cj = p06.go("CHONGJIN", arrive=at("2026-08-05 10:00"))
     cj.silent = True
@@ -1093,40 +1508,88 @@ def scenario() -> list[Vessel]:
     p06.shuttle(["NAKHODKA", "VLADIVOSTOK", "ZARUBINO"], END)
     p06.finish()
 
-    p07 = vessel("V07", 273318807, "VOSTOK TRADER", imo(902207), "UBVT7", 70, 96, 16, 6.0, 11.0,
-                 "VLADIVOSTOK",
-                 story="Russian general cargo Vladivostok-Nakhodka; calls at Rajin 2026-09-15 "
-                       "06:00..09-17 18:00.",
-                 expect="barred", why="port_call Rajin (direct)")
+    p07 = vessel(
+        "V07",
+        273318807,
+        "VOSTOK TRADER",
+        imo(902207),
+        "UBVT7",
+        70,
+        96,
+        16,
+        6.0,
+        11.0,
+        "VLADIVOSTOK",
+        story="Russian general cargo Vladivostok-Nakhodka; calls at Rajin 2026-09-15 "
+        "06:00..09-17 18:00.",
+        expect="barred",
+        why="port_call Rajin (direct)",
+    )
     p07.shuttle(["NAKHODKA", "VLADIVOSTOK"], at("2026-09-11 00:00"))
     p07.go("RAJIN", arrive=at("2026-09-15 06:00"))
     p07.go("VLADIVOSTOK", depart=at("2026-09-17 18:00"), first_step_s=7200)
     p07.shuttle(["NAKHODKA", "VLADIVOSTOK"], END)
     p07.finish()
 
-    p08 = vessel("V08", 677012308, "BLUE OCEAN 3", imo(873508), "5IM308", 70, 92, 15, 5.9, 11.0,
-                 "DALIAN",
-                 story="Tanzanian-flagged coaster Dalian-Longkou-Yantai. Arrives at Nampo "
-                       "2026-10-28 12:00 and is still moored there when the data end: an ongoing "
-                       "call, which bars from its last fix.",
-                 expect="barred", why="port_call Nampo, ongoing at the end of the data")
+    p08 = vessel(
+        "V08",
+        677012308,
+        "BLUE OCEAN 3",
+        imo(873508),
+        "5IM308",
+        70,
+        92,
+        15,
+        5.9,
+        11.0,
+        "DALIAN",
+        story="Tanzanian-flagged coaster Dalian-Longkou-Yantai. Arrives at Nampo "
+        "2026-10-28 12:00 and is still moored there when the data end: an ongoing "
+        "call, which bars from its last fix.",
+        expect="barred",
+        why="port_call Nampo, ongoing at the end of the data",
+    )
     p08.shuttle(["LONGKOU", "DALIAN", "YANTAI"], at("2026-10-24 00:00"))
     p08.go("NAMPO", arrive=at("2026-10-28 12:00"))
     p08.finish()
 
     # ---- a call outside the window, and the STS exposure it gave, expired ---------------------
-    p09 = vessel("V09", 457100309, "AN SHUN 2", imo(877909), "JVAS2", 70, 85, 14, 5.4, 10.5,
-                 "DALIAN",
-                 story="Mongolian-flagged coaster. Calls at Nampo 2026-03-06..03-10 (more than "
-                       "180 days before as_of: history), meets JIN HUI 6 at sea on 2026-03-20, "
-                       "then trades Dalian-Yantai.",
-                 expect="clear", why="port_call Nampo older than the window (history)")
-    p10 = vessel("V10", 414000310, "JIN HUI 6", imo(934410), "BJHU6", 70, 118, 19, 7.0, 11.5,
-                 "QINGDAO",
-                 story="Chinese bulk carrier Qingdao-Dalian. STS with AN SHUN 2 at 37.6N 123.2E on "
-                       "2026-03-20 06:00-10:00, ten days after AN SHUN 2 left Nampo: barred until "
-                       "2026-09-16 10:00, expired before as_of.",
-                 expect="clear", why="one-hop STS exposure expired (sts end + 180 d < as_of)")
+    p09 = vessel(
+        "V09",
+        457100309,
+        "AN SHUN 2",
+        imo(877909),
+        "JVAS2",
+        70,
+        85,
+        14,
+        5.4,
+        10.5,
+        "DALIAN",
+        story="Mongolian-flagged coaster. Calls at Nampo 2026-03-06..03-10 (more than "
+        "180 days before as_of: history), meets JIN HUI 6 at sea on 2026-03-20, "
+        "then trades Dalian-Yantai.",
+        expect="clear",
+        why="port_call Nampo older than the window (history)",
+    )
+    p10 = vessel(
+        "V10",
+        414000310,
+        "JIN HUI 6",
+        imo(934410),
+        "BJHU6",
+        70,
+        118,
+        19,
+        7.0,
+        11.5,
+        "QINGDAO",
+        story="Chinese bulk carrier Qingdao-Dalian. STS with AN SHUN 2 at 37.6N 123.2E on "
+        "2026-03-20 06:00-10:00, ten days after AN SHUN 2 left Nampo: barred until "
+        "2026-09-16 10:00, expired before as_of.",
+        expect="clear",
+        why="one-hop STS exposure expired (sts end + 180 d < as_of)",
+    )
     p09.go("NAMPO", arrive=at("2026-03-06 08:00"))
     p09.go("DALIAN", depart=at("2026-03-10 20:00"), first_step_s=7200)
     p10.shuttle(["DALIAN", "QINGDAO"], at("2026-03-16 00:00"))
@@ -1139,17 +1602,41 @@ def scenario() -> list[Vessel]:
     p10.finish()
 
     # ---- side by side at Busan anchorage, neither exposed -------------------------------------
-    p13 = vessel("V13", 440113000, "HANRA BRIDGE", imo(940113), "D7HB3", 70, 150, 25, 8.9, 14.0,
-                 "BUSAN",
-                 story="Korean container feeder Busan-Shanghai. Anchored about 170 m from ZHONG "
-                       "YUAN 6 at Busan anchorage on 2026-08-12 00:00-06:00: an encounter in port, "
-                       "and neither vessel is exposed.",
-                 expect="clear", why="encounter_in_port with a vessel that is not exposed")
-    p14 = vessel("V14", 413514000, "ZHONG YUAN 6", imo(941714), "BZYU6", 70, 140, 22, 8.1, 13.0,
-                 "QINGDAO",
-                 story="Chinese container feeder Qingdao-Busan; the other half of the Busan "
-                       "anchorage encounter.",
-                 expect="clear", why="encounter_in_port with a vessel that is not exposed")
+    p13 = vessel(
+        "V13",
+        440113000,
+        "HANRA BRIDGE",
+        imo(940113),
+        "D7HB3",
+        70,
+        150,
+        25,
+        8.9,
+        14.0,
+        "BUSAN",
+        story="Korean container feeder Busan-Shanghai. Anchored about 170 m from ZHONG "
+        "YUAN 6 at Busan anchorage on 2026-08-12 00:00-06:00: an encounter in port, "
+        "and neither vessel is exposed.",
+        expect="clear",
+        why="encounter_in_port with a vessel that is not exposed",
+    )
+    p14 = vessel(
+        "V14",
+        413514000,
+        "ZHONG YUAN 6",
+        imo(941714),
+        "BZYU6",
+        70,
+        140,
+        22,
+        8.1,
+        13.0,
+        "QINGDAO",
+        story="Chinese container feeder Qingdao-Busan; the other half of the Busan "
+        "anchorage encounter.",
+        expect="clear",
+        why="encounter_in_port with a vessel that is not exposed",
+    )
     p13.shuttle(["SHANGHAI", "BUSAN"], at("2026-08-04 00:00"), dwell_h=(20, 40))
     if p13.last.port != "SHANGHAI":  # type: ignore[union-attr]
         p13.go("SHANGHAI", dwell_h=24)
@@ -1170,34 +1657,70 @@ def scenario() -> list[Vessel]:
     p14.finish()
 
     # ---- KP flag ------------------------------------------------------------------------------
-    p15 = vessel("V15", 445021500, "RYONG GANG 2", imo(862215), "HMRG2", 70, 82, 13, 5.2, 10.0,
-                 "LONGKOU",
-                 story="North Korean-flagged (MID 445) coaster trading Longkou-Dalian; no KP port "
-                       "call in the data.",
-                 expect="review", why="kp_flag (MMSI MID 445)")
+    p15 = vessel(
+        "V15",
+        445021500,
+        "RYONG GANG 2",
+        imo(862215),
+        "HMRG2",
+        70,
+        82,
+        13,
+        5.2,
+        10.0,
+        "LONGKOU",
+        story="North Korean-flagged (MID 445) coaster trading Longkou-Dalian; no KP port "
+        "call in the data.",
+        expect="review",
+        why="kp_flag (MMSI MID 445)",
+    )
     p15.shuttle(["DALIAN", "LONGKOU"], END, dwell_h=(40, 110))
     p15.finish()
-    p16 = vessel("V16", 445031600, "CHOL BONG", imo(858116), "HMCB6", 70, 95, 15, 6.0, 10.5,
-                 "LONGKOU",
-                 story="North Korean-flagged (MID 445) general cargo Longkou-Nampo: calls at Nampo "
-                       "2026-04-10..04-14 (history) and 2026-08-20..08-24.",
-                 expect="barred", why="port_call Nampo (direct); also kp_flag")
-    n16a = p16.go("NAMPO", arrive=at("2026-04-10 06:00"))
+    p16 = vessel(
+        "V16",
+        445031600,
+        "CHOL BONG",
+        imo(858116),
+        "HMCB6",
+        70,
+        95,
+        15,
+        6.0,
+        10.5,
+        "LONGKOU",
+        story="North Korean-flagged (MID 445) general cargo Longkou-Nampo: calls at Nampo "
+        "2026-04-10..04-14 (history) and 2026-08-20..08-24.",
+        expect="barred",
+        why="port_call Nampo (direct); also kp_flag",
+    )
+    p16.go("NAMPO", arrive=at("2026-04-10 06:00"))
     p16.go("LONGKOU", depart=at("2026-04-14 10:00"), first_step_s=7200)
     p16.shuttle(["DALIAN", "LONGKOU"], at("2026-08-14 00:00"), dwell_h=(40, 100))
-    n16b = p16.go("NAMPO", arrive=at("2026-08-20 06:00"))
+    p16.go("NAMPO", arrive=at("2026-08-20 06:00"))
     p16.go("LONGKOU", depart=at("2026-08-24 06:00"), first_step_s=7200)
     p16.shuttle(["DALIAN", "LONGKOU"], END, dwell_h=(40, 100))
     p16.finish()
 
     # ---- dark gaps ------------------------------------------------------------------------------
-    p17 = vessel("V17", 356401700, "GOLDEN BRIDGE", imo(921417), "3FGB7", 70, 125, 20, 7.4, 12.0,
-                 "DALIAN",
-                 story="Panama-flagged general cargo Dalian-Incheon. Leaves Dalian on 2026-09-03 "
-                       "for Incheon and goes dark in the North Yellow Sea for about two days; "
-                       "Nampo (and the other west-coast KP ports) were within reach. (In the "
-                       "script it did call at Nampo, unseen: AIS shows only the gap.)",
-                 expect="review", why="ais_gap: a KP port call fits in the gap")
+    p17 = vessel(
+        "V17",
+        356401700,
+        "GOLDEN BRIDGE",
+        imo(921417),
+        "3FGB7",
+        70,
+        125,
+        20,
+        7.4,
+        12.0,
+        "DALIAN",
+        story="Panama-flagged general cargo Dalian-Incheon. Leaves Dalian on 2026-09-03 "
+        "for Incheon and goes dark in the North Yellow Sea for about two days; "
+        "Nampo (and the other west-coast KP ports) were within reach. (In the "
+        "script it did call at Nampo, unseen: AIS shows only the gap.)",
+        expect="review",
+        why="ais_gap: a KP port call fits in the gap",
+    )
     p17.shuttle(["INCHEON", "DALIAN"], at("2026-08-31 00:00"))
     if p17.last.port != "DALIAN":  # type: ignore[union-attr]
         p17.go("DALIAN", dwell_h=30)
@@ -1211,12 +1734,24 @@ def scenario() -> list[Vessel]:
     p17.shuttle(["DALIAN", "INCHEON"], END)
     p17.finish()
 
-    p18 = vessel("V18", 636091800, "PACIFIC HARMONY", imo(948218), "D5PH8", 70, 172, 27, 9.5, 14.5,
-                 "BUSAN",
-                 story="Liberian container ship Busan-Shanghai-Qingdao. AIS off at the Shanghai "
-                       "outer anchorage on 2026-07-11 (27 h between fixes): no KP port is "
-                       "reachable in that time (Haeju, the nearest, is about 830 km away).",
-                 expect="clear", why="ais_gap with no KP port reachable")
+    p18 = vessel(
+        "V18",
+        636091800,
+        "PACIFIC HARMONY",
+        imo(948218),
+        "D5PH8",
+        70,
+        172,
+        27,
+        9.5,
+        14.5,
+        "BUSAN",
+        story="Liberian container ship Busan-Shanghai-Qingdao. AIS off at the Shanghai "
+        "outer anchorage on 2026-07-11 (27 h between fixes): no KP port is "
+        "reachable in that time (Haeju, the nearest, is about 830 km away).",
+        expect="clear",
+        why="ais_gap with no KP port reachable",
+    )
     p18.shuttle(["SHANGHAI", "BUSAN", "QINGDAO"], at("2026-07-06 00:00"), dwell_h=(20, 40))
     p18.go("SHANGHAI ANCH", arrive=at("2026-07-10 08:00"))
     p18.v.dark.append((at("2026-07-11 06:00"), at("2026-07-12 02:00")))
@@ -1225,12 +1760,24 @@ def scenario() -> list[Vessel]:
     p18.finish()
 
     # ---- KP waters transit, short stay in a KP port -------------------------------------------
-    p19 = vessel("V19", 273419900, "NADEZHDA", imo(875219), "UBND9", 70, 89, 14, 5.6, 10.5,
-                 "ZARUBINO",
-                 story="Russian coaster Zarubino-Busan. On 2026-07-20 it takes the short way "
-                       "south along the North Korean coast, inside the 12-nm territorial sea, "
-                       "without stopping.",
-                 expect="review", why="waters_presence (transit of KP territorial sea)")
+    p19 = vessel(
+        "V19",
+        273419900,
+        "NADEZHDA",
+        imo(875219),
+        "UBND9",
+        70,
+        89,
+        14,
+        5.6,
+        10.5,
+        "ZARUBINO",
+        story="Russian coaster Zarubino-Busan. On 2026-07-20 it takes the short way "
+        "south along the North Korean coast, inside the 12-nm territorial sea, "
+        "without stopping.",
+        expect="review",
+        why="waters_presence (transit of KP territorial sea)",
+    )
     p19.shuttle(["BUSAN", "ZARUBINO"], at("2026-07-17 00:00"), dwell_h=(30, 70))
     if p19.last.port != "ZARUBINO":  # type: ignore[union-attr]
         p19.go("ZARUBINO", dwell_h=30)
@@ -1238,12 +1785,24 @@ def scenario() -> list[Vessel]:
     p19.shuttle(["ZARUBINO", "BUSAN"], END, dwell_h=(30, 70))
     p19.finish()
 
-    p20 = vessel("V20", 413620020, "YONG SHENG 12", imo(936020), "BYSA2", 70, 78, 13, 4.8, 10.0,
-                 "VLADIVOSTOK",
-                 story="Chinese coaster Vladivostok-Zarubino-Nakhodka. On 2026-09-02 it enters "
-                       "Rajin and stops for 40 min at the quay, then leaves: below the 1 h stop "
-                       "minimum, so a port entry, not a call.",
-                 expect="review", why="port_entry Rajin (stop 40 min < 1 h)")
+    p20 = vessel(
+        "V20",
+        413620020,
+        "YONG SHENG 12",
+        imo(936020),
+        "BYSA2",
+        70,
+        78,
+        13,
+        4.8,
+        10.0,
+        "VLADIVOSTOK",
+        story="Chinese coaster Vladivostok-Zarubino-Nakhodka. On 2026-09-02 it enters "
+        "Rajin and stops for 40 min at the quay, then leaves: below the 1 h stop "
+        "minimum, so a port entry, not a call.",
+        expect="review",
+        why="port_entry Rajin (stop 40 min < 1 h)",
+    )
     p20.shuttle(["ZARUBINO", "VLADIVOSTOK", "NAKHODKA"], at("2026-08-29 00:00"))
     if p20.last.port != "ZARUBINO":  # type: ignore[union-attr]
         p20.go("ZARUBINO", dwell_h=30)
@@ -1255,35 +1814,74 @@ def scenario() -> list[Vessel]:
     p20.finish()
 
     # ---- identity -----------------------------------------------------------------------------
-    p21 = vessel("V21", 370221000, "OCEAN GLORY", imo(917221), "3EOG1", 80, 183, 32, 11.0, 13.0,
-                 "ULSAN",
-                 story="Panama-flagged tanker Ulsan-Tianjin-Dalian, renamed SEA GRACE on "
-                       "2026-07-15 (same MMSI, same IMO).",
-                 expect="review", why="identity_change (two names under one MMSI)",
-                 renames=[(at("2026-07-15 00:00"), "SEA GRACE")])
+    p21 = vessel(
+        "V21",
+        370221000,
+        "OCEAN GLORY",
+        imo(917221),
+        "3EOG1",
+        80,
+        183,
+        32,
+        11.0,
+        13.0,
+        "ULSAN",
+        story="Panama-flagged tanker Ulsan-Tianjin-Dalian, renamed SEA GRACE on "
+        "2026-07-15 (same MMSI, same IMO).",
+        expect="review",
+        why="identity_change (two names under one MMSI)",
+        renames=[(at("2026-07-15 00:00"), "SEA GRACE")],
+    )
     p21.shuttle(["TIANJIN", "ULSAN", "DALIAN"], END, dwell_h=(30, 80))
     p21.finish()
     hp_imo = imo(906322)
-    p22 = vessel("V22", 352322000, "HAI PENG", hp_imo, "3FHP2", 70, 112, 18, 6.9, 11.5, "QINGDAO",
-                 story="Panama-flagged general cargo Qingdao-Incheon until 2026-06-20, then "
-                       "re-flagged to Togo: the same IMO reappears under MMSI 671322300.",
-                 expect="review", why="identity_change (IMO under two MMSIs)")
+    p22 = vessel(
+        "V22",
+        352322000,
+        "HAI PENG",
+        hp_imo,
+        "3FHP2",
+        70,
+        112,
+        18,
+        6.9,
+        11.5,
+        "QINGDAO",
+        story="Panama-flagged general cargo Qingdao-Incheon until 2026-06-20, then "
+        "re-flagged to Togo: the same IMO reappears under MMSI 671322300.",
+        expect="review",
+        why="identity_change (IMO under two MMSIs)",
+    )
     p22.shuttle(["INCHEON", "QINGDAO"], at("2026-06-15 00:00"))
     if p22.last.port != "QINGDAO":  # type: ignore[union-attr]
         p22.go("QINGDAO", dwell_h=30)
     p22.finish(at("2026-06-20 12:00"))
     qd_berth = PORTS["QINGDAO"].berths[0]
     p22.last.berth = qd_berth  # type: ignore[union-attr]
-    p23 = vessel("V23", 671322300, "HAI PENG 1", hp_imo, "5VHP1", 70, 112, 18, 6.9, 11.5,
-                 "QINGDAO", start=at("2026-06-22 00:00"),
-                 story="The same ship as HAI PENG after re-flagging to Togo (new MMSI, new name, "
-                       "same IMO); trades Qingdao-Incheon.",
-                 expect="review", why="identity_change (IMO under two MMSIs)")
+    p23 = vessel(
+        "V23",
+        671322300,
+        "HAI PENG 1",
+        hp_imo,
+        "5VHP1",
+        70,
+        112,
+        18,
+        6.9,
+        11.5,
+        "QINGDAO",
+        start=at("2026-06-22 00:00"),
+        story="The same ship as HAI PENG after re-flagging to Togo (new MMSI, new name, "
+        "same IMO); trades Qingdao-Incheon.",
+        expect="review",
+        why="identity_change (IMO under two MMSIs)",
+    )
     p23.v.segs[0].berth = qd_berth  # type: ignore[union-attr]
     p23.shuttle(["INCHEON", "QINGDAO"], END)
     p23.finish()
 
     # ---- ordinary traffic: must stay clear ------------------------------------------------------
+    # fmt: off
     ordinary = [
         # key, mmsi, name, imo6, callsign, type, L, B, draught, kn, cycle, dwell
         ("O01", 413101001, "XIN HAI 21", 945101, "BXHA1", 70, 172, 28, 9.6, 15.0,
@@ -1303,11 +1901,13 @@ def scenario() -> list[Vessel]:
         ("O08", 414108008, "XIANG RUI", 944808, "BXRU8", 70, 190, 32, 10.8, 12.0,
          ["DALIAN", "SHANGHAI"], (36, 90), "Chinese bulk carrier Dalian-Shanghai."),
         ("O09", 477109009, "ORIENT BRIDGE", 947909, "VRBR9", 70, 200, 32, 10.5, 15.0,
-         ["QINGDAO", "BUSAN", "SHANGHAI"], (16, 36), "Hong Kong container ship Qingdao-Busan-Shanghai."),
+         ["QINGDAO", "BUSAN", "SHANGHAI"], (16, 36), "Hong Kong container ship, Qingdao-Busan-"
+         "Shanghai."),
         ("O10", 563110010, "LION PEARL", 933010, "9VLP1", 80, 183, 32, 11.2, 12.5,
          ["ULSAN", "TIANJIN"], (30, 70), "Singapore product tanker Ulsan-Tianjin."),
         ("O11", 538111011, "PACIFIC DAWN", 928111, "V7PD1", 70, 190, 32, 11.0, 12.0,
-         ["QINGDAO", "VLADIVOSTOK"], (48, 100), "Marshall Islands bulk carrier Qingdao-Vladivostok."),
+         ["QINGDAO", "VLADIVOSTOK"], (48, 100), "Marshall Islands bulk carrier, Qingdao-"
+         "Vladivostok."),
         ("O12", 441112012, "HANBIT", 919212, "D7HN2", 70, 118, 19, 7.0, 12.0,
          ["BUSAN", "INCHEON"], (24, 60), "Korean general cargo Busan-Incheon."),
         ("O13", 440113013, "EASTERN DREAM", 906413, "DSED3", 60, 140, 23, 6.0, 14.0,
@@ -1327,36 +1927,84 @@ def scenario() -> list[Vessel]:
         ("O22", 431122022, "HOKUTO MARU", 902922, "JDHO2", 70, 110, 18, 6.6, 12.5,
          ["HAKATA", "ULSAN"], (24, 60), "Japanese general cargo Hakata-Ulsan."),
     ]
+    # fmt: on
     # Some come into the area later or leave it earlier (first or last fix in port).
     presence = {
-        "O04": (at("2026-05-10 00:00"), END), "O06": (START, at("2026-07-31 12:00")),
+        "O04": (at("2026-05-10 00:00"), END),
+        "O06": (START, at("2026-07-31 12:00")),
         "O11": (at("2026-04-01 00:00"), at("2026-09-15 12:00")),
-        "O14": (at("2026-06-01 00:00"), END), "O18": (START, at("2026-06-30 12:00")),
+        "O14": (at("2026-06-01 00:00"), END),
+        "O18": (START, at("2026-06-30 12:00")),
         "O20": (at("2026-03-15 00:00"), at("2026-08-31 12:00")),
-        "O21": (at("2026-07-01 00:00"), END), "O22": (START, at("2026-08-15 12:00")),
-        "O01": (at("2026-04-20 00:00"), END), "O09": (START, at("2026-07-10 12:00")),
-        "O10": (at("2026-05-01 00:00"), END), "O13": (at("2026-05-15 00:00"), END),
-        "O15": (START, at("2026-08-20 12:00")), "O19": (at("2026-03-20 00:00"), at("2026-09-30 12:00")),
+        "O21": (at("2026-07-01 00:00"), END),
+        "O22": (START, at("2026-08-15 12:00")),
+        "O01": (at("2026-04-20 00:00"), END),
+        "O09": (START, at("2026-07-10 12:00")),
+        "O10": (at("2026-05-01 00:00"), END),
+        "O13": (at("2026-05-15 00:00"), END),
+        "O15": (START, at("2026-08-20 12:00")),
+        "O19": (at("2026-03-20 00:00"), at("2026-09-30 12:00")),
     }
     for key, mmsi, name, imo6, cs, st, length, width, draught, kn, cycle, dwell, story in ordinary:
         first, last = presence.get(key, (START, END))
-        p = vessel(key, mmsi, name, imo(imo6), cs, st, length, width, draught, kn, cycle[0],
-                   start=first, story=story, expect="clear",
-                   why="ordinary traffic between non-KP ports")
+        p = vessel(
+            key,
+            mmsi,
+            name,
+            imo(imo6),
+            cs,
+            st,
+            length,
+            width,
+            draught,
+            kn,
+            cycle[0],
+            start=first,
+            story=story,
+            expect="clear",
+            why="ordinary traffic between non-KP ports",
+        )
         p.shuttle(cycle[1:] + cycle[:1], last, dwell_h=(dwell[0] * 2.2, dwell[1] * 2.2))
         p.finish(last)
 
     # ---- class B fishing boats: day trips, never stopped at sea -------------------------------
     for key, mmsi, name, cs, port, grounds, story in (
-        ("O16", 440116016, "DAE JIN 3", "DSDJ3", "BUSAN",
-         [(34.92, 129.30), (34.86, 129.40), (34.80, 129.33), (34.86, 129.24)],
-         "Korean class B trawler on day trips from Busan (trawling at 3 kn)."),
-        ("O17", 431117017, "KAIYO MARU 8", "JDKM8", "HAKATA",
-         [(33.80, 130.22), (33.86, 130.32), (33.92, 130.24), (33.86, 130.14)],
-         "Japanese class B trawler on day trips from Hakata (trawling at 3 kn)."),
+        (
+            "O16",
+            440116016,
+            "DAE JIN 3",
+            "DSDJ3",
+            "BUSAN",
+            [(34.92, 129.30), (34.86, 129.40), (34.80, 129.33), (34.86, 129.24)],
+            "Korean class B trawler on day trips from Busan (trawling at 3 kn).",
+        ),
+        (
+            "O17",
+            431117017,
+            "KAIYO MARU 8",
+            "JDKM8",
+            "HAKATA",
+            [(33.80, 130.22), (33.86, 130.32), (33.92, 130.24), (33.86, 130.14)],
+            "Japanese class B trawler on day trips from Hakata (trawling at 3 kn).",
+        ),
     ):
-        p = vessel(key, mmsi, name, None, cs, 30, 24, 7, 2.5, 8.0, port, cls="B", story=story,
-                   expect="clear", why="ordinary traffic (fishing, class B)")
+        p = vessel(
+            key,
+            mmsi,
+            name,
+            None,
+            cs,
+            30,
+            24,
+            7,
+            2.5,
+            8.0,
+            port,
+            cls="B",
+            story=story,
+            expect="clear",
+            why="ordinary traffic (fishing, class B)",
+        )
         day = START
         while day + timedelta(days=2) < END:
             day += timedelta(days=1)
@@ -1391,7 +2039,9 @@ def iso(t: datetime) -> str:
     return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def expected(vessels: list[Vessel], fixes: dict[str, list[Fix]]) -> dict[str, tuple[str, datetime | None]]:
+def expected(
+    vessels: list[Vessel], fixes: dict[str, list[Fix]]
+) -> dict[str, tuple[str, datetime | None]]:
     """verdict and barred_until per vessel key, as DESIGN defines them for AS_OF."""
     by_key = {v.key: v for v in vessels}
 
@@ -1495,21 +2145,35 @@ direct caller also shows `waters_presence` on its way in).
 def readme_text(vessels: list[Vessel], exp: dict[str, tuple[str, datetime | None]]) -> str:
     order = {"barred": 0, "review": 1, "clear": 2}
     head = README_HEAD.format(
-        nmea=NMEA_NAME, csv=CSV_NAME, n=len(vessels), start=START.date(), end=END.date(),
-        seed=SEED, as_of=iso(AS_OF), window=WINDOW.days, opens=iso(AS_OF - WINDOW))
+        nmea=NMEA_NAME,
+        csv=CSV_NAME,
+        n=len(vessels),
+        start=START.date(),
+        end=END.date(),
+        seed=SEED,
+        as_of=iso(AS_OF),
+        window=WINDOW.days,
+        opens=iso(AS_OF - WINDOW),
+    )
     rows = sorted(vessels, key=lambda v: (order[exp[v.key][0]], v.mmsi))
     table = [
         f"| {v.mmsi} | {v.name_at(v.end)} | {exp[v.key][0]} | "
         f"{iso(exp[v.key][1]) if exp[v.key][1] else '-'} | {v.why} |"
         for v in rows
     ]
-    roster = ["", "## The vessels", "",
-              "| key | mmsi | name | imo | flag | call sign | class | story |",
-              "|---|---|---|---|---|---|---|---|"]
+    roster = [
+        "",
+        "## The vessels",
+        "",
+        "| key | mmsi | name | imo | flag | call sign | class | story |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for v in vessels:
         name = v.name + "".join(f" -> {new} (from {since.date()})" for since, new in v.renames)
-        roster.append(f"| {v.key} | {v.mmsi} | {name} | {v.imo or '-'} | {v.flag} | {v.callsign} "
-                      f"| {v.cls} | {v.story} |")
+        roster.append(
+            f"| {v.key} | {v.mmsi} | {name} | {v.imo or '-'} | {v.flag} | {v.callsign} "
+            f"| {v.cls} | {v.story} |"
+        )
     return head + "\n".join(table) + "\n" + "\n".join(roster) + "\n"
 
 
