@@ -8,6 +8,7 @@ from datetime import timedelta
 import numpy as np
 from screening_kit import Track, box, east_of, fixes_of, north_of, table, utc, zone_set
 
+from desktop.core.detect import sts
 from desktop.core.detect.sts import close_pairs, detect_encounters
 from desktop.core.model import EventKind
 from desktop.core.screening import empty_zones
@@ -120,26 +121,43 @@ def test_no_interpolation_across_a_gap_over_one_hour() -> None:
     assert detect_encounters(fixes_of(a, b), empty_zones(), known_ports=NO_PORTS) == []
 
 
-def test_close_pairs_finds_neighbours_across_cell_edges_and_only_them() -> None:
+def random_points(n: int = 3000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(7)
-    n = 3000
     lat = 35.0 + rng.random(n) * 0.05
     lon = 124.0 + rng.random(n) * 0.05
-    g = rng.integers(0, 3, n)
-    mmsi = np.arange(n)
-    i, j, d = close_pairs(mmsi, g, lat, lon, 500.0)
-    found = {(min(a, b), max(a, b)) for a, b in zip(i.tolist(), j.tolist(), strict=True)}
-    # brute force over all pairs, the reference
+    return rng.integers(0, 3, n), lat, lon
+
+
+def brute_force_pairs(g: np.ndarray, lat: np.ndarray, lon: np.ndarray) -> set:
+    """Every pair of points at the same instant within 500 m, by comparing all pairs."""
     from desktop.core.detect.geo import haversine_m
 
     expected = set()
-    for k in range(n):
+    for k in range(len(g)):
         dist = haversine_m(lon[k], lat[k], lon[k + 1:], lat[k + 1:])
         same = g[k + 1:] == g[k]
         for m in np.flatnonzero(same & (dist <= 500.0)):
             expected.add((k, k + 1 + int(m)))
-    assert found == expected
-    assert len(found) > 500  # the test is not vacuous
+    return expected
+
+
+def as_set(i: np.ndarray, j: np.ndarray) -> set:
+    return {(min(a, b), max(a, b)) for a, b in zip(i.tolist(), j.tolist(), strict=True)}
+
+
+def test_close_pairs_finds_neighbours_across_cell_edges_and_only_them() -> None:
+    g, lat, lon = random_points()
+    i, j, _ = close_pairs(np.arange(len(g)), g, lat, lon, 500.0)
+    expected = brute_force_pairs(g, lat, lon)
+    assert as_set(i, j) == expected
+    assert len(expected) > 500  # the test is not vacuous
+
+
+def test_close_pairs_in_time_blocks_finds_the_same_pairs(monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setattr(sts, "BLOCK_POINTS", 700)  # 3 instants, 3,000 points: 3 blocks
+    g, lat, lon = random_points()
+    i, j, _ = sts.close_pairs(np.arange(len(g)), g, lat, lon, 500.0)
+    assert as_set(i, j) == brute_force_pairs(g, lat, lon)
 
 
 def test_many_vessels_far_apart_give_no_pairs_to_compare() -> None:
@@ -167,3 +185,15 @@ def test_no_interpolation_across_the_antimeridian() -> None:
         a.at(when, 179.999 if k % 2 else -179.999, 10.0, sog=0.5)
     b.every("2026-09-10 10:00", "2026-09-10 14:30", 10, 0.0, 10.0, sog=0.5)
     assert detect_encounters(fixes_of(a, b), empty_zones(), known_ports=NO_PORTS) == []
+
+
+def test_resampling_in_vessel_blocks_gives_the_same_encounters(monkeypatch) -> None:  # noqa: ANN001
+    a1, b1 = side_by_side(130)
+    c, d = Track(538000003), Track(477000004)
+    c.every("2026-09-11 00:03", "2026-09-11 03:03", 7, *SEA, sog=0.4)
+    d.every("2026-09-11 00:00", "2026-09-11 03:00", 9, *east_of(*SEA, 450), sog=0.4)
+    fixes = fixes_of(a1, b1, c, d)
+    whole = detect_encounters(fixes, empty_zones(), known_ports=NO_PORTS)
+    monkeypatch.setattr(sts, "BLOCK_FIXES", 10)  # cuts fall inside vessels: moved to boundaries
+    assert detect_encounters(fixes, empty_zones(), known_ports=NO_PORTS) == whole
+    assert len(whole) == 4

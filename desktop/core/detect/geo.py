@@ -155,11 +155,18 @@ def candidates_in_bounds(
         i0, i1 = int((y0 - ymin) / cell_deg), int((y1 - ymin) / cell_deg)
         j0, j1 = int((x0 - xmin) / cell_deg), int((x1 - xmin) / cell_deg)
         marked[i0 : i1 + 1, j0 : j1 + 1] = True
-    inside = (lat >= ymin) & (lat <= ymax) & (lon >= xmin) & (lon <= xmax)
-    rows = np.flatnonzero(inside)
-    i = ((lat[rows] - ymin) / cell_deg).astype("int64")
-    j = ((lon[rows] - xmin) / cell_deg).astype("int64")
-    return rows[marked[np.minimum(i, ny - 1), np.minimum(j, nx - 1)]]
+    found = []
+    # blocks of a million points: small temporaries that the allocator recycles
+    for start in range(0, len(lon), 1_000_000):
+        la = lat[start : start + 1_000_000]
+        lo = lon[start : start + 1_000_000]
+        rows = np.flatnonzero((la >= ymin) & (la <= ymax) & (lo >= xmin) & (lo <= xmax))
+        i = ((la[rows] - ymin) * (1.0 / cell_deg)).astype("int32")
+        j = ((lo[rows] - xmin) * (1.0 / cell_deg)).astype("int32")
+        np.minimum(i, ny - 1, out=i)
+        np.minimum(j, nx - 1, out=j)
+        found.append(rows[marked[i, j]] + start)
+    return np.concatenate(found)
 
 
 def round_or_none(value: float, digits: int = 3) -> float | None:
