@@ -76,18 +76,25 @@ class PayloadBatch:
 def batch(payloads: list[str], fill_bits: np.ndarray) -> PayloadBatch:
     """Concatenate ``payloads`` (latin-1 text) and map them to 6-bit values."""
     length = np.fromiter(map(len, payloads), dtype=np.int64, count=len(payloads))
-    start = np.zeros(len(payloads), dtype=np.int64)
-    if len(payloads) > 1:
-        np.cumsum(length[:-1], out=start[1:])
     raw = np.frombuffer("".join(payloads).encode("latin-1"), dtype=np.uint8)
+    return batch_raw(raw, length, fill_bits)
+
+
+def batch_raw(raw: np.ndarray, length: np.ndarray, fill_bits: np.ndarray) -> PayloadBatch:
+    """Payload bytes back to back (``length`` characters each) as a batch of 6-bit values."""
+    n = len(length)
+    start = np.zeros(n, dtype=np.int64)
+    if n > 1:
+        np.cumsum(length[:-1], out=start[1:])
     values = SIXBIT[raw]
-    invalid = np.zeros(len(payloads), dtype=bool)
+    invalid = np.zeros(n, dtype=bool)
     nonempty = length > 0
     if values.size:
-        # max over each payload: 255 marks a byte outside the armour (empty ones masked).
-        peak = np.maximum.reduceat(values, np.minimum(start, values.size - 1))
+        # max over each payload: 255 marks a byte outside the armour. A trailing 0 keeps every
+        # start a valid index; empty payloads are masked out.
+        peak = np.maximum.reduceat(np.append(values, np.uint8(0)), start)
         invalid[nonempty] = peak[nonempty] == 255
-    msg_type = np.full(len(payloads), -1, dtype=np.int64)
+    msg_type = np.full(n, -1, dtype=np.int64)
     msg_type[nonempty] = values[start[nonempty]]
     bits = length * 6 - fill_bits
     return PayloadBatch(values, start, length, bits, invalid, msg_type)

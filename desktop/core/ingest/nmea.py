@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from desktop.core.ingest import ais_payload as ap
+from desktop.core.ingest import nmea_lines
 from desktop.core.ingest.base import (
     ACCEPTED_FIX,
     ACCEPTED_FRAGMENT,
@@ -192,7 +193,6 @@ def _xor_each(texts: list[str]) -> np.ndarray:
 class _Messages:
     """Complete AIS messages (multipart joined), one entry per message."""
 
-    payload: list[str]
     fill: np.ndarray  # int64 fill bits, -1 when not a number
     line: np.ndarray  # int64 0-based line that completed the message
     earlier: list[tuple[int, ...]]  # 0-based lines of the earlier parts (empty: single part)
@@ -212,27 +212,14 @@ class _Parsed:
     notes: list[str]
 
 
-def _read_text(path: Path) -> str:
+def _read_bytes(path: Path) -> bytes:
     with open(path, "rb") as fh:
         magic = fh.read(2)
     opener = gzip.open if magic == b"\x1f\x8b" else open
     with opener(path, "rb") as fh:
-        data = fh.read()
-    # latin-1 maps every byte to a character: a corrupt byte never stops the read.
-    return data.decode("latin-1")
+        return fh.read()
 
 
-# One match per physical line: either a plain VDM/VDO sentence, optionally after a tag block
-# (groups: the tag block's c: value, tag block, body between '!' and '*', VDM/VDO, part
-# count, part number, payload, fill, checksum, text after the checksum),
-# or anything else (all groups empty), which the line loop then reads.
-# Matching the whole text at once keeps the common case out of the Python loop.
-_FAST_LINE: Final = re.compile(
-    r"^(?:\\(?:(?=(?:[^\\\n]*?,)?c:([0-9.]+))|)([^\\\n]*)\\)?"
-    r"!(..(VD[MO]),([0-9]),([0-9]),[^,\n]*,[^,\n]*,([^,\n*]*),([0-5]))"
-    r"\*([0-9A-Fa-f]{2})([^\n]*)$|^.*$",
-    re.MULTILINE,
-)
 _C_DIGITS: Final = re.compile(r"(?:^|,)c:([0-9.]+)")
 
 
@@ -311,27 +298,10 @@ def _tail_text(tail: str) -> str:
 
 
 def _scan(path: Path) -> _Parsed:  # noqa: C901 - one pass over the lines, kept in one place
-    text = _read_text(path)
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    n_lines = len(lines)
+    fl = nmea_lines.parse(_read_bytes(path))
+    n_lines = len(fl.starts)
     outcome = np.zeros(n_lines, dtype=np.int8)
     notes: list[str] = []
-
-    rows = _FAST_LINE.findall(text)
-    if len(rows) == n_lines + 1 and not any(rows[-1]):
-        rows.pop()  # the empty match after the final newline
-    if rows and len(rows) == n_lines:
-        (f_c, f_tag, f_body, f_vd, f_total, f_num, f_pay, f_fill, f_sum, f_tail) = (
-            list(c) for c in zip(*rows, strict=True)
-        )
-        fast = np.fromiter(map(bool, f_vd), dtype=bool, count=n_lines)
-        multi = fast & ~((np.array(f_total) == "1") & (np.array(f_num) == "1"))
-    else:  # cannot happen with the pattern above; kept so that a surprise is only slower
-        f_c = f_tag = f_body = f_vd = f_pay = f_fill = f_sum = f_tail = [""] * n_lines
-        fast = multi = np.zeros(n_lines, dtype=bool)
-    del rows
 
     # The other lines, one by one with cheap string operations. Single-part sentences are
     # kept as tuples and checked with the fast ones; multipart ones are assembled after that.
@@ -341,8 +311,8 @@ def _scan(path: Path) -> _Parsed:  # noqa: C901 - one pass over the lines, kept 
     pghp: list[tuple[int, list[str], int | None]] = []  # line, fields, arrival time
     lone: dict[int, str] = {}  # line holding only a tag block -> that tag block
     used_lone: list[int] = []
-    for i in np.flatnonzero(~fast).tolist():
-        line = lines[i].strip()
+    for i in np.flatnonzero(~fl.fast).tolist():
+        line = fl.text(i).strip()
         if not line:
             outcome[i] = _NOTAIS
             continue
@@ -406,18 +376,6 @@ def _scan(path: Path) -> _Parsed:  # noqa: C901 - one pass over the lines, kept 
             singles.append((i, body, given, s[star + 3 :], tag, lead, f[5], f[6], f[0]))
         else:
             multis.append((i, body, given, s[star + 3 :], tag, lead, f))
-    for i in lone:  # a fast line right after a lone tag block takes it
-        if i + 1 < n_lines and fast[i + 1] and not f_tag[i + 1]:
-            f_tag[i + 1] = lone[i]
-            f_c[i + 1] = _c_text(lone[i])
-            used_lone.append(i)
-    # Fast multipart lines join the loop's for assembly, in line order.
-    for i in np.flatnonzero(multi).tolist():
-        multis.append(
-            (i, f_body[i], f_sum[i], f_tail[i], f_tag[i] or None, None, f_body[i].split(","))
-        )
-    multis.sort(key=itemgetter(0))
-    fast &= ~multi
     for i in used_lone:
         outcome[i] = _STAMP
     for i in lone:
@@ -429,54 +387,48 @@ def _scan(path: Path) -> _Parsed:  # noqa: C901 - one pass over the lines, kept 
         outcome[[o[0] for o in odd]] = np.where(ok, _BADPAY, _BADSUM)
 
     # Tag-block checksums are counted, not enforced (see read_nmea).
-    tags = (
-        [t for t in compress(f_tag, fast.tolist()) if t]
-        + [t[4] for t in singles if t[4] is not None]
-        + [t[4] for t in multis if t[4] is not None]
+    tag_bad = fl.tag_bad + _bad_tag_checksums(
+        [t[4] for t in singles if t[4] is not None] + [t[4] for t in multis if t[4] is not None]
     )
-    tag_bad = _bad_tag_checksums(tags)
 
-    # Single-part sentences (the fast lines and the loop's), vectorised.
-    flags = fast.tolist()
+    # Single-part sentences: the fast lines (already checked) and the loop's.
     s_cols = list(zip(*singles, strict=True)) if singles else [()] * 9
     s_line, s_body, s_sum, s_tail, s_tag, s_lead, s_pay, s_fill, s_head = s_cols
-    line_all = np.concatenate([np.flatnonzero(fast), np.asarray(s_line, dtype=np.int64)]).astype(
-        np.int64
-    )
-    bodies = list(compress(f_body, flags)) + list(s_body)
-    given_all = list(compress(f_sum, flags)) + list(s_sum)
-    ok = _checksum_ok(bodies, given_all) if bodies else np.zeros(0, dtype=bool)
-    del bodies
-    outcome[line_all[~ok]] = _BADSUM
-    keep = ok.tolist()
-    n_fast = int(np.count_nonzero(fast))
+    outcome[fl.line[~fl.checksum_ok]] = _BADSUM
+    s_ok = _checksum_ok(s_body, s_sum) if singles else np.zeros(0, dtype=bool)
+    outcome[np.asarray(s_line, dtype=np.int64)[~s_ok]] = _BADSUM
+    keep = s_ok.tolist()
 
-    def sel(fast_col: list, slow_col: Sequence) -> list:
-        return list(compress(compress(fast_col, flags), keep[:n_fast])) + list(
-            compress(slow_col, keep[n_fast:])
-        )
+    def sel(col: Sequence) -> list:
+        return list(compress(col, keep))
 
-    line = line_all[ok]
-    payload = sel(f_pay, s_pay)
-    fills = sel(f_fill, s_fill)
-    tag_ns = _epochs_ns(sel(f_c, [_c_text(t) for t in s_tag]))
-    tails = sel(f_tail, s_tail)
-    tail_ns = (
-        _epochs_ns([_tail_text(t) for t in tails])
-        if any(tails)
-        else np.full(len(tails), NO_TIME, dtype=np.int64)
+    good = fl.checksum_ok
+    line = np.concatenate([fl.line[good], np.asarray(s_line, dtype=np.int64)[s_ok]])
+    n_fast = int(np.count_nonzero(good))
+    payload = sel(s_pay)  # the loop's payloads; fast ones stay in the byte buffer
+    fill = np.concatenate([fl.fill[good], _fill_bits(sel(s_fill))])
+    tag_ns = np.concatenate([fl.c_ns[good], _epochs_ns([_c_text(t) for t in sel(s_tag)])])
+    tail_ns = np.concatenate([fl.tail_ns[good], _epochs_ns([_tail_text(t) for t in sel(s_tail)])])
+    lead_ns = np.concatenate(
+        [
+            np.full(n_fast, NO_TIME, dtype=np.int64),
+            np.fromiter(
+                (NO_TIME if x is None else x for x in sel(s_lead)),
+                dtype=np.int64,
+                count=len(payload),
+            ),
+        ]
     )
-    lead_ns = np.fromiter(
-        (NO_TIME if x is None else x for x in sel([None] * n_lines, s_lead)),
-        dtype=np.int64,
-        count=len(line),
+    own = np.concatenate(
+        [fl.own_ship[good], np.array([h[2:5] == "VDO" for h in sel(s_head)], dtype=bool)]
     )
-    own = np.array([h == "VDO" for h in sel(f_vd, [h[2:5] for h in s_head])], dtype=bool).reshape(
-        -1
-    )
-    sums1 = [(x.upper(),) for x in sel(f_sum, s_sum)] if pghp else []
-    n1 = len(payload)
-    fill = _fill_bits(fills)
+    sums1: list[tuple[str, ...]] = []
+    if pghp:
+        hexes = nmea_lines.gather(fl.buf, fl.star[good] + 1, np.full(n_fast, 2))
+        text = hexes.tobytes().decode("latin-1").upper()
+        sums1 = [(text[2 * k : 2 * k + 2],) for k in range(n_fast)]
+        sums1 += [(x.upper(),) for x in sel(s_sum)]
+    n1 = len(line)
 
     # Multipart: joined by the tag-block group when there is one, else by talker, sequence id
     # and channel; parts must arrive in order 1..n.
@@ -492,8 +444,8 @@ def _scan(path: Path) -> _Parsed:  # noqa: C901 - one pass over the lines, kept 
     if multis:
         m_ok = _checksum_ok([m[1] for m in multis], [m[2] for m in multis])
         partial: dict[tuple[str, ...], list[tuple]] = {}
-        for (i, _body, given, tail, tag, lead, f), good in zip(multis, m_ok, strict=True):
-            if not good:
+        for (i, _body, given, tail, tag, lead, f), valid in zip(multis, m_ok, strict=True):
+            if not valid:
                 outcome[i] = _BADSUM
                 continue
             try:
@@ -546,7 +498,6 @@ def _scan(path: Path) -> _Parsed:  # noqa: C901 - one pass over the lines, kept 
             outcome[[p[0] for p in held]] = _ORPHAN
 
     msgs = _Messages(
-        payload=payload + m_payload,
         fill=np.concatenate([fill, _fill_bits(m_fill)]),
         line=np.concatenate([line, np.asarray(m_line, dtype=np.int64)]),
         earlier=[()] * n1 + m_earlier,
@@ -563,7 +514,17 @@ def _scan(path: Path) -> _Parsed:  # noqa: C901 - one pass over the lines, kept 
         missing = time_ns == NO_TIME
         time_ns[missing] = source[missing]
 
-    pb = ap.batch(msgs.payload, np.clip(msgs.fill, 0, 5))
+    others = payload + m_payload
+    raw = np.concatenate(
+        [
+            nmea_lines.gather(fl.buf, fl.pay_start[good], fl.pay_len[good]),
+            np.frombuffer("".join(others).encode("latin-1"), dtype=np.uint8),
+        ]
+    )
+    length = np.concatenate(
+        [fl.pay_len[good], np.fromiter(map(len, others), dtype=np.int64, count=len(others))]
+    )
+    pb = ap.batch_raw(raw, length, np.clip(msgs.fill, 0, 5))
     pb.invalid |= (msgs.fill < 0) | (msgs.fill > 5)
     if tag_bad:
         notes.append(
@@ -614,7 +575,7 @@ def _match_pghp(
     a message that its own $PGHP line claims. A $PGHP line that stamps nothing (its sentence
     is missing or was rejected), or whose date does not parse, is ``orphan_timestamp``.
     """
-    n = len(msgs.payload)
+    n = len(msgs.line)
     out = np.full(n, NO_TIME, dtype=np.int64)
     if not pghp:
         return out
@@ -697,7 +658,7 @@ def _decode(path: str | Path) -> _Decoded:
 def _decode_all(path: str | Path) -> _Decoded:
     parsed = _scan(Path(path))
     pb, msgs, outcome = parsed.pb, parsed.msgs, parsed.outcome
-    n = len(msgs.payload)
+    n = len(msgs.line)
     kind = pb.msg_type
     status = np.full(n, _OTHER, dtype=np.int8)
     status[(kind < 1) | (kind > ap.MAX_TYPE)] = _UNSUP

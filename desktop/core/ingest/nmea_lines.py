@@ -1,0 +1,235 @@
+"""Physical lines of an NMEA file, and the plain single-part sentences among them, in numpy.
+
+Nearly every line of a real feed is one single-part ``!xxVDM``/``!xxVDO`` sentence, perhaps
+behind a tag block and perhaps followed by fields after the checksum. Those lines are read
+here without a Python loop: the byte positions of ``\\n``, ``\\``, ``!``, ``,`` and ``*`` are
+found once over the whole file, each line's fields are located by searching those sorted
+positions, and checksums come from a running XOR of the bytes. Every other line (multipart
+parts, ``$`` lines, comments, junk, odd layouts) is left to the line loop in ``nmea.py``.
+
+A line is taken here only when it is exactly::
+
+    [\\<tag block>\\]!<2 chars>VD<M|O>,1,1,<seq>,<channel>,<payload>,<fill 0-5>*<hh>[,<fields>]
+
+with the tag block's ``c:`` (if any) and the last field after the checksum (if it starts with
+a digit) made of digits only, so that it reads exactly as the line loop would read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+
+NO_TIME: Final = np.iinfo(np.int64).min
+
+# Bytes.
+_NL, _CR, _BACK, _BANG, _COMMA, _STAR, _COLON = 10, 13, 92, 33, 44, 42, 58
+_DIGITS_MAX: Final = 16  # longest epoch field read here (ms epochs have 13 digits)
+
+_HEXVAL: Final = np.full(256, 255, dtype=np.uint8)
+_HEXVAL[48:58] = np.arange(10, dtype=np.uint8)
+_HEXVAL[65:71] = np.arange(10, 16, dtype=np.uint8)
+_HEXVAL[97:103] = np.arange(10, 16, dtype=np.uint8)
+
+# Same bounds and unit rule as nmea.py: epochs outside 1980..2100 are not times; values
+# above 1e11 are milliseconds.
+_EPOCH_MIN_S: Final = 315_532_800
+_EPOCH_MAX_S: Final = 4_102_444_800
+_MS_THRESHOLD: Final = 1e11
+
+
+@dataclass
+class FastLines:
+    """The lines of a file, and what was read of its plain single-part sentences."""
+
+    buf: np.ndarray  # uint8, the whole file
+    starts: np.ndarray  # int64 first byte of each physical line
+    ends: np.ndarray  # int64 one past the last byte, without '\n' and a trailing '\r'
+    fast: np.ndarray  # bool per line: a plain single-part sentence, read here
+    # Per fast line (in line order):
+    line: np.ndarray  # int64 0-based line
+    checksum_ok: np.ndarray  # bool
+    pay_start: np.ndarray  # int64 byte offset of the payload
+    pay_len: np.ndarray  # int64 payload characters
+    fill: np.ndarray  # int64 fill bits
+    c_ns: np.ndarray  # int64 tag-block c: time, NO_TIME when none
+    tail_ns: np.ndarray  # int64 last field after the checksum as a time, NO_TIME when none
+    own_ship: np.ndarray  # bool, VDO
+    star: np.ndarray  # int64 byte offset of the sentence's '*'
+    tag_bad: int  # tag blocks of fast lines whose checksum is wrong
+
+    def text(self, i: int) -> str:
+        """Line ``i`` as text (latin-1: every byte is a character)."""
+        return self.buf[self.starts[i] : self.ends[i]].tobytes().decode("latin-1")
+
+
+def _at(buf: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """Bytes at ``pos`` (0 where ``pos`` falls outside the buffer)."""
+    if buf.size == 0:
+        return np.zeros(len(pos), dtype=np.uint8)
+    inside = (pos >= 0) & (pos < buf.size)
+    return np.where(inside, buf[np.clip(pos, 0, buf.size - 1)], 0)
+
+
+def _next(sorted_pos: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """First position in ``sorted_pos`` at or after each ``after`` (a huge value if none)."""
+    k = np.searchsorted(sorted_pos, after)
+    out = np.full(len(after), np.iinfo(np.int64).max // 2, dtype=np.int64)
+    has = k < len(sorted_pos)
+    out[has] = sorted_pos[k[has]]
+    return out
+
+
+def _digits(buf: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The run of ASCII digits from each ``start``: (value as float, length, byte after it)."""
+    n = len(start)
+    value = np.zeros(n, dtype=np.int64)
+    length = np.zeros(n, dtype=np.int64)
+    running = np.ones(n, dtype=bool)
+    for k in range(_DIGITS_MAX + 1):
+        b = _at(buf, start + k).astype(np.int64)
+        is_digit = running & (b >= 48) & (b <= 57)
+        value = np.where(is_digit, value * 10 + (b - 48), value)
+        length += is_digit
+        running &= is_digit
+    after = _at(buf, start + length)
+    return value.astype(np.float64), length, after
+
+
+def _epoch_ns(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    seconds = np.where(values > _MS_THRESHOLD, values / 1000.0, values)
+    good = valid & (seconds >= _EPOCH_MIN_S) & (seconds < _EPOCH_MAX_S)
+    out = np.full(len(values), NO_TIME, dtype=np.int64)
+    out[good] = np.round(seconds[good] * 1e6).astype(np.int64) * 1000
+    return out
+
+
+def split_lines(buf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end offsets of the physical lines (as ``text.split('\\n')`` minus a final
+    empty line), ends without a trailing ``'\\r'``."""
+    if buf.size == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    nl = np.flatnonzero(buf == _NL)
+    starts = np.concatenate(([0], nl + 1)).astype(np.int64)
+    ends = np.concatenate((nl, [buf.size])).astype(np.int64)
+    if buf[-1] == _NL:
+        starts, ends = starts[:-1], ends[:-1]
+    cr = (ends > starts) & (_at(buf, ends - 1) == _CR)
+    return starts, ends - cr
+
+
+def parse(data: bytes) -> FastLines:  # noqa: PLR0915 - one vectorised pass, kept together
+    """Split ``data`` into lines and read its plain single-part sentences."""
+    buf = np.frombuffer(data, dtype=np.uint8)
+    starts, ends = split_lines(buf)
+    n = len(starts)
+    first = _at(buf, starts)
+    nonempty = ends > starts
+    backs = np.flatnonzero(buf == _BACK)
+    commas = np.flatnonzero(buf == _COMMA)
+    stars = np.flatnonzero(buf == _STAR)
+
+    has_tag = nonempty & (first == _BACK)
+    tag_end = _next(backs, starts + 1)  # the closing '\'
+    has_tag &= tag_end < ends
+    bang = np.where(has_tag, tag_end + 1, starts)
+    ok = nonempty & ((first == _BANG) | has_tag) & (bang + 11 < ends)
+    # A tag block alone on its line lends itself to the next line: the loop handles both.
+    lone = has_tag & (tag_end + 1 == ends)
+    ok[1:] &= ~lone[:-1]
+    ok &= _at(buf, bang) == _BANG
+    ok &= (_at(buf, bang + 3) == ord("V")) & (_at(buf, bang + 4) == ord("D"))
+    kind = _at(buf, bang + 5)
+    ok &= (kind == ord("M")) | (kind == ord("O"))
+    ok &= (_at(buf, bang + 6) == _COMMA) & (_at(buf, bang + 7) == ord("1"))
+    ok &= (_at(buf, bang + 8) == _COMMA) & (_at(buf, bang + 9) == ord("1"))
+    ok &= _at(buf, bang + 10) == _COMMA
+    k = np.searchsorted(commas, bang + 11)
+    k2 = np.minimum(k + 2, max(len(commas) - 1, 0))
+    ok &= k + 2 < len(commas)
+    c_chan = commas[np.minimum(k + 1, max(len(commas) - 1, 0))] if len(commas) else bang
+    c_pay = commas[k2] if len(commas) else bang
+    fill_byte = _at(buf, c_pay + 1).astype(np.int64)
+    ok &= (fill_byte >= 48) & (fill_byte <= 53)
+    star = c_pay + 2
+    ok &= (_at(buf, star) == _STAR) & (star + 3 <= ends)
+    # The first '*' after the '!' must be this one (the loop splits at the first).
+    ok &= _next(stars, bang) == star
+    hi = _HEXVAL[_at(buf, star + 1)]
+    lo = _HEXVAL[_at(buf, star + 2)]
+    ok &= (hi < 16) & (lo < 16)
+    tail_at = star + 3
+    has_tail = tail_at < ends
+    ok &= ~has_tail | (_at(buf, tail_at) == _COMMA)
+
+    # Tag block: the first '*' in it, and its c: field (digits only, else left to the loop).
+    tag_star = _next(stars, starts)
+    tag_ok = has_tag & (tag_star < tag_end)
+    c_pos = np.flatnonzero((buf[:-1] == ord("c")) & (buf[1:] == _COLON)) if buf.size else stars
+    c_at = _next(c_pos, starts + 1)
+    in_tag = has_tag & (c_at < np.where(tag_ok, tag_star, tag_end))
+    boundary = (_at(buf, c_at - 1) == _COMMA) | (_at(buf, c_at - 1) == _BACK)
+    ok &= ~(in_tag & ~boundary)
+    c_val, c_len, c_after = _digits(buf, c_at + 2)
+    c_clean = (c_len > 0) & (c_len <= _DIGITS_MAX) & ((c_after == _COMMA) | (c_after == _STAR))
+    ok &= ~in_tag | c_clean | (c_len == 0) & (c_after != ord("."))
+    # The last comma field after the checksum, when it starts with a digit.
+    last_comma = commas[np.maximum(np.searchsorted(commas, ends) - 1, 0)] if len(commas) else ends
+    t_val, t_len, _ = _digits(buf, last_comma + 1)
+    t_field = ends - last_comma - 1
+    t_digit = has_tail & (t_len > 0)
+    ok &= ~t_digit | ((t_len == t_field) & (t_len <= _DIGITS_MAX))
+
+    idx = np.flatnonzero(ok)
+    bang, star = bang[idx], star[idx]
+    xor = _running_xor(buf)
+    body_xor = xor[star] ^ xor[bang + 1]
+    checksum_ok = ((hi[idx] << 4) | lo[idx]) == body_xor
+    tag_idx = tag_ok[idx]
+    t_s, t_st = starts[idx][tag_idx], tag_star[idx][tag_idx]
+    tag_xor = xor[t_st] ^ xor[t_s + 1]
+    t_hi, t_lo = _HEXVAL[_at(buf, t_st + 1)], _HEXVAL[_at(buf, t_st + 2)]
+    tag_good = (t_hi < 16) & (t_lo < 16) & (((t_hi << 4) | t_lo) == tag_xor)
+    tag_good &= t_st + 3 <= tag_end[idx][tag_idx]
+    tag_bad = int(np.count_nonzero(has_tag[idx])) - int(np.count_nonzero(tag_good))
+
+    fast = np.zeros(n, dtype=bool)
+    fast[idx] = True
+    pay_start = c_chan[idx] + 1
+    return FastLines(
+        buf=buf,
+        starts=starts,
+        ends=ends,
+        fast=fast,
+        line=idx.astype(np.int64),
+        checksum_ok=checksum_ok,
+        pay_start=pay_start,
+        pay_len=c_pay[idx] - pay_start,
+        fill=fill_byte[idx] - 48,
+        c_ns=_epoch_ns(c_val[idx], in_tag[idx] & (c_len[idx] > 0)),
+        tail_ns=_epoch_ns(t_val[idx], t_digit[idx]),
+        own_ship=kind[idx] == ord("O"),
+        star=star,
+        tag_bad=tag_bad,
+    )
+
+
+def _running_xor(buf: np.ndarray) -> np.ndarray:
+    """``x[i]`` = XOR of ``buf[:i]``, so the XOR of ``buf[a:b]`` is ``x[b] ^ x[a]``."""
+    out = np.zeros(buf.size + 1, dtype=np.uint8)
+    if buf.size:
+        np.bitwise_xor.accumulate(buf, out=out[1:])
+    return out
+
+
+def gather(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """The bytes ``buf[start[i] : start[i] + length[i]]`` of every i, back to back."""
+    total = int(length.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.uint8)
+    offsets = np.zeros(len(length), dtype=np.int64)
+    np.cumsum(length[:-1], out=offsets[1:])
+    idx = np.arange(total, dtype=np.int64) + np.repeat(start - offsets, length)
+    return buf[idx]
