@@ -219,3 +219,17 @@ def test_corrupt_parquet_is_reported_not_raised(tmp_path: Path) -> None:
     assert report.format == "parquet"
     assert report.lines == 0
     assert report.notes and report.notes[0].startswith("cannot read as parquet")
+
+
+def test_junk_cell_far_down_a_large_file_costs_one_row(tmp_path: Path) -> None:
+    # A junk MMSI 200,000 rows down (beyond the parser's first 4 MB block, from which older
+    # pyarrow versions infer column types) must reject that row only, not the file.
+    n = 200_000
+    rows = [f"{351000000 + i % 50},{1_700_000_000 + 60 * (i // 50)},10.0,20.0" for i in range(n)]
+    rows[n - 10] = "abc,1700000000,10.0,20.0"
+    path = tmp_path / "big.csv"
+    path.write_text("mmsi,time,lat,lon\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    report = ingest([path]).reports[0]
+    assert report.rejected == {"bad_value": 1}
+    assert report.first_lines == {"bad_value": [n - 10 + 2]}
+    assert report.accepted == {"header": 1, "fix": n - 1}

@@ -139,8 +139,11 @@ def times_ns(values: pd.Series, *, time_format: str | None = None) -> np.ndarray
     return parsed.astype("datetime64[ns, UTC]").array.asi8.copy()
 
 
-def _read_table(data: bytes, wanted: list[str], time_column: str | None, dma: bool,
-                threads: bool) -> tuple[pa.Table, list[tuple[int | None, str]]]:  # fmt: skip
+def _read_table(
+    data: bytes, wanted: list[str], time_column: str | None, dma: bool, threads: bool,
+    as_text: bool,
+) -> tuple[pa.Table, list[tuple[int | None, str]]]:  # fmt: skip
+    """Parse with pyarrow; ``as_text`` reads every column as text (no type inference)."""
     bad_rows: list[tuple[int | None, str]] = []
 
     def on_bad_row(row: Any) -> str:
@@ -148,6 +151,8 @@ def _read_table(data: bytes, wanted: list[str], time_column: str | None, dma: bo
         return "skip"
 
     column_types = {time_column: pa.string()} if (time_column and dma) else {}
+    if as_text:
+        column_types = {name: pa.string() for name in wanted}
     table = pacsv.read_csv(
         pa.BufferReader(data),
         read_options=pacsv.ReadOptions(use_threads=threads, block_size=1 << 22),
@@ -179,7 +184,7 @@ def read_csv_track(path: Path, data: bytes, kind: str) -> RawRead:
     data_lines = nonblank[1:]
 
     text_head = data[: 1 << 16].decode("utf-8", errors="replace").lstrip("\ufeff")
-    header = cols.header_fields(text_head.splitlines()[header_line - 1])
+    header = cols.header_fields(text_head.split("\n")[header_line - 1].rstrip("\r"))
     mapping = cols.map_header(header)
     missing = [name for name in cols.REQUIRED if name not in mapping]
     if missing:
@@ -192,14 +197,23 @@ def read_csv_track(path: Path, data: bytes, kind: str) -> RawRead:
 
     wanted = sorted(set(mapping.values()), key=header.index)
     dma = kind == "csv-dma"
-    try:
-        table, bad_rows = _read_table(data, wanted, mapping["time"], dma, threads=True)
-        if bad_rows:
-            # Only the single-threaded reader numbers the rows it skips.
-            table, bad_rows = _read_table(data, wanted, mapping["time"], dma, threads=False)
-    except (pa.ArrowInvalid, pa.ArrowException) as exc:
+    table: pa.Table | None = None
+    error: Exception | None = None
+    for as_text in (False, True):
+        # pyarrow infers column types from the first block and fails on a later cell that
+        # does not fit (one "n/a" in an MMSI column a million rows down): then read as text,
+        # and let the per-cell conversion below count that one row.
+        try:
+            table, bad_rows = _read_table(data, wanted, mapping["time"], dma, True, as_text)
+            if bad_rows:
+                # Only the single-threaded reader numbers the rows it skips.
+                table, bad_rows = _read_table(data, wanted, mapping["time"], dma, False, as_text)
+            break
+        except (pa.ArrowInvalid, pa.ArrowException) as exc:
+            error = exc
+    if table is None:
         tally.reject_many(BAD_VALUE, data_lines)
-        raw.notes.append(f"could not parse as CSV: {exc}")
+        raw.notes.append(f"could not parse as CSV: {error}")
         return raw
 
     # pyarrow numbers rows among non-empty lines, the header being 1.
