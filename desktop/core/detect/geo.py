@@ -131,42 +131,87 @@ def to_ns(moment: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * NS_PER_S + delta.microseconds * 1000
 
 
-def candidates_in_bounds(
-    zones: ZoneSet, zone_idx: np.ndarray, lon: np.ndarray, lat: np.ndarray, cell_deg: float = 0.05
-) -> np.ndarray:
-    """Indices of the points that may lie in one of the ``zone_idx`` zones.
+NO_ZONE: Final = -1
+TEST: Final = -2  # a raster cell some zone's edge crosses: its points need the polygon test
 
-    A cheap first cut so that the point-in-polygon tests see only the fixes near a zone: the
-    union bounding box of the zones is rasterised into ``cell_deg`` cells, the cells touching
-    some zone's bounding box are marked, and a point is a candidate when its cell is marked.
-    Two arithmetic passes over the points, whatever the number of zones.
-    """
-    if len(zone_idx) == 0 or len(lon) == 0:
-        return np.zeros(0, dtype="int64")
-    bounds = shapely.bounds(zones.geometries[zone_idx])
+
+def _zone_raster(
+    zones: ZoneSet, zone_idx: np.ndarray, cell_deg: float
+) -> tuple[np.ndarray, float, float] | None:
+    """Cells of ``cell_deg`` over the zones' union box: NO_ZONE, TEST, or the index of the one
+    zone that surely contains the cell (a cell touched by two zones is TEST, so the answer is
+    always that of ``ZoneSet.locate``: the first zone containing the point). None when the
+    zones are spread too wide for a raster."""
+    geoms = zones.geometries
+    bounds = shapely.bounds(geoms[zone_idx])
     xmin, ymin = bounds[:, 0].min(), bounds[:, 1].min()
-    xmax, ymax = bounds[:, 2].max(), bounds[:, 3].max()
-    nx = int((xmax - xmin) / cell_deg) + 1
-    ny = int((ymax - ymin) / cell_deg) + 1
-    if nx * ny > 4_000_000:  # zones spread over the globe: fall back to the plain box
-        return np.flatnonzero((lat >= ymin) & (lat <= ymax) & (lon >= xmin) & (lon <= xmax))
-    marked = np.zeros((ny, nx), dtype=bool)
-    for x0, y0, x1, y1 in bounds:
-        i0, i1 = int((y0 - ymin) / cell_deg), int((y1 - ymin) / cell_deg)
-        j0, j1 = int((x0 - xmin) / cell_deg), int((x1 - xmin) / cell_deg)
-        marked[i0 : i1 + 1, j0 : j1 + 1] = True
-    found = []
-    # blocks of a million points: small temporaries that the allocator recycles
+    nx = int((bounds[:, 2].max() - xmin) / cell_deg) + 1
+    ny = int((bounds[:, 3].max() - ymin) / cell_deg) + 1
+    if nx * ny > 4_000_000:
+        return None
+    state = np.full((ny, nx), NO_ZONE, dtype="int32")
+    for z, (x0, y0, x1, y1) in zip(zone_idx, bounds, strict=True):
+        i0, i1 = int((y0 - ymin) / cell_deg), min(int((y1 - ymin) / cell_deg), ny - 1)
+        j0, j1 = int((x0 - xmin) / cell_deg), min(int((x1 - xmin) / cell_deg), nx - 1)
+        ii, jj = np.mgrid[i0 : i1 + 1, j0 : j1 + 1]
+        boxes = shapely.box(
+            xmin + jj * cell_deg, ymin + ii * cell_deg,
+            xmin + (jj + 1) * cell_deg, ymin + (ii + 1) * cell_deg,
+        )
+        touched = shapely.intersects(geoms[z], boxes)
+        # contains_properly: a point a rounding error outside its cell is still inside the zone
+        inside = shapely.contains_properly(geoms[z], boxes)
+        window = state[i0 : i1 + 1, j0 : j1 + 1]
+        free = window == NO_ZONE
+        window[touched & ~free] = TEST
+        window[touched & free & inside] = z
+        window[touched & free & ~inside] = TEST
+    return state, float(xmin), float(ymin)
+
+
+def locate_points(
+    zones: ZoneSet,
+    kinds: tuple[str, ...],
+    lon: np.ndarray,
+    lat: np.ndarray,
+    cell_deg: float = 0.05,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, zone): the points inside a zone of ``kinds`` (sorted row indices) and, for each,
+    the zone index ``ZoneSet.locate`` gives.
+
+    The zones are rasterised into ``cell_deg`` cells first: points in cells no zone touches
+    are dropped and points in cells well inside one zone are assigned without a polygon test,
+    so shapely only sees the points near a zone edge. Points are read in blocks of a million
+    (small temporaries that the allocator recycles).
+    """
+    zone_idx = zones.indices(kinds) if len(zones) else np.zeros(0, dtype="int64")
+    empty = np.zeros(0, dtype="int64"), np.zeros(0, dtype="int32")
+    if len(zone_idx) == 0 or len(lon) == 0:
+        return empty
+    raster = _zone_raster(zones, zone_idx, cell_deg)
+    if raster is None:  # zones spread over the globe: every point gets the polygon test
+        zone = zones.locate(lon, lat, kinds)
+        rows = np.flatnonzero(zone >= 0)
+        return rows, zone[rows]
+    state, xmin, ymin = raster
+    ny, nx = state.shape
+    all_rows, all_zones = [], []
     for start in range(0, len(lon), 1_000_000):
         la = lat[start : start + 1_000_000]
         lo = lon[start : start + 1_000_000]
-        rows = np.flatnonzero((la >= ymin) & (la <= ymax) & (lo >= xmin) & (lo <= xmax))
-        i = ((la[rows] - ymin) * (1.0 / cell_deg)).astype("int32")
-        j = ((lo[rows] - xmin) * (1.0 / cell_deg)).astype("int32")
-        np.minimum(i, ny - 1, out=i)
-        np.minimum(j, nx - 1, out=j)
-        found.append(rows[marked[i, j]] + start)
-    return np.concatenate(found)
+        i = np.floor((la - ymin) * (1.0 / cell_deg))
+        j = np.floor((lo - xmin) * (1.0 / cell_deg))
+        rows = np.flatnonzero((i >= 0) & (i < ny) & (j >= 0) & (j < nx))
+        cell = state[i[rows].astype("int32"), j[rows].astype("int32")]
+        near = cell != NO_ZONE
+        rows, cell = rows[near], cell[near]
+        test = np.flatnonzero(cell == TEST)
+        if len(test):
+            cell[test] = zones.locate(lo[rows[test]], la[rows[test]], kinds)
+        hit = cell >= 0
+        all_rows.append(rows[hit] + start)
+        all_zones.append(cell[hit])
+    return np.concatenate(all_rows), np.concatenate(all_zones).astype("int32")
 
 
 def round_or_none(value: float, digits: int = 3) -> float | None:

@@ -15,9 +15,9 @@ Otherwise it is a *port entry*. ``start``/``end`` are the first/last fix of the 
 whose last fix is the vessel's last fix is ``ongoing`` (the data ends in port). Visits are
 found in every port zone, whatever its country; the rule decides which matter.
 
-Every step is vectorised over the fixes inside a port (found by a bounding-box cut, then
-shapely's point-in-polygon), so the cost is one pass over the table plus work proportional
-to the fixes in port.
+Every step is vectorised over the fixes inside a port, found by ``geo.locate_points`` (a
+raster of the zones, then shapely's point-in-polygon near zone edges only), so the cost is one
+pass over the table plus work proportional to the fixes in port.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ import pandas as pd
 
 from desktop.core.detect.geo import (
     NS_PER_H,
-    candidates_in_bounds,
     effective_sog_kn,
+    locate_points,
     round_or_none,
     time_ns,
     to_datetime,
@@ -71,14 +71,10 @@ def detect_port_visits(
     mmsi = fixes["mmsi"].to_numpy()
     lon = fixes["lon"].to_numpy()
     lat = fixes["lat"].to_numpy()
-    cand = candidates_in_bounds(zones, port_zones, lon, lat)
-    if len(cand) == 0:
-        return _empty()
-    zone = zones.locate(lon[cand], lat[cand], PORT_KINDS)
-    rows = cand[zone >= 0]
+    rows, zone = locate_points(zones, PORT_KINDS, lon, lat)
     if len(rows) == 0:
         return _empty()
-    port = zones.port_index()[zone[zone >= 0]]
+    port = zones.port_index()[zone]
     t_ns = time_ns(fixes)
     t = t_ns[rows]
     m = mmsi[rows]

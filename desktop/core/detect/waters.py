@@ -14,7 +14,7 @@ import pandas as pd
 
 from desktop.core.detect.geo import (
     NS_PER_H,
-    candidates_in_bounds,
+    locate_points,
     round_or_none,
     time_ns,
     to_datetime,
@@ -37,16 +37,11 @@ def detect_waters_presence(
     mmsi = fixes["mmsi"].to_numpy()
     lon = fixes["lon"].to_numpy()
     lat = fixes["lat"].to_numpy()
-    cand = candidates_in_bounds(zones, waters, lon, lat)
-    if visits is not None and len(visits.call_starts) and len(cand):
-        k = np.searchsorted(visits.call_starts, cand, side="right") - 1
-        in_call = (k >= 0) & (cand < visits.call_stops[np.maximum(k, 0)])
-        cand = cand[~in_call]
-    if len(cand) == 0:
-        return []
-    zone = zones.locate(lon[cand], lat[cand], WATERS_KINDS)
-    rows = cand[zone >= 0]
-    zone = zone[zone >= 0]
+    rows, zone = locate_points(zones, WATERS_KINDS, lon, lat)
+    if visits is not None and len(visits.call_starts) and len(rows):
+        k = np.searchsorted(visits.call_starts, rows, side="right") - 1
+        in_call = (k >= 0) & (rows < visits.call_stops[np.maximum(k, 0)])
+        rows, zone = rows[~in_call], zone[~in_call]
     if len(rows) == 0:
         return []
     t = time_ns(fixes)[rows]
