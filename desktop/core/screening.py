@@ -292,11 +292,9 @@ def screen_fixes(
     statics: pd.DataFrame | None = None,
     known_ports: KnownPorts | None = None,
 ) -> ScreeningResult:
-    """Screen a fixes table built in memory (tests, benchmarks): ``screen`` without files."""
+    """Screen a fixes table built in memory (tests, benchmarks, the GUI's own tables): ``screen``
+    on ``ingest_result_of(fixes, statics)``, with the same defaults (bundled zones, bundled
+    known ports)."""
     return screen(
-        ingest_result_of(fixes, statics),
-        zones if zones is not None else empty_zones(),
-        params,
-        as_of,
-        known_ports=known_ports if known_ports is not None else (np.zeros(0), np.zeros(0)),
+        ingest_result_of(fixes, statics), zones, params, as_of, known_ports=known_ports
     )
