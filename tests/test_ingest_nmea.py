@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import random
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ import pyais
 import pytest
 from pyais.messages import NMEASentenceFactory
 
+from desktop.core.ingest import nmea_lines
 from desktop.core.ingest.nmea import decode_messages, read_nmea
 
 pytestmark = pytest.mark.corpus
@@ -513,3 +515,90 @@ def test_gzip_file_reads_like_the_plain_file(corpus: Path, tmp_path: Path) -> No
     a, b = read_nmea(plain), read_nmea(packed)
     assert a.tally.accepted == b.tally.accepted and a.tally.rejected == b.tally.rejected
     pd.testing.assert_frame_equal(a.positions, b.positions)
+
+
+# --- the numpy fast path and the line loop read alike --------------------------------------------
+
+
+def _loop_only(real_parse):  # noqa: ANN001, ANN202 - wraps nmea_lines.parse
+    """``nmea_lines.parse`` that hands every line to the Python line loop."""
+
+    def parse(data: bytes) -> nmea_lines.FastLines:
+        got = real_parse(data)
+        none_i = np.zeros(0, dtype=np.int64)
+        return nmea_lines.FastLines(
+            buf=got.buf,
+            starts=got.starts,
+            ends=got.ends,
+            fast=np.zeros_like(got.fast),
+            line=none_i,
+            checksum_ok=np.zeros(0, dtype=bool),
+            pay_start=none_i,
+            pay_len=none_i,
+            fill=none_i,
+            c_ns=none_i,
+            tail_ns=none_i,
+            own_ship=np.zeros(0, dtype=bool),
+            star=none_i,
+            tag_bad=0,
+        )
+
+    return parse
+
+
+@pytest.mark.parametrize("name", NMEA_FILES)
+def test_fast_path_and_line_loop_give_the_same_read(
+    corpus: Path, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = corpus / name
+    fast = read_nmea(path)
+    monkeypatch.setattr(nmea_lines, "parse", _loop_only(nmea_lines.parse))
+    loop = read_nmea(path)
+    assert fast.tally.accepted == loop.tally.accepted
+    assert fast.tally.rejected == loop.tally.rejected
+    assert fast.tally.first_lines == loop.tally.first_lines
+    assert sorted(fast.notes) == sorted(loop.notes)
+    pd.testing.assert_frame_equal(fast.positions, loop.positions)
+    pd.testing.assert_frame_equal(fast.statics, loop.statics)
+
+
+def test_fast_path_takes_the_plain_sentences(corpus: Path) -> None:
+    lines = _text_lines(corpus / "dma_aislib/stream_example.txt")
+    fast = nmea_lines.parse((corpus / "dma_aislib/stream_example.txt").read_bytes()).fast
+    single = [line.startswith("!") and line.split(",")[1:3] == ["1", "1"] for line in lines]
+    assert list(fast) == single  # every plain single-part line, and nothing else
+    assert sum(single) == 3602
+
+
+def test_mutated_corpus_lines_never_raise_and_every_line_is_counted(
+    corpus: Path, tmp_path: Path
+) -> None:
+    """Seeded random damage (bytes changed, dropped, inserted, lines cut) to real lines."""
+    rng = random.Random(20261128)
+    source: list[bytes] = []
+    for name in ("dma_aislib/stream_example.txt", "libais/test.aivdm", "libais/tagblock.nmea"):
+        source += (corpus / name).read_bytes().split(b"\n")[:400]
+    alphabet = b"!\\*,$\r\t 0123456789ABCDEFc:g-VDMO\xff\x00"
+    for trial in range(40):
+        damaged = []
+        for line in rng.sample(source, 50):
+            buf = bytearray(line)
+            for _ in range(rng.randrange(4)):
+                if not buf:
+                    break
+                at = rng.randrange(len(buf))
+                op = rng.randrange(4)
+                if op == 0:
+                    buf[at] = rng.choice(alphabet)
+                elif op == 1:
+                    del buf[at]
+                elif op == 2:
+                    buf.insert(at, rng.choice(alphabet))
+                else:
+                    del buf[at:]
+            damaged.append(bytes(buf))
+        path = tmp_path / f"damaged{trial}.nmea"
+        path.write_bytes(b"\n".join(damaged) + b"\n")
+        read = read_nmea(path)
+        assert read.lines == len(damaged) == read.tally.total
+        assert len(read.positions) == read.tally.accepted["fix"]
