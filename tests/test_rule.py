@@ -132,3 +132,32 @@ def test_verdicts_sorted_barred_review_clear_then_mmsi() -> None:
     )
     assert [(v.mmsi, str(v.verdict)) for v in result.verdicts] == [
         (351000005, "barred"), (445000001, "review"), (351000009, "clear")]
+
+
+def test_transit_through_kp_waters_is_review_with_waters_presence() -> None:
+    # kp_zones() has a KP territorial-sea strip at lon 124.9-125.2, lat 38.3-38.9
+    t = Track(VESSEL)
+    t.at("2026-10-01 00:00", 124.5, 38.6, sog=11.0)
+    t.at("2026-10-01 01:00", 125.0, 38.6, sog=11.0)
+    t.at("2026-10-01 02:00", 125.1, 38.6, sog=11.0)
+    t.at("2026-10-01 03:00", 125.5, 38.6, sog=11.0)
+    v = screen_fixes(fixes_of(t), kp_zones(), as_of=utc("2026-11-28 00:00")).verdict_of(VESSEL)
+    assert v.verdict == Verdict.REVIEW
+    [reason] = v.to_json()["reasons"]
+    assert (reason["kind"], reason["zone"], reason["country"]) == (
+        "waters_presence", "KP territorial sea", "KP")
+    assert (reason["start"], reason["end"], reason["fixes"]) == (
+        "2026-10-01T01:00:00Z", "2026-10-01T02:00:00Z", 2)
+
+
+def test_sts_with_a_kp_flagged_vessel_is_sts_with_review() -> None:
+    sea = (124.0, 36.0)
+    kp, other = Track(445000777), Track(VESSEL)
+    kp.every("2026-10-01 00:00", "2026-10-01 04:00", 10, *sea, sog=0.2)
+    other.every("2026-10-01 00:00", "2026-10-01 04:00", 10, *east_of(*sea, 200), sog=0.2)
+    result = screen_fixes(fixes_of(kp, other), kp_zones(), as_of=utc("2026-11-28 00:00"))
+    v = result.verdict_of(VESSEL)
+    assert v.verdict == Verdict.REVIEW
+    [reason] = v.to_json()["reasons"]
+    assert (reason["kind"], reason["with_mmsi"]) == ("sts_with_review", 445000777)
+    assert reason["counterpart_review"]["kind"] == "kp_flag"
