@@ -192,6 +192,13 @@ def best_of(kinds: list[str], path: Path, repeats: int) -> dict[str, dict[str, f
             runs[kind].append(measure(kind, path))
     best = {}
     for kind, results in runs.items():
+        # A run that produced less than the others (a reader edited mid-run in a shared tree)
+        # is not a fast run: only runs with the full output compete.
+        full = max(r["count"] for r in results)
+        dropped = [r for r in results if r["count"] != full]
+        if dropped:
+            print(f"warning: {kind}: {len(dropped)} run(s) with short output ignored", file=sys.stderr)
+        results = [r for r in results if r["count"] == full]
         top = min(results, key=lambda r: r["seconds"])
         top["peak_mb"] = max(r["peak_mb"] for r in results)
         top["all_seconds"] = [round(r["seconds"], 3) for r in results]
