@@ -197,3 +197,15 @@ def test_resampling_in_vessel_blocks_gives_the_same_encounters(monkeypatch) -> N
     monkeypatch.setattr(sts, "BLOCK_FIXES", 10)  # cuts fall inside vessels: moved to boundaries
     assert detect_encounters(fixes, empty_zones(), known_ports=NO_PORTS) == whole
     assert len(whole) == 4
+
+
+def test_encounter_in_port_names_the_nearest_known_port() -> None:
+    fixes = fixes_of(*side_by_side(240, apart_m=150))
+    near, far = north_of(*SEA, 3_000), north_of(*SEA, 8_000)
+    points = (np.array([far[0], near[0]]), np.array([far[1], near[1]]))
+    events = detect_encounters(
+        fixes, empty_zones(), known_ports=points,
+        port_names=lambda idx: [["Far anchorage", "Near anchorage"][i] for i in idx],
+    )
+    assert [e.details["nearest_port"] for e in events] == ["Near anchorage"] * 2
+    assert 2.9 < events[0].details["nearest_port_km"] < 3.1

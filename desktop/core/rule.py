@@ -222,7 +222,8 @@ class _Rule:
             }
             why = f"which had met MMSI {hop[0].with_mmsi} after its call at {_place(hop[1])}"
         text = (
-            f"Side by side with MMSI {other} near {e.zone or 'a port or anchorage'} from "
+            f"Side by side with MMSI {other} near "
+            f"{e.zone or e.details.get('nearest_port') or 'a port or anchorage'} from "
             f"{when(e.start)} to {when(e.end)}, {why}; too close to a port to count as a "
             "ship-to-ship transfer, flagged for review"
             + ("" if live else f" (more than {_days(self.window)} ago, history)")

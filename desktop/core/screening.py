@@ -84,14 +84,41 @@ def empty_zones() -> ZoneSet:
     return ZoneSet(frame)
 
 
+_DEFAULT_PORTS: dict[str, KnownPorts] = {}
+
+
 def default_known_ports(zones: ZoneSet | None = None) -> KnownPorts:
     """Known port and anchorage points (lon, lat) from ``desktop.core.ports``, if installed."""
     try:
         from desktop.core import ports
     except ImportError:
         return np.zeros(0), np.zeros(0)
-    lon, lat = ports.known_port_points()
-    return np.asarray(lon, dtype="float64"), np.asarray(lat, dtype="float64")
+    if "points" not in _DEFAULT_PORTS:
+        lon, lat = ports.known_port_points()
+        _DEFAULT_PORTS["points"] = (
+            np.asarray(lon, dtype="float64"), np.asarray(lat, dtype="float64")
+        )
+    return _DEFAULT_PORTS["points"]
+
+
+def known_port_names(indices: np.ndarray) -> list[str | None]:
+    """Names of the bundled known port points (indices into ``known_port_points()``: the ports,
+    then GFW's anchorages), read only when an encounter in port needs one."""
+    from desktop.core import ports
+
+    table = ports.port_table()
+    n_ports = len(table["name"])
+    out: list[str | None] = []
+    for i in np.asarray(indices, dtype="int64").tolist():
+        if 0 <= i < n_ports:
+            out.append(str(table["name"][i]))
+        elif i >= n_ports:
+            labels = ports.anchorage_table()["label"]
+            label = labels[i - n_ports] if i - n_ports < len(labels) else None
+            out.append(f"{label} anchorage" if label else None)
+        else:
+            out.append(None)
+    return out
 
 
 def ingest_result_of(
@@ -219,7 +246,8 @@ def run_detectors(
     step(0.2, "KP waters")
     events += detect_waters_presence(fixes, zones, visits)
     step(0.3, "ship-to-ship encounters")
-    events += detect_encounters(fixes, zones, params, known_ports)
+    names = known_port_names if known_ports is _DEFAULT_PORTS.get("points") else None
+    events += detect_encounters(fixes, zones, params, known_ports, names)
     step(0.7, "AIS gaps")
     events += detect_gaps(fixes, zones, params)
     step(0.8, "identity and flag")

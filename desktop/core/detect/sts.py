@@ -28,6 +28,7 @@ Method, all vectorised:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -250,12 +251,13 @@ def _close_pairs_block(
 
 def _nearest_point_m(
     port_lon: np.ndarray, port_lat: np.ndarray, lon: np.ndarray, lat: np.ndarray, reach_m: float
-) -> np.ndarray:
-    """Distance from each position to the nearest known port point, metres (inf if none within
-    ``reach_m``, which is all the caller needs to know)."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distance from each position to the nearest known port point, metres, and that point's
+    index (inf and -1 when none is within ``reach_m``, which is all the caller needs)."""
     out = np.full(len(lon), np.inf)
+    which = np.full(len(lon), -1, dtype="int64")
     if len(port_lon) == 0:
-        return out
+        return out, which
     order = np.argsort(port_lat, kind="stable")
     plat, plon = port_lat[order], port_lon[order]
     band = reach_m / METRES_PER_DEG * 1.01
@@ -264,8 +266,10 @@ def _nearest_point_m(
     for k in range(len(lon)):  # one iteration per encounter, not per fix
         if hi[k] > lo[k]:
             d = haversine_m(lon[k], lat[k], plon[lo[k] : hi[k]], plat[lo[k] : hi[k]])
-            out[k] = min(out[k], float(d.min()))
-    return out
+            best = int(np.argmin(d))
+            if d[best] <= reach_m:
+                out[k], which[k] = float(d[best]), int(order[lo[k] + best])
+    return out, which
 
 
 def detect_encounters(
@@ -273,9 +277,11 @@ def detect_encounters(
     zones: ZoneSet,
     params: ScreeningParams = DEFAULT_PARAMS,
     known_ports: tuple[np.ndarray, np.ndarray] | None = None,
+    port_names: Callable[[np.ndarray], Sequence[str | None]] | None = None,
 ) -> list[Event]:
     """STS transfers and encounters in port, two events per encounter, sorted by
-    (mmsi, start, with_mmsi). ``known_ports`` is (lon, lat) of known ports and anchorages."""
+    (mmsi, start, with_mmsi). ``known_ports`` is (lon, lat) of known ports and anchorages;
+    ``port_names`` maps indices into it to names (for ``nearest_port`` in the details)."""
     if len(fixes) < 2:
         return []
     step_ns = int(round(params.sts_grid_min * 60e9))
@@ -332,7 +338,7 @@ def detect_encounters(
     reach_m = params.sts_min_port_distance_km * 1000.0
     if known_ports is None:
         known_ports = (np.zeros(0), np.zeros(0))
-    port_d = _nearest_point_m(
+    port_d, port_i = _nearest_point_m(
         np.asarray(known_ports[0], dtype="float64"),
         np.asarray(known_ports[1], dtype="float64"),
         e_lon,
@@ -369,6 +375,11 @@ def detect_encounters(
             zone_country[idx] = _text(countries[z])
     nearest = np.minimum(port_d, zone_d)
     in_port = nearest < reach_m
+    # the name of the nearest port or anchorage of each encounter in port, for the reasons
+    nearest_name = np.where(zone_d <= port_d, zone_name, None)
+    by_point = np.flatnonzero(in_port & (port_d < zone_d))
+    if len(by_point) and port_names is not None:
+        nearest_name[by_point] = list(port_names(port_i[by_point]))
 
     events: list[Event] = []
     for k in range(n_enc):
@@ -383,6 +394,8 @@ def detect_encounters(
             "grid_points": int(n_pts[k]),
             "nearest_port_km": None if not np.isfinite(nearest[k]) else round(nearest[k] / 1000, 2),
         }
+        if in_port[k]:
+            details["nearest_port"] = nearest_name[k]
         for me, other in ((int(e_a[k]), int(e_b[k])), (int(e_b[k]), int(e_a[k]))):
             events.append(
                 Event(
