@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import geopandas as gpd
@@ -233,3 +234,14 @@ def test_junk_cell_far_down_a_large_file_costs_one_row(tmp_path: Path) -> None:
     assert report.rejected == {"bad_value": 1}
     assert report.first_lines == {"bad_value": [n - 10 + 2]}
     assert report.accepted == {"header": 1, "fix": n - 1}
+
+
+def test_gzipped_parquet(tmp_path: Path) -> None:
+    plain = tmp_path / "fixes.parquet"
+    _frame().to_parquet(plain)
+    packed = tmp_path / "fixes.parquet.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    result = ingest([packed])
+    report = result.reports[0]
+    assert (report.path, report.format, report.lines) == (str(packed), "parquet", 3)
+    assert len(result.fixes) == 2

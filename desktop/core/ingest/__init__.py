@@ -66,7 +66,9 @@ def _dispatch(path: Path, data: bytes, kind: str) -> RawRead:
         from desktop.core.ingest.tables import read_table_track
 
         gzipped = path.read_bytes()[:2] == b"\x1f\x8b"
-        return read_table_track(io.BytesIO(data) if gzipped else path, kind)  # type: ignore[arg-type]
+        raw = read_table_track(io.BytesIO(data) if gzipped else path, kind)  # type: ignore[arg-type]
+        raw.path = str(path)
+        return raw
     if kind == "nmea":
         from desktop.core.ingest.nmea import read_nmea
 
