@@ -78,3 +78,21 @@ def test_static_records_after_as_of_or_without_time_are_ignored() -> None:
     assert result.verdict_of(355000001).verdict == Verdict.CLEAR
     frame.loc[1, "time"] = pd.NaT
     assert detect_identity_changes(frame) == []
+
+
+def test_shared_imo_span_runs_to_the_vessels_last_fix_while_that_imo_is_its_latest() -> None:
+    # CSV readers keep only the static rows where values change: one row in January, but the
+    # vessel sailed under that identity until its last fix in June
+    rows = [
+        (352322000, "2026-01-10 00:00", 9063225, "HAI PENG"),
+        (671322300, "2026-06-25 00:00", 9063225, "HAI PENG 1"),
+    ]
+    last_seen = {352322000: pd.Timestamp("2026-06-20 00:00", tz="UTC")}
+    events = detect_identity_changes(statics(rows), last_seen)
+    assert [(e.mmsi, e.start, e.end) for e in events] == [
+        (352322000, utc("2026-01-10 00:00"), utc("2026-06-20 00:00")),
+        (671322300, utc("2026-06-25 00:00"), utc("2026-06-25 00:00")),
+    ]
+    old = Track(352322000).every("2026-01-10 00:00", "2026-06-20 00:00", 1440, 122.0, 36.0, sog=12)
+    result = screen_fixes(fixes_of(old), as_of=utc("2026-11-28 00:00"), statics=statics(rows))
+    assert result.verdict_of(352322000).verdict == Verdict.REVIEW  # 161 days: in the window

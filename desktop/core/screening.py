@@ -251,7 +251,13 @@ def run_detectors(
     step(0.7, "AIS gaps")
     events += detect_gaps(fixes, zones, params)
     step(0.8, "identity and flag")
-    events += detect_identity_changes(statics) if statics is not None else []
+    if statics is not None and len(statics) and len(fixes):
+        mmsi = fixes["mmsi"].to_numpy()
+        last = np.flatnonzero(np.append(mmsi[1:] != mmsi[:-1], True))
+        last_seen = dict(zip(mmsi[last].tolist(), fixes["time"].iloc[last], strict=True))
+        events += detect_identity_changes(statics, last_seen)
+    elif statics is not None:
+        events += detect_identity_changes(statics)
     events += detect_kp_flag(fixes)
     events.sort(key=lambda e: (e.mmsi, e.start, e.end, str(e.kind), e.with_mmsi or 0))
     return events

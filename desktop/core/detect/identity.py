@@ -13,6 +13,7 @@ within the window (the second value was seen in the window).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -34,8 +35,16 @@ def _clean(statics: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(["mmsi", "time"], kind="stable", ignore_index=True)
 
 
-def detect_identity_changes(statics: pd.DataFrame) -> list[Event]:
-    """Identity-change events, sorted by (mmsi, start, field)."""
+def detect_identity_changes(
+    statics: pd.DataFrame, last_seen: Mapping[int, pd.Timestamp] | None = None
+) -> list[Event]:
+    """Identity-change events, sorted by (mmsi, start, field).
+
+    ``last_seen`` (MMSI -> time of its last fix) extends a shared-IMO span to the vessel's last
+    fix while that IMO is still its latest: readers keep only the static rows where values
+    change (a CSV repeats them on every row), so the last static record is not the last time
+    the vessel sailed under that identity.
+    """
     frame = _clean(statics)
     events: list[Event] = []
     if len(frame) == 0:
@@ -84,13 +93,17 @@ def detect_identity_changes(statics: pd.DataFrame) -> list[Event]:
         sub = with_imo[with_imo["imo"].isin(shared)]
         spans = sub.groupby(["imo", "mmsi"], sort=True)["time"].agg(["min", "max"])
         others = sub.groupby("imo")["mmsi"].agg(lambda s: sorted(set(int(x) for x in s)))
+        latest_imo = with_imo.groupby("mmsi")["imo"].last()
         for (imo, m), row in spans.iterrows():
             rest = [x for x in others[imo] if x != int(m)]
+            end = row["max"]
+            if last_seen is not None and latest_imo.get(m) == imo and int(m) in last_seen:
+                end = max(end, pd.Timestamp(last_seen[int(m)]))
             events.append(
                 _event(
                     int(m),
                     row["min"],
-                    row["max"],
+                    end,
                     {
                         "field": "mmsi",
                         "imo": int(imo),
