@@ -53,7 +53,8 @@ class ScreeningParams:
     sts_min_port_distance_km: float = field(
         default=10.0,
         metadata={
-            "doc": "An STS must be at least this far from every known port or anchorage, kilometres."
+            "doc": "An STS must be at least this far from every known port or anchorage, "
+            "kilometres."
         },
     )
     sts_merge_gap_h: float = field(
@@ -70,13 +71,15 @@ class ScreeningParams:
     gap_port_time_h: float = field(
         default=1.0,
         metadata={
-            "doc": "Time subtracted from a gap for the call itself when testing reachability, hours."
+            "doc": "Time subtracted from a gap for the call itself when testing reachability, "
+            "hours."
         },
     )
     max_speed_kn: float = field(
         default=50.0,
         metadata={
-            "doc": "Fixes implying more than this speed from the previous fix are implausible jumps, knots."
+            "doc": "Fixes implying more than this speed from the previous fix are implausible "
+            "jumps, knots."
         },
     )
 
