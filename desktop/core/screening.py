@@ -7,7 +7,15 @@ exactly as if the data ended there.
 
 ``as_of``: an aware ``datetime`` (converted to UTC), a ``date`` (00:00 UTC of that day), or
 None for now (UTC). A naive ``datetime`` is refused (``ParameterError``): the core never
-guesses a time zone.
+guesses a time zone (the CLI's ``--as-of`` takes a zone-less time as UTC, ``parse_as_of``).
+
+Choices: every vessel of the input gets a verdict, including one whose fixes all come after
+``as_of`` (it is clear: nothing is known of it yet). Static records without a time are left
+out of the identity test. ``to_json`` gives each input exactly the keys of DESIGN.md §6
+(``path``, ``format``, ``lines``, ``fixes``, ``rejected``); the full per-file report stays in
+``ingest.reports``. ``events`` holds everything the detectors found (also visits to non-KP
+ports, STS between clean vessels) for the map; the verdicts' reasons are what the rule kept
+(``desktop.core.rule``).
 """
 
 from __future__ import annotations
