@@ -19,6 +19,7 @@ from desktop import __version__
 from desktop.core.resources import resources_root
 from desktop.gui.main_window import MainWindow
 from desktop.gui.notifier import Notifier
+from desktop.gui.tasks import warm_child_processes
 
 SCREENSHOT_SIZE = (1600, 1000)
 _SCREENSHOT_TIMEOUT_MS = 600_000
@@ -99,6 +100,7 @@ def run_app(files: list[str], screenshot: str | None) -> int:
     install_excepthook(notifier)
     window.show()
     window.load_background_layers()
+    warm_child_processes()
     if paths:
         window.open_tracks(paths)
     if not screenshot:

@@ -38,14 +38,23 @@ from desktop.gui.params_dialog import ParamsDialog
 from desktop.gui.session import Loaded, Problem, Session
 from desktop.gui.tasks import Task
 from desktop.gui.vessel_table import (
-    COL_NAME,
-    COL_REASON,
     MMSI_ROLE,
     VesselFilterProxy,
     VesselTableModel,
 )
 
 MAX_RECENT: Final = 8
+COLUMN_SAMPLES: Final = (
+    "999999999",
+    "EXAMPLE SHIP NAME",
+    "9999999",
+    "WW",
+    "review",
+    "2026-12-30 06:20",
+    "2026-07-03 06:20 Chongjin",
+    "99",
+    "sts transfer: MMSI 999999999",
+)
 TRACK_FILTER: Final = (
     "AIS tracks (*.nmea *.nmea.gz *.txt *.log *.ais *.csv *.csv.gz *.zip *.parquet *.geoparquet "
     "*.gpkg *.json *.jsonl *.gz);;All files (*)"
@@ -100,6 +109,7 @@ class MainWindow(QMainWindow):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         self.details = DetailsPanel()
+        self._columns_sized = False
 
         self._build_vessel_panel()
         self._build_toolbar()
@@ -260,6 +270,11 @@ class MainWindow(QMainWindow):
         status.addPermanentWidget(self.progress_bar)
         status.addPermanentWidget(self.cancel_button)
         status.addPermanentWidget(self.cursor_label)
+        # A status bar that grows when the progress bar appears would relayout and repaint the
+        # whole window at the start of every job: fix its height once.
+        status.setFixedHeight(
+            max(self.progress_bar.sizeHint().height(), self.cancel_button.sizeHint().height()) + 6
+        )
         self._on_busy(False, "")
 
     # ---- files ----------------------------------------------------------------------------
@@ -380,9 +395,8 @@ class MainWindow(QMainWindow):
             self.model.set_verdicts(verdicts)
         finally:
             self._syncing = False
-        self.table.resizeColumnsToContents()
-        self.table.setColumnWidth(COL_NAME, min(self.table.columnWidth(COL_NAME), 160))
-        self.table.setColumnWidth(COL_REASON, max(self.table.columnWidth(COL_REASON), 160))
+        if not self._columns_sized:
+            self._size_columns()
         if new_tracks:
             self._reset_time_filter(loaded)
             self.map.fit_bounds(loaded.tracks.bounds_m())
@@ -390,6 +404,15 @@ class MainWindow(QMainWindow):
         self.selected_mmsi = None
         self.select_vessel(keep)
         self._update_counts()
+
+    def _size_columns(self) -> None:
+        """Widths from typical contents: measuring every row of a big load blocks the GUI."""
+        metrics = self.table.fontMetrics()
+        for col, sample in enumerate(COLUMN_SAMPLES):
+            header = self.model.headerData(col, Qt.Orientation.Horizontal)
+            width = max(metrics.horizontalAdvance(sample), metrics.horizontalAdvance(header))
+            self.table.setColumnWidth(col, width + 18)
+        self._columns_sized = True
 
     def _update_counts(self) -> None:
         counts = self.model.counts()
@@ -552,4 +575,10 @@ def _load_background_layers(progress: Any, cancel: Any) -> tuple[list[Any], Any,
         zones = importlib.import_module("desktop.core.zones").load_zones()
     except Exception as exc:  # noqa: BLE001
         notes.append(f"default zones not available: {exc}")
+    try:
+        # Warm the core's cache of known ports now, so that the first screening does not
+        # hold the GIL reading them while the window waits.
+        importlib.import_module("desktop.core.ports").known_port_points()
+    except Exception as exc:  # noqa: BLE001
+        notes.append(f"known ports not available: {exc}")
     return land, zones, notes

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import shapely
@@ -68,6 +69,16 @@ def _project_geoms(geoms: Sequence[shapely.Geometry]) -> np.ndarray:
     return shapely.transform(np.asarray(geoms, dtype=object), project)
 
 
+def _zones_key(frame: Any) -> tuple[object, ...]:
+    if frame is None or not len(frame):
+        return ()
+    return (
+        tuple(frame["name"].tolist()),
+        tuple(frame["kind"].tolist()),
+        tuple(round(float(v), 6) for v in frame.total_bounds),
+    )
+
+
 class MapView(QWidget):
     """Pan with the left button, zoom with the wheel around the cursor, click a track to select."""
 
@@ -94,6 +105,7 @@ class MapView(QWidget):
         self._land_bounds: np.ndarray | None = None
         self._land_paths: dict[int, dict[int, QPainterPath]] = {}
         self._zone_paths: list[tuple[str, str, str, QPainterPath, tuple[float, float]]] = []
+        self._zones_key: tuple[object, ...] | None = None
         self._press: QPoint | None = None
         self._press_center: tuple[float, float] | None = None
         self._dragged = False
@@ -114,6 +126,10 @@ class MapView(QWidget):
 
     def set_zones(self, frame: object) -> None:
         """Zones of a ZoneSet frame: ports outlined and labelled, waters shaded."""
+        key = _zones_key(frame)
+        if key == self._zones_key:
+            return  # a result from a child process carries a copy of the same zones
+        self._zones_key = key
         self._zone_paths = []
         if frame is None or not len(frame):  # type: ignore[arg-type]
             self.update()

@@ -13,8 +13,9 @@ import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from PySide6.QtCore import QObject, QThreadPool, Signal
 
@@ -22,6 +23,23 @@ from desktop.core.errors import Cancelled, ExposureError
 from desktop.core.params import ScreeningParams
 from desktop.gui.tasks import CancelFn, ProgressFn, Task, Work
 from desktop.gui.track_layer import TrackData
+
+# Above this size a load runs in a child process (see tasks.run_in_child): the core's long
+# GIL-holding numpy/pandas steps would otherwise freeze the window. Re-screening in-memory
+# data stays in a thread (shipping a million fixes to a child costs more than it saves).
+BIG_INPUT_BYTES: Final = 16 * 1024 * 1024
+
+
+def input_bytes(paths: Sequence[str]) -> int:
+    """Total size of the files named or inside the folders named (missing ones count 0)."""
+    total = 0
+    for name in paths:
+        path = Path(name)
+        if path.is_file():
+            total += path.stat().st_size
+        elif path.is_dir():
+            total += sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return total
 
 
 def _core(module: str) -> Any:
@@ -77,6 +95,42 @@ def unreadable_files(reports: Sequence[Any]) -> list[str]:
     return lines
 
 
+def load_tracks(
+    names: list[str],
+    zones: Any,
+    params: ScreeningParams,
+    as_of: datetime | None,
+    progress: ProgressFn,
+    cancel: CancelFn,
+) -> Loaded:
+    """Read and screen files; module-level so that it can run in a child process.
+
+    Ingest first, then screen the IngestResult: the same two steps ``screen()`` runs on paths,
+    with the reading reported on the progress bar too.
+    """
+    ingested = _core("desktop.core.ingest").ingest(
+        names,
+        max_speed_kn=params.max_speed_kn,
+        progress=lambda f, m: progress(0.7 * f, m or "reading"),
+        cancel=cancel,
+    )
+    if cancel():
+        raise Cancelled("load cancelled")
+    if len(ingested.fixes) == 0:
+        # Nothing to screen; the session reports the files and keeps what it had.
+        return Loaded(None, TrackData(ingested.fixes), names, ingested)
+    result = _core("desktop.core.screening").screen(
+        ingested,
+        zones,
+        params,
+        as_of,
+        progress=lambda f, m: progress(0.7 + 0.28 * f, m or "screening"),
+        cancel=cancel,
+    )
+    progress(0.99, "preparing the map")
+    return Loaded(result, TrackData(ingested.fixes), names, ingested)
+
+
 class Session(QObject):
     """Holds the current result and runs the core in a thread pool, one job at a time."""
 
@@ -111,32 +165,13 @@ class Session(QObject):
         names = [str(p) for p in paths]
         zones, params, as_of = self.zones, self.params, self.as_of
 
-        def work(progress: ProgressFn, cancel: CancelFn) -> Loaded:
-            # Ingest first, then screen the IngestResult: the same two steps screen() runs on
-            # paths, but with the reading reported on the progress bar too.
-            ingested = _core("desktop.core.ingest").ingest(
-                names,
-                max_speed_kn=params.max_speed_kn,
-                progress=lambda f, m: progress(0.7 * f, m or "reading"),
-                cancel=cancel,
-            )
-            if cancel():
-                raise Cancelled("load cancelled")
-            if len(ingested.fixes) == 0:
-                # Nothing to screen; the caller reports the files and keeps what it had.
-                return Loaded(None, TrackData(ingested.fixes), names, ingested)
-            result = _core("desktop.core.screening").screen(
-                ingested,
-                zones,
-                params,
-                as_of,
-                progress=lambda f, m: progress(0.7 + 0.28 * f, m or "screening"),
-                cancel=cancel,
-            )
-            progress(0.99, "preparing the map")
-            return Loaded(result, TrackData(ingested.fixes), names, ingested)
-
-        self._submit(work, f"Loading {_short(names)}", ("tracks", names))
+        work = partial(load_tracks, names, zones, params, as_of)
+        self._submit(
+            work,
+            f"Loading {_short(names)}",
+            ("tracks", names),
+            in_child=input_bytes(names) >= BIG_INPUT_BYTES,
+        )
 
     def open_zones(self, paths: Sequence[str | Path]) -> None:
         """Add zone files to the defaults and screen the loaded tracks again."""
@@ -211,11 +246,11 @@ class Session(QObject):
         self._orphans.add(task)
         self._task = None
 
-    def _submit(self, work: Work, label: str, purpose: Any) -> None:
+    def _submit(self, work: Work, label: str, purpose: Any, **how: Any) -> None:
         if self._task is not None:
             # The newest request wins: an older as-of or load still running is superseded.
             self._detach(self._task)
-        task = Task(work, label)
+        task = Task(work, label, **how)
         task.signals.progress.connect(
             lambda f, m, t=task: self.progress.emit(f, m) if t is self._task else None
         )
