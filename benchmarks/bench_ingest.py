@@ -280,7 +280,9 @@ def main() -> None:
 Machine: {header}.
 Best of {args.repeats} interleaved runs, each in its own process; memory = peak RSS above the
 RSS after imports (0 = the reader never grew past what the imports had already peaked at: pyais
-streams). Run with `.venv/bin/python benchmarks/bench_ingest.py`.
+streams). The machine is shared with other work: absolute times vary up to 2-3x from run to run,
+so compare the ratios, which come from interleaved runs of the same moment.
+Run with `.venv/bin/python benchmarks/bench_ingest.py`.
 
 ### NMEA: {s:,} sentences ({counts['type1_3']:,} type 1-3, {counts['type5']:,} two-part type 5 joined by `g:`, {counts['type18']:,} type 18; tag-block `c:` times)
 

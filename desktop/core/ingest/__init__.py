@@ -170,7 +170,8 @@ def _assemble(files: list[Path], raws: list[RawRead], max_speed_kn: float) -> In
     source_codes = np.array([code_of_name[n] for n in names], dtype="int64")
 
     def table(rows: np.ndarray) -> pd.DataFrame:
-        sub = {name: values[rows] for name, values in positions.items()}
+        # A gather over a million rows is a cache miss per row: take only what is used.
+        sub = {name: values[rows] for name, values in positions.items() if name != "line"}
         source = pd.Categorical.from_codes(source_codes[sub["file"]], categories=categories)
         # make_fixes edits the float columns it gets in place, and under pandas' copy-on-write a
         # plain float64 array comes back read-only from its to_numeric; a nullable Float64
