@@ -67,7 +67,9 @@ FIX_DTYPES: Final[Mapping[str, Any]] = {
 def _as_float(values: Any, n: int, dtype: str) -> np.ndarray:
     if values is None:
         return np.full(n, np.nan, dtype=dtype)
-    return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=dtype, na_value=np.nan)
+    numbers = pd.to_numeric(pd.Series(values), errors="coerce")
+    # A copy: pandas 3 hands out read-only views, and the sentinels are blanked in place below.
+    return numbers.to_numpy(dtype=dtype, na_value=np.nan, copy=True)
 
 
 def _as_utc(values: Any) -> pd.Series:
