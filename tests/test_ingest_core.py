@@ -307,6 +307,12 @@ def test_missing_path_raises_input_error_naming_it(tmp_path: Path) -> None:
         ingest([missing])
 
 
+def test_folder_without_track_files_raises_input_error(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text("# nothing here\n", encoding="utf-8")
+    with pytest.raises(InputError, match="no track files in this folder"):
+        ingest([tmp_path])
+
+
 def test_binary_junk_is_counted_not_raised(tmp_path: Path) -> None:
     path = tmp_path / "junk.bin"
     path.write_bytes(bytes(range(256)) * 4)

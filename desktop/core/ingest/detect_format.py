@@ -51,7 +51,8 @@ def is_track_file(path: Path) -> bool:
 def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     """Files as given, folders replaced by their track files (recursively, sorted by path).
 
-    Raises ``InputError`` naming the path when it does not exist or cannot be read.
+    Raises ``InputError`` naming the path when it does not exist, cannot be read, or is a
+    folder with no track file in it (almost always the wrong folder).
     """
     out: list[Path] = []
     for raw in paths:
@@ -68,6 +69,8 @@ def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
                     for part in p.relative_to(path).parts[:-1]
                 )
             )
+            if not found:
+                raise InputError(f"{path}: no track files in this folder")
             out.extend(found)
         elif path.is_file():
             if not os.access(path, os.R_OK):
