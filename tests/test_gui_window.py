@@ -60,7 +60,8 @@ def test_selecting_a_row_selects_the_track_and_fills_the_details(qtbot, tmp_path
     assert "Called at Nampo (KPNAM)" in text
     assert "may not call at a US port before 30 Dec 2026 06:20 UTC" in text
     assert window.details.timeline.rowCount() == 1
-    assert window.details.timeline.item(0, 2).text() == "port call"
+    assert [window.details.timeline.item(0, c).text() for c in range(6)] == [
+        "2026-07-03 01:50", "2026-07-03 06:20", "port call", "yes", "yes", "Nampo (KPNAM)"]
 
 
 def test_clicking_a_track_selects_its_row(qtbot, tmp_path, monkeypatch):

@@ -21,7 +21,7 @@ from desktop.core.model import Event, Verdict, VesselVerdict
 from desktop.gui import style
 from desktop.gui.vessel_table import fmt_utc
 
-TIMELINE_COLUMNS = ("Start (UTC)", "End (UTC)", "Event", "Where / with", "In window", "Bars")
+TIMELINE_COLUMNS = ("Start (UTC)", "End (UTC)", "Event", "In window", "Bars", "Where / with")
 _OUT_OF_SCOPE = (
     "Ownership (\u201ca foreign person has an interest\u201d) and the exceptions of 31 CFR 510.518 "
     "and OFAC general licences are outside AIS and are left to the official."
@@ -148,9 +148,9 @@ class DetailsPanel(QWidget):
                 fmt_utc(e.start),
                 fmt_utc(e.end) + (" (ongoing)" if e.ongoing else ""),
                 str(e.kind).replace("_", " "),
-                where,
                 "yes" if reason.in_window else "no",
                 "yes" if reason.bars else "",
+                where,
             )
             for col, value in enumerate(cells):
                 item = QTableWidgetItem(value)

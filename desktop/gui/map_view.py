@@ -475,12 +475,12 @@ class MapView(QWidget):
         rows = np.array([self.tracks.row_of[self.selected_mmsi]])
         verdict = self._verdict_of.get(self.selected_mmsi, Verdict.CLEAR)
         polys = self.tracks.polylines(view, rows, self.t_range_ns)
-        halo = QPen(style.SELECTED_HALO, 5.0)
+        halo = QPen(style.SELECTED_HALO, 6.0)
         halo.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
         painter.setPen(halo)
         for poly in polys:
             painter.drawPolyline(poly)
-        pen = QPen(style.VERDICT_COLOURS[verdict], 2.4)
+        pen = QPen(style.VERDICT_COLOURS[verdict].darker(115), 3.0)
         pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
         painter.setPen(pen)
         for poly in polys:

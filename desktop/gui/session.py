@@ -42,6 +42,10 @@ def input_bytes(paths: Sequence[str]) -> int:
     return total
 
 
+# Accepted line kinds of desktop.core.ingest.base that mean the file held AIS data.
+USEFUL_LINES: Final = ("fix", "static", "fragment", "other_ais")
+
+
 def _core(module: str) -> Any:
     # Looked up at call time so that tests can monkeypatch the core functions.
     return importlib.import_module(module)
@@ -73,16 +77,22 @@ def _report_field(report: Any, name: str, default: Any = None) -> Any:
 
 
 def unreadable_files(reports: Sequence[Any]) -> list[str]:
-    """One line per input file from which no fix could be read: file, format, reasons, counts."""
+    """One line per input file that gave nothing: file, format, reasons, counts.
+
+    A file whose positions were all duplicates of another file's (the same traffic as CSV and
+    NMEA), or that carries only static data, is not a problem: something in it was read.
+    """
     lines = []
     for report in reports:
         fixes = _report_field(report, "fixes", 0) or 0
-        if fixes:
+        accepted = _report_field(report, "accepted", {}) or {}
+        rejected = _report_field(report, "rejected", {}) or {}
+        useful = sum(n for kind, n in accepted.items() if kind in USEFUL_LINES)
+        if fixes or useful or rejected.get("duplicate", 0):
             continue
         path = _report_field(report, "path", "?")
         fmt = _report_field(report, "format", None) or "unknown format"
         n_lines = _report_field(report, "lines", 0) or 0
-        rejected = _report_field(report, "rejected", {}) or {}
         ranked = sorted(rejected.items(), key=lambda kv: (-kv[1], kv[0]))
         counts = ", ".join(f"{reason} {n}" for reason, n in ranked if n)
         notes = _report_field(report, "notes", None)

@@ -27,4 +27,4 @@ KP_WATERS_FILL: Final = QColor(214, 39, 40, 30)
 KP_WATERS_EDGE: Final = QColor(214, 39, 40, 110)
 PORT_EDGE: Final = QColor(110, 40, 140)
 PORT_FILL: Final = QColor(110, 40, 140, 50)
-SELECTED_HALO: Final = QColor(255, 255, 255, 220)
+SELECTED_HALO: Final = QColor(20, 20, 60, 200)  # dark: the selected track stands out of red
