@@ -602,3 +602,14 @@ def test_mutated_corpus_lines_never_raise_and_every_line_is_counted(
         read = read_nmea(path)
         assert read.lines == len(damaged) == read.tally.total
         assert len(read.positions) == read.tally.accepted["fix"]
+
+
+@pytest.mark.parametrize("block_bytes", [1, 97, 5000])
+def test_reading_in_small_blocks_gives_the_same_lines(corpus: Path, block_bytes: int) -> None:
+    """Block edges (even one line per block) change nothing, lone tag blocks included."""
+    for name in ("dma_aislib/small_cb_example.txt", "amsa/exact-earth-with-tag-block.txt"):
+        data = (corpus / name).read_bytes()
+        whole, blocks = nmea_lines.parse(data), nmea_lines.parse(data, block_bytes=block_bytes)
+        for column in ("fast", "line", "checksum_ok", "pay_start", "pay_len", "c_ns", "star"):
+            assert np.array_equal(getattr(whole, column), getattr(blocks, column)), column
+        assert whole.tag_bad == blocks.tag_bad

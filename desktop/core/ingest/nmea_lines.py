@@ -27,6 +27,7 @@ NO_TIME: Final = np.iinfo(np.int64).min
 # Bytes.
 _NL, _CR, _BACK, _BANG, _COMMA, _STAR, _COLON = 10, 13, 92, 33, 44, 42, 58
 _DIGITS_MAX: Final = 16  # longest epoch field read here (ms epochs have 13 digits)
+BLOCK_BYTES: Final = 16 << 20  # lines are read in blocks of about this size
 
 _HEXVAL: Final = np.full(256, 255, dtype=np.uint8)
 _HEXVAL[48:58] = np.arange(10, dtype=np.uint8)
@@ -120,16 +121,70 @@ def split_lines(buf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return starts, ends - cr
 
 
-def parse(data: bytes) -> FastLines:  # noqa: PLR0915 - one vectorised pass, kept together
-    """Split ``data`` into lines and read its plain single-part sentences."""
+def parse(data: bytes, block_bytes: int = BLOCK_BYTES) -> FastLines:
+    """Split ``data`` into lines and read its plain single-part sentences.
+
+    The file is read in blocks of whole lines of about ``block_bytes``, so the temporary
+    position arrays stay small whatever the size of the file.
+    """
     buf = np.frombuffer(data, dtype=np.uint8)
     starts, ends = split_lines(buf)
-    n = len(starts)
+    pieces: list[dict] = []
+    first_line = 0
+    after_lone = False
+    while first_line < len(starts):
+        last_line = int(np.searchsorted(starts, starts[first_line] + block_bytes))
+        last_line = max(last_line, first_line + 1)
+        piece = _parse_block(buf, starts, ends, first_line, last_line, after_lone)
+        after_lone = piece.pop("ends_lone")
+        pieces.append(piece)
+        first_line = last_line
+    fast = np.zeros(len(starts), dtype=bool)
+    cols: dict = {}
+    for name in (
+        "line",
+        "checksum_ok",
+        "pay_start",
+        "pay_len",
+        "fill",
+        "c_ns",
+        "tail_ns",
+        "own_ship",
+        "star",
+    ):
+        parts = [piece[name] for piece in pieces]
+        cols[name] = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    cols["checksum_ok"] = cols["checksum_ok"].astype(bool)
+    cols["own_ship"] = cols["own_ship"].astype(bool)
+    fast[cols["line"]] = True
+    return FastLines(
+        buf=buf,
+        starts=starts,
+        ends=ends,
+        fast=fast,
+        tag_bad=sum(piece["tag_bad"] for piece in pieces),
+        **cols,
+    )
+
+
+def _parse_block(  # noqa: PLR0915 - one vectorised pass, kept together
+    buf: np.ndarray,
+    all_starts: np.ndarray,
+    all_ends: np.ndarray,
+    first_line: int,
+    last_line: int,
+    after_lone: bool,
+) -> dict:
+    """Read lines ``first_line .. last_line - 1``; positions are offsets into ``buf``."""
+    starts = all_starts[first_line:last_line]
+    ends = all_ends[first_line:last_line]
+    lo, hi = int(starts[0]), int(ends[-1])
+    seg = buf[lo:hi]
     first = _at(buf, starts)
     nonempty = ends > starts
-    backs = np.flatnonzero(buf == _BACK)
-    commas = np.flatnonzero(buf == _COMMA)
-    stars = np.flatnonzero(buf == _STAR)
+    backs = np.flatnonzero(seg == _BACK) + lo
+    commas = np.flatnonzero(seg == _COMMA) + lo
+    stars = np.flatnonzero(seg == _STAR) + lo
 
     has_tag = nonempty & (first == _BACK)
     tag_end = _next(backs, starts + 1)  # the closing '\'
@@ -139,6 +194,7 @@ def parse(data: bytes) -> FastLines:  # noqa: PLR0915 - one vectorised pass, kep
     # A tag block alone on its line lends itself to the next line: the loop handles both.
     lone = has_tag & (tag_end + 1 == ends)
     ok[1:] &= ~lone[:-1]
+    ok[0] &= not after_lone
     ok &= _at(buf, bang) == _BANG
     ok &= (_at(buf, bang + 3) == ord("V")) & (_at(buf, bang + 4) == ord("D"))
     kind = _at(buf, bang + 5)
@@ -157,9 +213,9 @@ def parse(data: bytes) -> FastLines:  # noqa: PLR0915 - one vectorised pass, kep
     ok &= (_at(buf, star) == _STAR) & (star + 3 <= ends)
     # The first '*' after the '!' must be this one (the loop splits at the first).
     ok &= _next(stars, bang) == star
-    hi = _HEXVAL[_at(buf, star + 1)]
-    lo = _HEXVAL[_at(buf, star + 2)]
-    ok &= (hi < 16) & (lo < 16)
+    hi_nib = _HEXVAL[_at(buf, star + 1)]
+    lo_nib = _HEXVAL[_at(buf, star + 2)]
+    ok &= (hi_nib < 16) & (lo_nib < 16)
     tail_at = star + 3
     has_tail = tail_at < ends
     ok &= ~has_tail | (_at(buf, tail_at) == _COMMA)
@@ -167,7 +223,7 @@ def parse(data: bytes) -> FastLines:  # noqa: PLR0915 - one vectorised pass, kep
     # Tag block: the first '*' in it, and its c: field (digits only, else left to the loop).
     tag_star = _next(stars, starts)
     tag_ok = has_tag & (tag_star < tag_end)
-    c_pos = np.flatnonzero((buf[:-1] == ord("c")) & (buf[1:] == _COLON)) if buf.size else stars
+    c_pos = np.flatnonzero((seg[:-1] == ord("c")) & (seg[1:] == _COLON)) + lo
     c_at = _next(c_pos, starts + 1)
     in_tag = has_tag & (c_at < np.where(tag_ok, tag_star, tag_end))
     boundary = (_at(buf, c_at - 1) == _COMMA) | (_at(buf, c_at - 1) == _BACK)
@@ -184,36 +240,30 @@ def parse(data: bytes) -> FastLines:  # noqa: PLR0915 - one vectorised pass, kep
 
     idx = np.flatnonzero(ok)
     bang, star = bang[idx], star[idx]
-    xor = _running_xor(buf)
-    body_xor = xor[star] ^ xor[bang + 1]
-    checksum_ok = ((hi[idx] << 4) | lo[idx]) == body_xor
+    xor = _running_xor(seg)
+    body_xor = xor[star - lo] ^ xor[bang + 1 - lo]
+    checksum_ok = ((hi_nib[idx] << 4) | lo_nib[idx]) == body_xor
     tag_idx = tag_ok[idx]
     t_s, t_st = starts[idx][tag_idx], tag_star[idx][tag_idx]
-    tag_xor = xor[t_st] ^ xor[t_s + 1]
+    tag_xor = xor[t_st - lo] ^ xor[t_s + 1 - lo]
     t_hi, t_lo = _HEXVAL[_at(buf, t_st + 1)], _HEXVAL[_at(buf, t_st + 2)]
     tag_good = (t_hi < 16) & (t_lo < 16) & (((t_hi << 4) | t_lo) == tag_xor)
     tag_good &= t_st + 3 <= tag_end[idx][tag_idx]
     tag_bad = int(np.count_nonzero(has_tag[idx])) - int(np.count_nonzero(tag_good))
-
-    fast = np.zeros(n, dtype=bool)
-    fast[idx] = True
     pay_start = c_chan[idx] + 1
-    return FastLines(
-        buf=buf,
-        starts=starts,
-        ends=ends,
-        fast=fast,
-        line=idx.astype(np.int64),
-        checksum_ok=checksum_ok,
-        pay_start=pay_start,
-        pay_len=c_pay[idx] - pay_start,
-        fill=fill_byte[idx] - 48,
-        c_ns=_epoch_ns(c_val[idx], in_tag[idx] & (c_len[idx] > 0)),
-        tail_ns=_epoch_ns(t_val[idx], t_digit[idx]),
-        own_ship=kind[idx] == ord("O"),
-        star=star,
-        tag_bad=tag_bad,
-    )
+    return {
+        "line": idx.astype(np.int64) + first_line,
+        "checksum_ok": checksum_ok,
+        "pay_start": pay_start,
+        "pay_len": c_pay[idx] - pay_start,
+        "fill": fill_byte[idx] - 48,
+        "c_ns": _epoch_ns(c_val[idx], in_tag[idx] & (c_len[idx] > 0)),
+        "tail_ns": _epoch_ns(t_val[idx], t_digit[idx]),
+        "own_ship": kind[idx] == ord("O"),
+        "star": star,
+        "tag_bad": tag_bad,
+        "ends_lone": bool(lone[-1]),
+    }
 
 
 def _running_xor(buf: np.ndarray) -> np.ndarray:
