@@ -152,3 +152,19 @@ def test_nmea_and_csv_samples_give_identical_verdicts(nmea_report: dict, csv_rep
     nmea, csv = verdicts(nmea_report), verdicts(csv_report)
     assert {m: (nmea[m], csv.get(m)) for m in nmea if nmea[m] != csv.get(m)} == {}
     assert set(csv) == set(nmea)
+
+
+@pytest.mark.slow
+def test_sample_folder_as_make_run_opens_it_gives_the_nmea_verdicts(
+    nmea_report: dict, tmp_path: Path
+) -> None:
+    # The folder holds both files: the second one's fixes are all duplicates of the first's.
+    folder = _check_json(SAMPLE, tmp_path / "folder.json", _readme_as_of())
+    fixes = {Path(i["path"]).name: (i["fixes"], i["rejected"]) for i in folder["inputs"]}
+    n = nmea_report["inputs"][0]["fixes"]
+    assert fixes == {"sample_2026.csv.gz": (n, {}), "sample_2026.nmea.gz": (0, {"duplicate": n})}
+
+    def verdicts(report: dict) -> dict[int, tuple]:
+        return {v["mmsi"]: (v["verdict"], v["barred_until"]) for v in report["vessels"]}
+
+    assert verdicts(folder) == verdicts(nmea_report)
