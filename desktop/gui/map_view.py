@@ -328,6 +328,7 @@ class MapView(QWidget):
         self._paint_zones(painter, world, view, labels=True)
         self._paint_selected(painter, view)
         self._paint_scale_bar(painter, view)
+        self._paint_legend(painter)
         self._paint_overlay_text(painter, view)
 
     def _visible_land(self, view: ViewBox) -> list[QPainterPath]:
@@ -367,8 +368,12 @@ class MapView(QWidget):
             return
         painter.save()
         painter.setTransform(world)
-        # Fill only: the detailed land comes in 2-degree tiles whose edges are not coastline.
-        painter.setPen(Qt.PenStyle.NoPen)
+        # No coastline pen: the detailed land comes in 2-degree tiles whose edges are not
+        # coastline. A hairline in the land colour hides the antialiasing seams between tiles.
+        seam = QPen(style.LAND)
+        seam.setCosmetic(True)
+        seam.setWidthF(1.0)
+        painter.setPen(seam)
         painter.setBrush(style.LAND)
         for path in paths:
             painter.drawPath(path)
@@ -499,6 +504,49 @@ class MapView(QWidget):
         for i in own:
             x, y = self._event_xy[i]
             self._marker(painter, self._events[i].kind, self.world_to_screen(x, y), 5.5)
+
+    def _paint_legend(self, painter: QPainter) -> None:
+        """What the colours and symbols mean, in the top-left corner."""
+        font = QFont(painter.font())
+        font.setPointSizeF(8.5)
+        painter.setFont(font)
+        metrics = QFontMetrics(font)
+        rows: list[tuple[str, str, object]] = [
+            ("line", "barred (180-day rule)", style.VERDICT_COLOURS[Verdict.BARRED]),
+            ("line", "review", style.VERDICT_COLOURS[Verdict.REVIEW]),
+            ("line", "clear", style.VERDICT_COLOURS[Verdict.CLEAR]),
+            ("marker", "port call", EventKind.PORT_CALL),
+            ("marker", "ship-to-ship transfer", EventKind.STS_TRANSFER),
+            ("marker", "AIS gap", EventKind.AIS_GAP),
+            ("area", "North Korean port", style.PORT_FILL),
+            ("area", "North Korean waters", style.KP_WATERS_FILL),
+        ]
+        line_h = metrics.height() + 2
+        width = max(metrics.horizontalAdvance(label) for _, label, _ in rows) + 40
+        box = QRectF(8, 8, width, line_h * len(rows) + 8)
+        painter.setPen(QPen(QColor(160, 160, 160), 1))
+        painter.setBrush(QColor(255, 255, 255, 215))
+        painter.drawRect(box)
+        for i, (kind, label, what) in enumerate(rows):
+            y = box.top() + 4 + i * line_h + line_h / 2
+            x = box.left() + 8
+            if kind == "line":
+                painter.setPen(QPen(what, 2.5))  # type: ignore[arg-type]
+                painter.drawLine(QPointF(x, y), QPointF(x + 18, y))
+            elif kind == "marker":
+                painter.setPen(QPen(QColor(40, 40, 40), 1.0))
+                self._marker(painter, what, QPointF(x + 9, y), 4.0)  # type: ignore[arg-type]
+            else:
+                edge = style.PORT_EDGE if what == style.PORT_FILL else style.KP_WATERS_EDGE
+                painter.setPen(QPen(edge, 1.0))
+                painter.setBrush(
+                    QColor(what).lighter(100)
+                    if what != style.KP_WATERS_FILL  # type: ignore[arg-type]
+                    else QColor(214, 39, 40, 60)
+                )
+                painter.drawRect(QRectF(x + 2, y - 5, 14, 10))
+            painter.setPen(QColor(30, 30, 30))
+            painter.drawText(QPointF(x + 26, y + metrics.ascent() / 2 - 1), label)
 
     def _paint_scale_bar(self, painter: QPainter, view: ViewBox) -> None:
         ground_m_per_px = view.m_per_px * ground_m_per_unit(self.center_m[1])
