@@ -1585,7 +1585,7 @@ def scenario() -> list[Vessel]:
         11.5,
         "QINGDAO",
         story="Chinese bulk carrier Qingdao-Dalian. STS with AN SHUN 2 at 37.6N 123.2E on "
-        "2026-03-20 06:00-10:00, ten days after AN SHUN 2 left Nampo: barred until "
+        "2026-03-20 06:00-10:00, nine and a half days after AN SHUN 2 left Nampo: barred until "
         "2026-09-16 10:00, expired before as_of.",
         expect="clear",
         why="one-hop STS exposure expired (sts end + 180 d < as_of)",
@@ -2078,11 +2078,12 @@ def expected(
 
 README_HEAD = """# Sample tracks: a demo scenario for Maritime Exposure Check
 
-`make run` opens the app on this folder. `{nmea}` (NMEA 0183 with tag blocks) and `{csv}`
-(the same fixes as a NOAA MarineCadastre-style CSV) hold {n} vessels from {start} to {end} in
-the Yellow Sea, Korea Bay, the Sea of Japan and the East China Sea, sailing between real ports on
-routes that keep to the sea. Everything here is fiction: names, MMSIs and IMO numbers are made up
-(the IMO numbers have valid check digits), and any likeness to a real ship is an accident.
+`make run` opens the app on this folder. `{nmea}` (NMEA 0183 with tag blocks) and
+`{csv}` (the same {n_fixes:,} fixes as a NOAA MarineCadastre-style CSV) hold {n} vessels
+from {start} to {end} in the Yellow Sea, Korea Bay, the Sea of Japan and the East China Sea,
+sailing between real ports on routes that keep to the sea. Everything here is fiction: names,
+MMSIs and IMO numbers are made up (the IMO numbers have valid check digits), and any likeness to
+a real ship is an accident.
 
 Both files are written by `generate.py` (seed {seed}); `python sample_tracks/generate.py [DIR]`
 rewrites them byte for byte, and `tests/test_sample_tracks.py` checks that, and that
@@ -2142,9 +2143,12 @@ direct caller also shows `waters_presence` on its way in).
 """
 
 
-def readme_text(vessels: list[Vessel], exp: dict[str, tuple[str, datetime | None]]) -> str:
+def readme_text(
+    vessels: list[Vessel], exp: dict[str, tuple[str, datetime | None]], n_fixes: int
+) -> str:
     order = {"barred": 0, "review": 1, "clear": 2}
     head = README_HEAD.format(
+        n_fixes=n_fixes,
         nmea=NMEA_NAME,
         csv=CSV_NAME,
         n=len(vessels),
@@ -2194,7 +2198,9 @@ def generate(out_dir: Path) -> dict[str, str]:
     exp = expected(vessels, fixes)
     write_gzip(out_dir / NMEA_NAME, nmea_text(vessels, fixes))
     write_gzip(out_dir / CSV_NAME, csv_text(vessels, fixes))
-    (out_dir / README_NAME).write_text(readme_text(vessels, exp), encoding="utf-8")
+    (out_dir / README_NAME).write_text(
+        readme_text(vessels, exp, sum(len(f) for f in fixes.values())), encoding="utf-8"
+    )
     return {
         name: hashlib.sha256((out_dir / name).read_bytes()).hexdigest()
         for name in (NMEA_NAME, CSV_NAME, README_NAME)
