@@ -338,3 +338,23 @@ def test_empty_file(tmp_path: Path) -> None:
     read = read_nmea(path)
     assert read.lines == 0 and read.tally.total == 0
     assert len(read.positions) == 0 and len(read.statics) == 0
+
+
+def test_truncated_gzip_keeps_what_decompressed_and_says_so(tmp_path: Path) -> None:
+    lines = [tag(f"c:{T0 + k}") + TYPE1_LINE for k in range(2000)]
+    packed = gzip.compress(("\n".join(lines) + "\n").encode())
+    path = tmp_path / "cut.nmea.gz"
+    path.write_bytes(packed[: len(packed) // 2])
+    read = read_nmea(path)
+    assert 0 < read.lines < 2000 and read.tally.total == read.lines
+    # The last line may be cut mid-sentence: every whole line before it is a fix.
+    assert read.tally.accepted["fix"] >= read.lines - 1
+    assert any(note.startswith("gzip data broken after") for note in read.notes)
+
+
+def test_concatenated_gzip_members_are_all_read(tmp_path: Path) -> None:
+    one = gzip.compress((tag(f"c:{T0}") + TYPE1_LINE + "\n").encode())
+    path = tmp_path / "two.nmea.gz"
+    path.write_bytes(one + one)
+    read = read_nmea(path)
+    assert outcomes(read) == {"fix": 2} and not read.notes

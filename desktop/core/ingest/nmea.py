@@ -14,9 +14,9 @@ this is about five times faster than pyais's ``FileReaderStream`` decoding alone
 from __future__ import annotations
 
 import gc
-import gzip
 import math
 import re
+import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -211,15 +211,28 @@ class _Parsed:
     notes: list[str]
 
 
-def _read_bytes(path: Path) -> bytes:
-    with open(path, "rb") as fh:
-        magic = fh.read(2)
-    opener = gzip.open if magic == b"\x1f\x8b" else open
-    with opener(path, "rb") as fh:
-        return fh.read()
+def _read_bytes(path: Path) -> tuple[bytes, list[str]]:
+    """The file's bytes (gunzipped when it is gzip), and a note when the gzip stream breaks.
 
-
-_C_DIGITS: Final = re.compile(r"(?:^|,)c:([0-9.]+)")
+    A truncated or corrupt ``.gz`` (a copy cut short) keeps every byte that decompressed:
+    what was read is counted like any file, and the note says where the stream broke.
+    """
+    data = Path(path).read_bytes()
+    if data[:2] != b"\x1f\x8b":
+        return data, []
+    out: list[bytes] = []
+    rest = data
+    try:
+        while rest[:2] == b"\x1f\x8b":  # concatenated gzip members, as gzip.open reads them
+            unzip = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            out.append(unzip.decompress(rest))
+            if not unzip.eof:
+                raise EOFError("the compressed stream ends early")
+            rest = unzip.unused_data
+    except (zlib.error, EOFError) as err:
+        got = sum(map(len, out))
+        return b"".join(out), [f"gzip data broken after {got} decompressed bytes ({err})"]
+    return b"".join(out), []
 
 
 _HEXVAL: Final = np.full(256, 255, dtype=np.uint8)
@@ -297,10 +310,11 @@ def _tail_text(tail: str) -> str:
 
 
 def _scan(path: Path) -> _Parsed:  # noqa: C901 - one pass over the lines, kept in one place
-    fl = nmea_lines.parse(_read_bytes(path))
+    data, notes = _read_bytes(path)
+    fl = nmea_lines.parse(data)
+    del data
     n_lines = len(fl.starts)
     outcome = np.zeros(n_lines, dtype=np.int8)
-    notes: list[str] = []
 
     # The other lines, one by one with cheap string operations. Single-part sentences are
     # kept as tuples and checked with the fast ones; multipart ones are assembled after that.
@@ -764,6 +778,9 @@ POSITION_COLUMNS: Final = (
 
 def read_nmea(path: str | Path) -> RawRead:
     """Read an NMEA 0183 AIS file (plain or gzip) into position and static records.
+
+    Bytes are read as latin-1, so no byte stops the read; a gzip file is recognised by its
+    magic bytes whatever its name, and a truncated one keeps what decompressed (with a note).
 
     Sentences: ``!xxVDM`` and ``!xxVDO`` with any two-character talker (``AI``, ``BS``, ``AB``,
     ``--``, ``=I`` ...), optionally preceded by an NMEA 4.10 tag block ``\\...*hh\\`` and/or a
