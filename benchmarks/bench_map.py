@@ -59,8 +59,13 @@ def synthetic_fixes(vessels: int, fixes_per_vessel: int, seed: int = 1) -> objec
     t0 = np.datetime64("2026-06-01T00:00:00", "ns").astype("int64")
     times = t0 + np.tile(np.arange(fixes_per_vessel, dtype="int64") * int(step_s * 1e9), vessels)
     return make_fixes(
-        {"mmsi": mmsi, "time": times, "lat": lat.astype("float32"), "lon": lon.astype("float32"),
-         "source": "bench"}
+        {
+            "mmsi": mmsi,
+            "time": times,
+            "lat": lat.astype("float32"),
+            "lon": lon.astype("float32"),
+            "source": "bench",
+        }
     )
 
 
@@ -68,8 +73,10 @@ def make_map(fixes: object, with_basemap: bool) -> MapView:
     view = MapView()
     view.resize(WIDTH_PX, HEIGHT_PX)
     tracks = TrackData(fixes)  # type: ignore[arg-type]
-    verdicts = {int(m): (Verdict.BARRED if i % 20 == 0 else Verdict.REVIEW if i % 7 == 0
-                         else Verdict.CLEAR) for i, m in enumerate(tracks.mmsi)}
+    verdicts = {
+        int(m): (Verdict.BARRED if i % 20 == 0 else Verdict.REVIEW if i % 7 == 0 else Verdict.CLEAR)
+        for i, m in enumerate(tracks.mmsi)
+    }
     view.set_tracks(tracks, verdicts)
     view.set_selected(int(tracks.mmsi[0]))
     if with_basemap:
@@ -102,8 +109,9 @@ def time_repaints(view: MapView, moves: list[tuple[str, float]]) -> list[float]:
     return out
 
 
-def naive_polylines(self: TrackData, view: object, rows: np.ndarray, t_range_ns: object = None
-                    ) -> list[object]:
+def naive_polylines(
+    self: TrackData, view: object, rows: np.ndarray, t_range_ns: object = None
+) -> list[object]:
     """The peer: every fix of every vessel in the rows, no cutting to the view, no thinning."""
     out = []
     for r in rows:
@@ -127,7 +135,9 @@ def in_view(view: MapView) -> int:
     tracks = view.tracks
     assert tracks is not None
     xmin, ymin, xmax, ymax = view.view_box().bounds_m
-    inside = (tracks.x_m >= xmin) & (tracks.x_m <= xmax) & (tracks.y_m >= ymin) & (tracks.y_m <= ymax)
+    inside = (
+        (tracks.x_m >= xmin) & (tracks.x_m <= xmax) & (tracks.y_m >= ymin) & (tracks.y_m <= ymax)
+    )
     return int(inside.sum())
 
 
@@ -146,7 +156,10 @@ def main() -> int:
         print(text)
         lines.append(text)
 
-    cases = [("100k fixes (200 vessels x 500)", 200, 500), ("1M fixes (2000 vessels x 500)", 2000, 500)]
+    cases = [
+        ("100k fixes (200 vessels x 500)", 200, 500),
+        ("1M fixes (2000 vessels x 500)", 2000, 500),
+    ]
     for title, vessels, per in cases:
         fixes = synthetic_fixes(vessels, per)
         started = time.perf_counter()
@@ -166,16 +179,26 @@ def main() -> int:
         fit_again = time_repaints(view, pans)
         peer = naive_repaint(view, pans)
         ratio = statistics.median(peer) / statistics.median(fit_again)
-        say(f"  whole map again: {summary(fit_again)}; peer (same map, every fix drawn, no "
-            f"cutting or thinning): {summary(peer)}; ratio peer/map {ratio:.1f}x")
+        say(
+            f"  whole map again: {summary(fit_again)}; peer (same map, every fix drawn, no "
+            f"cutting or thinning): {summary(peer)}; ratio peer/map {ratio:.1f}x"
+        )
         say(f"  building the projected track arrays: {build_ms:.0f} ms (worker thread)")
     if args.append:
-        cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text()
-                    .splitlines() if ln.startswith("model name")), platform.processor())
+        cpu = next(
+            (
+                ln.split(":", 1)[1].strip()
+                for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                if ln.startswith("model name")
+            ),
+            platform.processor(),
+        )
         nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
-        header = (f"\n## Map\n\n{datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}, {nproc} cores, "
-                  f"{cpu}, Python {sys.version.split()[0]}, `benchmarks/bench_map.py`, "
-                  f"{WIDTH_PX}x{HEIGHT_PX} px map, {REPEATS} repaints each.\n\n")
+        header = (
+            f"\n## Map\n\n{datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}, {nproc} cores, "
+            f"{cpu}, Python {sys.version.split()[0]}, `benchmarks/bench_map.py`, "
+            f"{WIDTH_PX}x{HEIGHT_PX} px map, {REPEATS} repaints each.\n\n"
+        )
         with open(Path(__file__).with_name("RESULTS.md"), "a", encoding="utf-8") as out:
             out.write(header + "\n".join(lines) + "\n")
     return 0

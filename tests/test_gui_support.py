@@ -107,9 +107,9 @@ class CountingIngest:
 
 def make_window(qtbot: Any, tmp_path: Any, monkeypatch: Any, ingest: Any = None) -> Any:
     """A MainWindow on the hand-made data with a recording notifier and throw-away settings."""
-    import desktop.core.ingest
     from PySide6.QtCore import QSettings
 
+    import desktop.core.ingest
     from desktop.gui.main_window import MainWindow
     from desktop.gui.notifier import RecordingNotifier
     from desktop.gui.session import Session

@@ -70,7 +70,8 @@ def test_model_has_one_row_per_vessel_with_every_column(qapp):
     assert model.index(3, COL_BARRED).data() == ""
     assert model.index(2, COL_LAST_KP).data() == ""
     assert model.index(2, COL_REASON).data() == "kp flag"
-    assert model.index(0, COL_REASON).data(Qt.ItemDataRole.ToolTipRole) == "Called at Nampo (KPNAM)."
+    tooltip = model.index(0, COL_REASON).data(Qt.ItemDataRole.ToolTipRole)
+    assert tooltip == "Called at Nampo (KPNAM)."
     assert model.counts() == {Verdict.BARRED: 2, Verdict.REVIEW: 1, Verdict.CLEAR: 1}
     assert model.row_of(244000004) == 3
 

@@ -50,8 +50,8 @@ def test_selecting_a_row_selects_the_track_and_fills_the_details(qtbot, tmp_path
     window, _ = make_window(qtbot, tmp_path, monkeypatch)
     _load(qtbot, window)
     index = window.proxy.index(0, 0)
-    window.table.selectionModel().setCurrentIndex(
-        index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+    flags = QItemSelectionModel.SelectionFlag
+    window.table.selectionModel().setCurrentIndex(index, flags.ClearAndSelect | flags.Rows)
     assert window.map.selected_mmsi == BARRED
     assert window.details.vessel.mmsi == BARRED
     assert window.details.banner.text() == "BARRED until 30 Dec 2026 06:20 UTC"

@@ -1,0 +1,124 @@
+"""Parameters dialog, timeline double-click, time filter, settings and the excepthook."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import fields
+from datetime import date
+
+import numpy as np
+from PySide6.QtCore import QSettings
+from test_gui_support import BARRED, CLEAR, make_window, wait_idle
+
+from desktop.core.model import Verdict
+from desktop.core.params import ScreeningParams
+from desktop.gui.app import install_excepthook
+from desktop.gui.main_window import MainWindow
+from desktop.gui.mercator import to_lonlat
+from desktop.gui.notifier import RecordingNotifier
+from desktop.gui.params_dialog import ParamsDialog, unit_of
+
+
+def _load(qtbot, window):
+    with qtbot.waitSignal(window.session.loaded, timeout=10_000):
+        window.open_tracks(["hand-made.nmea"])
+    wait_idle(qtbot, window)
+
+
+def test_params_dialog_has_every_parameter_with_its_unit(qtbot):
+    dialog = ParamsDialog(ScreeningParams(window_days=90.0))
+    qtbot.addWidget(dialog)
+    assert list(dialog.spins) == [f.name for f in fields(ScreeningParams)]
+    assert dialog.spins["window_days"].value() == 90.0
+    assert dialog.spins["window_days"].suffix() == " days"
+    assert dialog.spins["sts_max_distance_m"].suffix() == " m"
+    assert dialog.spins["sts_min_port_distance_km"].suffix() == " km"
+    assert dialog.spins["sts_grid_min"].suffix() == " min"
+    assert dialog.spins["gap_speed_kn"].suffix() == " kn"
+    assert dialog.spins["gap_min_h"].suffix() == " h"
+    assert all(unit_of(name) for name in dialog.spins)  # every parameter has a unit
+    assert dialog.spins["gap_min_h"].toolTip() == ScreeningParams.describe()["gap_min_h"]
+    dialog.spins["gap_min_h"].setValue(6.0)
+    assert dialog.params() == ScreeningParams(window_days=90.0, gap_min_h=6.0)
+
+
+def test_shorter_window_rescreens_without_reingest(qtbot, tmp_path, monkeypatch):
+    window, ingest = make_window(qtbot, tmp_path, monkeypatch)
+    _load(qtbot, window)
+    assert {v.mmsi: v.verdict for v in window.session.current.result.verdicts}[BARRED] == (
+        Verdict.BARRED)
+    # The call ended 2026-07-03 06:20; as of 2026-11-28 a 100-day window no longer reaches it.
+    with qtbot.waitSignal(window.session.rescreened, timeout=10_000):
+        window.session.set_params(ScreeningParams(window_days=100.0))
+    wait_idle(qtbot, window)
+    result = window.session.current.result
+    assert result.params.window_days == 100.0
+    assert {v.mmsi: v.verdict for v in result.verdicts}[BARRED] == Verdict.CLEAR
+    assert "window 100 days" in window.as_of_label.text()
+    assert len(ingest.calls) == 1
+
+
+def test_double_click_on_an_event_centres_the_map_on_it(qtbot, tmp_path, monkeypatch):
+    window, _ = make_window(qtbot, tmp_path, monkeypatch)
+    _load(qtbot, window)
+    window.select_vessel(BARRED)
+    window.details.timeline.cellDoubleClicked.emit(0, 0)
+    lon, lat = to_lonlat(*window.map.center_m)
+    event = window.details.vessel.reasons[0].event
+    assert abs(lon - event.lon) < 1e-6 and abs(lat - event.lat) < 1e-6
+    assert window.map.m_per_px <= 150.0
+
+
+def test_time_filter_limits_the_tracks_to_the_dates(qtbot, tmp_path, monkeypatch):
+    window, _ = make_window(qtbot, tmp_path, monkeypatch)
+    _load(qtbot, window)
+    # The data run from 2026-07-02 (barred vessel) to 2026-10-01 (review vessel).
+    assert window.time_from.date().toPython() == date(2026, 7, 2)
+    assert window.time_to.date().toPython() == date(2026, 10, 1)
+    assert window.map.t_range_ns is None
+    window.time_from.setDate(date(2026, 9, 1))
+    window.time_to.setDate(date(2026, 9, 1))
+    window.time_filter.setChecked(True)
+    lo, hi = window.map.t_range_ns
+    assert lo == 1_788_220_800 * 10**9  # 2026-09-01 00:00 UTC
+    assert hi == lo + 86_400 * 10**9
+    # Only the clear vessel sailed on 2026-09-01: a click on the barred track finds nothing.
+    tracks = window.map.tracks
+    shown = [int(m) for m in tracks.mmsi
+             if tracks.polylines(window.map.view_box(), np.array([tracks.row_of[int(m)]]),
+                                 window.map.t_range_ns)]
+    assert shown == [CLEAR]
+    window.time_filter.setChecked(False)
+    assert window.map.t_range_ns is None
+
+
+def test_settings_remember_recent_files_last_dir_and_geometry(qtbot, tmp_path, monkeypatch):
+    window, _ = make_window(qtbot, tmp_path, monkeypatch)
+    track = tmp_path / "tracks" / "a.nmea"
+    track.parent.mkdir()
+    track.write_text("")
+    window._remember([str(track)])
+    window._remember(["hand-made.nmea"])
+    window.resize(640, 480)  # the offscreen screen is 800x600
+    window.save_settings()
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    again = MainWindow(settings=settings, notifier=RecordingNotifier())
+    qtbot.addWidget(again)
+    assert again._recent() == ["hand-made.nmea", str(track)]
+    assert [a.text() for a in again.recent_menu.actions()] == ["hand-made.nmea", str(track)]
+    assert again._last_dir() == "."  # the folder of the last file opened
+    assert (again.width(), again.height()) == (640, 480)
+
+
+def test_excepthook_shows_the_error_instead_of_dying(qtbot, monkeypatch):
+    notifier = RecordingNotifier()
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # restored after the test
+    install_excepthook(notifier)
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        sys.excepthook(*sys.exc_info())
+    assert len(notifier.messages) == 1
+    title, text, details = notifier.messages[0]
+    assert (title, text) == ("Unexpected error", "ValueError: boom")
+    assert "Traceback" in details and 'raise ValueError("boom")' in details
