@@ -96,7 +96,7 @@ def test_every_nmea_corpus_file_counts_each_physical_line_once(corpus: Path, nam
         "libais/typeexamples.nmea",
         "libais/tagblock.nmea",
         "dma_aislib/stream_example.txt",
-        "amsa/ais.txt.gz",
+        pytest.param("amsa/ais.txt.gz", marks=pytest.mark.slow),  # 34,000 pyais decodes
         "amsa/exact-earth-augmented-2.txt",
         "amsa/exact-earth-with-tag-block.txt",
         "amsa/korea_japan_box_subset.nmea",
