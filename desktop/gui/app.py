@@ -13,10 +13,12 @@ from pathlib import Path
 from types import TracebackType
 
 from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from desktop import __version__
-from desktop.core.resources import resources_root
+from desktop.core.errors import ResourceError
+from desktop.core.resources import resource_path, resources_root
 from desktop.gui.main_window import MainWindow
 from desktop.gui.notifier import Notifier
 from desktop.gui.tasks import warm_child_processes
@@ -89,6 +91,10 @@ def run_app(files: list[str], screenshot: str | None) -> int:
     app.setApplicationName("Maritime Exposure Check")
     app.setOrganizationName("MaritimeExposure")
     app.setApplicationVersion(__version__)
+    try:
+        app.setWindowIcon(QIcon(str(resource_path("icons/exposure.png"))))
+    except ResourceError:
+        pass  # an installation without the icon still works
     paths = list(files) or default_tracks()
     if screenshot:
         notifier: Notifier = _PrintingNotifier()
