@@ -45,9 +45,10 @@ def test_sts_after_counterparts_kp_call_bars_until_sts_end_plus_window() -> None
     v = screened().verdict_of(B)
     assert v.verdict == Verdict.BARRED
     assert v.barred_until == utc("2026-06-10 14:00") + timedelta(days=180)
-    sts = [r.to_json() for r in v.reasons if r.event.kind == "sts_transfer"]
+    sts = [r.to_json() for r in v.reasons
+           if r.event.kind == "sts_transfer" and r.event.with_mmsi == A]
     assert len(sts) == 1
-    assert sts[0]["with_mmsi"] == A and sts[0]["bars"] is True
+    assert sts[0]["bars"] is True and sts[0]["effect"] == "bars"
     assert sts[0]["barred_until"] == "2026-12-07T14:00:00Z"
     assert sts[0]["port_call"] == {
         "mmsi": A, "zone": "Nampo", "locode": "KPNAM", "country": "KP",
@@ -69,7 +70,17 @@ def test_the_calling_vessel_is_barred_by_its_own_call() -> None:
 
 def test_sts_before_the_counterparts_call_is_clear() -> None:
     v = screened().verdict_of(D)
-    assert (v.verdict, v.reasons) == (Verdict.CLEAR, ())
+    assert v.verdict == Verdict.CLEAR
+    # Listed for the analyst (DESIGN §2: every event), with no effect on the verdict.
+    [reason] = [r.to_json() for r in v.reasons]
+    assert (reason["kind"], reason["with_mmsi"], reason["effect"]) == ("sts_transfer", A, "none")
+    assert reason["explanation"].endswith("no effect on the verdict.")
+
+
+def test_sts_with_a_clean_vessel_is_listed_without_effect() -> None:
+    v = screened().verdict_of(B)
+    [reason] = [r for r in v.reasons if r.event.with_mmsi == C]
+    assert (reason.event.kind, reason.effect, reason.in_window) == ("sts_transfer", "none", True)
 
 
 def test_counterparts_counterpart_is_review_only() -> None:
@@ -103,7 +114,8 @@ def test_sts_more_than_window_after_counterparts_call_is_not_exposure() -> None:
     a.every("2026-01-02 06:00", "2026-06-30 18:00", 360, *SEA2, sog=11.0)
     meet(a, b, "2026-07-01 00:00", "2026-07-01 04:00", SEA)  # 180 days after 2 Jan 00:00
     v = screened(as_of=utc("2026-08-01 00:00"), tracks=[a, b]).verdict_of(B)
-    assert (v.verdict, v.reasons) == (Verdict.CLEAR, ())
+    assert v.verdict == Verdict.CLEAR
+    assert [(r.event.kind, r.effect) for r in v.reasons] == [("sts_transfer", "none")]
 
 
 def test_encounter_in_port_with_exposed_vessel_is_review_not_barred() -> None:
@@ -121,3 +133,19 @@ def test_encounter_in_port_with_exposed_vessel_is_review_not_barred() -> None:
     [reason] = [r.to_json() for r in v.reasons]
     assert reason["kind"] == "encounter_in_port" and reason["with_mmsi"] == A
     assert reason["port_call"]["locode"] == "KPNAM"
+
+
+def test_encounter_in_port_with_clean_vessel_is_listed_without_effect() -> None:
+    b, c = Track(B), Track(C)
+    port = north_of(*SEA, 2_000)
+    meet(b, c, "2026-06-10 10:00", "2026-06-10 14:00", SEA)
+    result = screen_fixes(
+        fixes_of(b, c), kp_zones(), as_of=AS_OF,
+        known_ports=(np.array([port[0]]), np.array([port[1]])),
+    )
+    for mmsi, other in ((B, C), (C, B)):
+        v = result.verdict_of(mmsi)
+        assert v.verdict == Verdict.CLEAR
+        [reason] = [r.to_json() for r in v.reasons]
+        assert (reason["kind"], reason["with_mmsi"], reason["effect"]) == (
+            "encounter_in_port", other, "none")

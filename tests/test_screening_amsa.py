@@ -85,6 +85,10 @@ def test_sydney_boat_port_calls_match_design_definition(corpus: Path) -> None:
     assert calls == expected
     assert len(calls) == 8
     assert calls[0] == ("Sydney", utc("2014-05-17 22:40:27"), utc("2014-05-22 02:19:38"))
-    # Australian ports are not KP: events, but no reason and a clear verdict
+    # Australian ports are not KP: listed as reasons without effect, and a clear verdict
     [verdict] = result.verdicts
-    assert (verdict.mmsi, str(verdict.verdict), verdict.reasons) == (503000530, "clear", ())
+    assert (verdict.mmsi, str(verdict.verdict)) == (503000530, "clear")
+    listed = [(r.event.zone, r.event.start, r.event.end) for r in verdict.reasons
+              if r.event.kind == EventKind.PORT_CALL]
+    assert listed == calls[::-1]
+    assert {r.effect for r in verdict.reasons} == {"none"}

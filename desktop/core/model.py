@@ -75,6 +75,18 @@ class Reason:
     bars: bool  # this event makes the vessel barred (direct call or one-hop STS)
     barred_until: datetime | None  # end + window for a barring event
     explanation: str  # one plain-language sentence for an official
+    informational: bool = False
+    """Listed so the analyst sees it (a call outside KP, an STS with a clean vessel), but it
+    neither bars nor calls for review, whatever its time."""
+
+    @property
+    def effect(self) -> str:
+        """What the reason does to the verdict: ``bars``, ``review`` or ``none``."""
+        if self.bars:
+            return "bars"
+        if self.in_window and not self.informational:
+            return "review"
+        return "none"
 
     def to_json(self) -> dict[str, Any]:
         e = self.event
@@ -90,6 +102,7 @@ class Reason:
             "lon": None if e.lon is None else round(e.lon, 5),
             "in_window": self.in_window,
             "bars": self.bars,
+            "effect": self.effect,
         }
         if e.with_mmsi is not None:
             out["with_mmsi"] = e.with_mmsi

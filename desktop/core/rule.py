@@ -5,10 +5,11 @@ Choices where DESIGN.md leaves room (each is tested):
 * **Window boundary.** An event bars while ``as_of < end + window`` (exact instant). A call that
   ended exactly ``window`` before ``as_of`` is therefore clear; one second later it bars.
   ``in_window`` uses the same test for every reason, so history is exactly what no longer bars.
-* **Which events are reasons.** Port calls, port entries and waters presence count only in
-  zones of country ``KP`` (visits elsewhere stay in ``ScreeningResult.events`` for the map but
-  are not reasons). AIS gaps are reasons only when suspected (the detector emits only those).
-  KP flag, identity changes and watch-list hits are always reasons.
+* **Every event is a reason** (DESIGN §2: "Reasons list every event found for the vessel").
+  Port calls, port entries and waters presence have an effect only in zones of country ``KP``;
+  elsewhere (user zones) they are listed as ``informational`` (effect ``none``). AIS gaps are
+  events only when suspected (the detector emits only those). KP flag, identity changes and
+  watch-list hits always call for review while in the window.
 * **One-hop STS.** An ``sts_transfer`` of vessel X with Y bars X until ``sts.end + window`` when
   Y has a KP port call that started at or before the STS start and ended less than ``window``
   before it (``sts.start < call.end + window``), which includes a call still in progress. The
@@ -18,9 +19,12 @@ Choices where DESIGN.md leaves room (each is tested):
   call qualified, that started at or before this STS and whose exposure had not expired), or Y
   had a review event of its own (KP port entry, KP waters presence, suspected AIS gap, KP flag,
   identity change, watch-list hit) that started at or before the STS and whose window had not
-  closed. An STS with a vessel that was neither is not a reason.
-* **Encounters in port** are reasons (review) when the other vessel was exposed at the
-  encounter's start, directly (a qualifying KP call) or by one hop.
+  closed. An STS with a vessel that was neither is listed as ``informational``: an analyst
+  still wants to see every transfer at sea, but it changes nothing.
+* **Encounters in port** call for review when the other vessel was exposed at the
+  encounter's start, directly (a qualifying KP call) or by one hop; otherwise informational.
+* The verdict is ``review`` when some reason has effect ``review`` (in the window, neither
+  barring nor informational).
 * ``barred_until`` is the latest ``end + window`` over the barring reasons, else None.
 """
 
@@ -130,17 +134,15 @@ class _Rule:
     def judge(self, e: Event) -> Reason | None:
         limit = e.end + self.window
         live = self.as_of < limit
+        if e.kind in _ZONE_KINDS and not self._counts(e):
+            return self.judge_elsewhere(e, live)
         if e.kind == EventKind.PORT_CALL:
-            if e.country != KP:
-                return None
             return Reason(e, live, live, limit if live else None, self.explain_call(e, limit, live))
         if e.kind == EventKind.STS_TRANSFER:
             return self.judge_sts(e, limit, live)
         if e.kind == EventKind.ENCOUNTER_IN_PORT:
             return self.judge_encounter(e, live)
         if e.kind in _OWN_REVIEW_KINDS:
-            if not self._counts(e):
-                return None
             return Reason(e, live, False, None, self.explain_review(e, live))
         if e.kind == EventKind.STS_WITH_REVIEW:
             return Reason(e, live, False, None, self.explain_review(e, live))
@@ -200,14 +202,38 @@ class _Rule:
                 + "."
             )
             return Reason(event, live, False, None, text)
-        return None
+        text = (
+            f"Ship-to-ship transfer with MMSI {other} from {when(e.start)} to {when(e.end)}; "
+            f"that vessel had no North Korean call or review event in the {_days(self.window)} "
+            "before: no effect on the verdict."
+        )
+        return Reason(e, live, False, None, text, informational=True)
+
+    def judge_elsewhere(self, e: Event, live: bool) -> Reason:
+        """A port call, entry or waters presence in a zone that is not North Korean."""
+        verb = {
+            EventKind.PORT_CALL: "Called at",
+            EventKind.PORT_ENTRY: "Entered",
+            EventKind.WATERS_PRESENCE: "In",
+        }[e.kind]
+        text = (
+            f"{verb} {_place(e)} ({e.country or 'country unknown'}) from {when(e.start)} to "
+            f"{when(e.end)}; not North Korean: no effect on the verdict."
+        )
+        return Reason(e, live, False, None, text, informational=True)
 
     def judge_encounter(self, e: Event, live: bool) -> Reason | None:
         other = e.with_mmsi or 0
         call = self.qualifying_call(other, e.start)
         hop = None if call is not None else self.one_hop_source(other, e.start, e.mmsi)
         if call is None and hop is None:
-            return None
+            text = (
+                f"Side by side with MMSI {other} near "
+                f"{e.zone or e.details.get('nearest_port') or 'a port or anchorage'} from "
+                f"{when(e.start)} to {when(e.end)}; that vessel had no North Korean exposure: "
+                "no effect on the verdict."
+            )
+            return Reason(e, live, False, None, text, informational=True)
         details = dict(e.details)
         if call is not None:
             details["port_call"] = _call_json(call)
@@ -322,7 +348,7 @@ def apply_rule(
         barring = [r.barred_until for r in rs if r.bars and r.barred_until is not None]
         if barring:
             verdict, until = Verdict.BARRED, max(barring)
-        elif any(r.in_window for r in rs):
+        elif any(r.effect == "review" for r in rs):
             verdict, until = Verdict.REVIEW, None
         else:
             verdict, until = Verdict.CLEAR, None
@@ -336,11 +362,13 @@ def apply_rule(
 
 def main_reason(v: VesselVerdict) -> Reason | None:
     """The reason to show on one line: the barring one that lasts longest, else the newest
-    in-window reason, else the newest reason."""
+    reason calling for review, else the newest reason with an effect in the past (history),
+    else None (informational reasons alone do not make a main reason)."""
     barring = [r for r in v.reasons if r.bars]
     if barring:
         return max(barring, key=lambda r: (r.barred_until, r.event.end))
-    live = [r for r in v.reasons if r.in_window]
-    if live:
-        return live[0]
-    return v.reasons[0] if v.reasons else None
+    review = [r for r in v.reasons if r.effect == "review"]
+    if review:
+        return review[0]
+    history = [r for r in v.reasons if not r.informational]
+    return history[0] if history else None
