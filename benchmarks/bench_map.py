@@ -93,10 +93,16 @@ def make_map(fixes: object, with_basemap: bool) -> MapView:
     return view
 
 
-def time_repaints(view: MapView, moves: list[tuple[str, float]]) -> list[float]:
+def time_repaints(
+    view: MapView, moves: list[tuple[str, float]], *, gesture: bool = False
+) -> list[float]:
+    """Repaint after each move; ``gesture`` marks the moves as one drag or wheel run (the map
+    then shifts its last tracks layer and re-renders once the gesture pauses)."""
     image = QImage(WIDTH_PX, HEIGHT_PX, QImage.Format.Format_ARGB32_Premultiplied)
     out = []
     for kind, amount in moves:
+        if gesture:
+            view._interaction()  # noqa: SLF001 -- what mouseMoveEvent/wheelEvent call
         if kind == "pan":
             view.center_m = (view.center_m[0] + amount * view.m_per_px, view.center_m[1])
         else:
@@ -150,6 +156,7 @@ def main() -> int:
     parser.add_argument("--append", action="store_true", help="append to benchmarks/RESULTS.md")
     args = parser.parse_args()
     QApplication.instance() or QApplication([])
+    load_before = os.getloadavg()[0]
     lines: list[str] = []
 
     def say(text: str) -> None:
@@ -172,6 +179,13 @@ def main() -> int:
         zooms = [("zoom", 1.25 if i % 2 == 0 else 1 / 1.25) for i in range(REPEATS)]
         zoom_ms = time_repaints(view, zooms)
         say(f"  after a wheel zoom step (1.25x): {summary(zoom_ms)}")
+        drag_ms = time_repaints(view, pans, gesture=True)
+        wheel_ms = time_repaints(view, zooms, gesture=True)
+        view._interacting_until = 0.0  # noqa: SLF001 -- the gesture is over
+        say(
+            f"  frames during a drag: {summary(drag_ms)}; during wheel steps: {summary(wheel_ms)}"
+            " (last tracks layer shifted/scaled, full render when the gesture pauses)"
+        )
         view.zoom_at(QPointF(WIDTH_PX / 2, HEIGHT_PX / 2), 4.0)
         deep_ms = time_repaints(view, pans)
         say(f"  zoomed in 4x ({in_view(view):,} fixes in view), after a pan: {summary(deep_ms)}")
@@ -196,7 +210,8 @@ def main() -> int:
         nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
         header = (
             f"\n## Map\n\n{datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}, {nproc} cores, "
-            f"{cpu}, Python {sys.version.split()[0]}, `benchmarks/bench_map.py`, "
+            f"{cpu}, Python {sys.version.split()[0]}, load average before the run "
+            f"{load_before:.2f} (a shared machine), `benchmarks/bench_map.py`, "
             f"{WIDTH_PX}x{HEIGHT_PX} px map, {REPEATS} repaints each.\n\n"
         )
         with open(Path(__file__).with_name("RESULTS.md"), "a", encoding="utf-8") as out:

@@ -8,17 +8,19 @@ be far too heavy, while numpy can cut and thin the projected arrays per repaint
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 import shapely
-from PySide6.QtCore import QPoint, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QPoint, QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
     QFontMetrics,
+    QImage,
     QMouseEvent,
     QPainter,
     QPainterPath,
@@ -38,6 +40,7 @@ from desktop.gui.track_layer import TrackData, ViewBox, polygon_from_xy
 
 MARKER_KINDS = (EventKind.PORT_CALL, EventKind.STS_TRANSFER, EventKind.AIS_GAP)
 _CLICK_TOLERANCE_PX = 6.0
+_SETTLE_S = 0.2  # a gesture has ended when nothing moved for this long
 _WORLD_HALF_M = math.pi * EARTH_RADIUS_M
 _MIN_M_PER_PX = 0.5
 _MAX_M_PER_PX = 2 * _WORLD_HALF_M / 256
@@ -111,6 +114,16 @@ class MapView(QWidget):
         self._dragged = False
         self._cursor_lonlat: tuple[float, float] | None = None
         self.last_paint_ms = 0.0
+        # The tracks layer as last rendered, reused (shifted and scaled) while the user drags
+        # or turns the wheel; a full render follows once the gesture pauses.
+        self._layer: QImage | None = None
+        self._layer_view: ViewBox | None = None
+        self._layer_key: tuple[object, ...] | None = None
+        self._tracks_version = 0
+        self._interacting_until = 0.0
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.timeout.connect(self.update)
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt naming)
         return QSize(900, 650)
@@ -154,6 +167,7 @@ class MapView(QWidget):
         self.set_verdicts(verdicts)
 
     def set_verdicts(self, verdicts: dict[int, Verdict]) -> None:
+        self._tracks_version += 1
         self._verdict_of = dict(verdicts)
         self._rows_by_verdict = {}
         if self.tracks is not None:
@@ -255,14 +269,15 @@ class MapView(QWidget):
             return None
         view = self.view_box()
         rows = np.arange(len(self.tracks.mmsi))
-        sx, sy, idx = self.tracks.points(view, rows, self.t_range_ns)
+        sx, sy, idx = self.tracks.points(view, rows, self.t_range_ns, thinned=True)
         if not len(idx):
             return None
         px, py = pos.x(), pos.y()
         best_d = np.hypot(sx - px, sy - py)
         # Segments too: sparse tracks are mostly lines between far-apart fixes.
         if len(idx) > 1:
-            same_vessel = np.diff(idx) == 1
+            # Consecutive kept fixes of one vessel are joined on screen (thinned or not).
+            same_vessel = np.diff(idx) > 0
             same_vessel &= self.tracks.row_of_fix_array(idx[:-1]) == self.tracks.row_of_fix_array(
                 idx[1:]
             )
@@ -298,8 +313,6 @@ class MapView(QWidget):
     # ---- painting ---------------------------------------------------------------------
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt naming)
-        import time
-
         started = time.perf_counter()
         painter = QPainter(self)
         try:
@@ -323,7 +336,7 @@ class MapView(QWidget):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         self._paint_land(painter, world, view)
         self._paint_zones(painter, world, view, labels=False)
-        self._paint_tracks(painter, view)
+        self._paint_tracks_layer(painter, view)
         self._paint_markers(painter, view)
         self._paint_zones(painter, world, view, labels=True)
         self._paint_selected(painter, view)
@@ -421,6 +434,46 @@ class MapView(QWidget):
                 continue
             if path.boundingRect().width() / view.m_per_px < 8:
                 painter.drawEllipse(self.world_to_screen(lx, ly), 4, 4)
+
+    def interacting(self) -> bool:
+        """True while a drag or a run of wheel steps is going on."""
+        return time.monotonic() < self._interacting_until
+
+    def _interaction(self) -> None:
+        self._interacting_until = time.monotonic() + _SETTLE_S
+        self._settle.start(int(_SETTLE_S * 1000) + 20)
+
+    def _paint_tracks_layer(self, painter: QPainter, view: ViewBox) -> None:
+        key = (
+            self.t_range_ns,
+            self._tracks_version,
+            id(self.tracks),
+            view.width_px,
+            view.height_px,
+        )
+        layer, old = self._layer, self._layer_view
+        if layer is not None and old is not None and key == self._layer_key:
+            if old == view:
+                painter.drawImage(QPointF(0, 0), layer)
+                return
+            if self.interacting():
+                scale = old.m_per_px / view.m_per_px
+                target = QRectF(
+                    (old.left_m - view.left_m) / view.m_per_px,
+                    (view.top_m - old.top_m) / view.m_per_px,
+                    old.width_px * scale,
+                    old.height_px * scale,
+                )
+                painter.drawImage(target, layer)
+                return
+        layer = QImage(view.width_px, view.height_px, QImage.Format.Format_ARGB32_Premultiplied)
+        layer.fill(Qt.GlobalColor.transparent)
+        layer_painter = QPainter(layer)
+        layer_painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        self._paint_tracks(layer_painter, view)
+        layer_painter.end()
+        self._layer, self._layer_view, self._layer_key = layer, view, key
+        painter.drawImage(QPointF(0, 0), layer)
 
     def _paint_tracks(self, painter: QPainter, view: ViewBox) -> None:
         if self.tracks is None:
@@ -601,6 +654,7 @@ class MapView(QWidget):
             delta = pos.toPoint() - self._press
             if self._dragged or delta.manhattanLength() > 3:
                 self._dragged = True
+                self._interaction()
                 self.center_m = (
                     self._press_center[0] - delta.x() * self.m_per_px,
                     self._press_center[1] + delta.y() * self.m_per_px,
@@ -627,6 +681,7 @@ class MapView(QWidget):
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
         steps = event.angleDelta().y() / 120
         if steps:
+            self._interaction()
             self.zoom_at(event.position(), 1.25**steps)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802

@@ -67,6 +67,7 @@ class TrackData:
         self.start = starts
         self.stop = np.r_[starts[1:], len(mmsi)].astype("int64")
         self.row_of = {int(m): i for i, m in enumerate(self.mmsi)}
+        self._levels: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         if len(mmsi):
             self.xmin = np.minimum.reduceat(self.x_m, starts)
             self.xmax = np.maximum.reduceat(self.x_m, starts)
@@ -91,15 +92,59 @@ class TrackData:
             float(self.ymax[rows].max()),
         )
 
-    def _slice(self, row: int, t_range_ns: tuple[int, int] | None) -> tuple[int, int]:
-        lo, hi = int(self.start[row]), int(self.stop[row])
-        if t_range_ns is not None:
-            times = self.t_ns[lo:hi]
-            lo, hi = (
-                lo + int(np.searchsorted(times, t_range_ns[0], "left")),
-                lo + int(np.searchsorted(times, t_range_ns[1], "right")),
+    def _level(self, m_per_px: float) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """The fixes worth drawing at this scale, or None for all of them.
+
+        A level keeps the first fix of each run of a vessel's fixes in one square cell of
+        half a pixel (2**k metres), and each vessel's first and last fix: a ship at anchor
+        for a week becomes one point at fleet scale. Returns (fix indices, per-vessel start,
+        per-vessel stop into those indices); levels are built once and cached.
+        """
+        level = int(np.floor(np.log2(max(m_per_px / 2, 1e-9))))
+        if level < 3 or self.fix_count == 0:  # cells under 8 m: thinning would not pay
+            return None
+        cached = self._levels.get(level)
+        if cached is None:
+            cell = 2.0**level
+            cx = np.floor(self.x_m / cell).astype("int64")
+            cy = np.floor(self.y_m / cell).astype("int64")
+            keep = np.ones(self.fix_count, dtype=bool)
+            keep[1:] = (cx[1:] != cx[:-1]) | (cy[1:] != cy[:-1])
+            keep[self.start] = True
+            keep[self.stop - 1] = True
+            kept = np.flatnonzero(keep)
+            cached = (
+                kept,
+                np.searchsorted(kept, self.start, "left"),
+                np.searchsorted(kept, self.stop, "left"),
             )
-        return lo, hi
+            self._levels[level] = cached
+        return cached
+
+    def _indices(
+        self, rows: np.ndarray, t_range_ns: tuple[int, int] | None, m_per_px: float | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Fix indices of the rows (thinned for the scale) and the count per row kept."""
+        level = self._level(m_per_px) if m_per_px is not None else None
+        parts = []
+        for r in rows:
+            if level is None:
+                lo, hi = int(self.start[r]), int(self.stop[r])
+                base = None
+            else:
+                base, vstart, vstop = level
+                lo, hi = int(vstart[r]), int(vstop[r])
+            if t_range_ns is not None:
+                times = self.t_ns[lo:hi] if base is None else self.t_ns[base[lo:hi]]
+                lo, hi = (
+                    lo + int(np.searchsorted(times, t_range_ns[0], "left")),
+                    lo + int(np.searchsorted(times, t_range_ns[1], "right")),
+                )
+            if hi > lo:
+                parts.append(np.arange(lo, hi) if base is None else base[lo:hi])
+        if not parts:
+            return np.zeros(0, dtype="int64"), np.zeros(0, dtype="int64")
+        return np.concatenate(parts), np.array([len(p) for p in parts])
 
     def visible_rows(self, view: ViewBox, rows: np.ndarray) -> np.ndarray:
         xmin, ymin, xmax, ymax = view.bounds_m
@@ -115,25 +160,25 @@ class TrackData:
         self, view: ViewBox, rows: np.ndarray, t_range_ns: tuple[int, int] | None = None
     ) -> list[QPolygonF]:
         """Screen polylines of the given vessel rows, cut to the view and thinned per pixel."""
-        rows = self.visible_rows(view, rows)
-        if not len(rows):
+        rows = self.visible_rows(view, np.asarray(rows))
+        idx, lengths = self._indices(rows, t_range_ns, view.m_per_px)
+        if not len(idx):
             return []
-        slices = [self._slice(int(r), t_range_ns) for r in rows]
-        idx_parts = [np.arange(lo, hi) for lo, hi in slices if hi > lo]
-        if not idx_parts:
-            return []
-        lengths = np.array([len(p) for p in idx_parts])
-        idx = np.concatenate(idx_parts)
         sx, sy = view.to_screen(self.x_m[idx], self.y_m[idx])
         return _thin_and_cut(sx, sy, lengths, view.width_px, view.height_px)
 
     def points(
-        self, view: ViewBox, rows: np.ndarray, t_range_ns: tuple[int, int] | None = None
+        self,
+        view: ViewBox,
+        rows: np.ndarray,
+        t_range_ns: tuple[int, int] | None = None,
+        *,
+        thinned: bool = False,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Screen x, y and fix index of every fix of the rows (for hit tests and fix dots)."""
-        rows = self.visible_rows(view, rows)
-        parts = [np.arange(*self._slice(int(r), t_range_ns)) for r in rows]
-        idx = np.concatenate(parts) if parts else np.zeros(0, dtype="int64")
+        """Screen x, y and fix index of the fixes of the rows in view (every fix, or only
+        those drawn at this scale when ``thinned``: enough for a hit test)."""
+        rows = self.visible_rows(view, np.asarray(rows))
+        idx, _ = self._indices(rows, t_range_ns, view.m_per_px if thinned else None)
         sx, sy = view.to_screen(self.x_m[idx], self.y_m[idx])
         return sx, sy, idx
 
