@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 
 import numpy as np
@@ -47,10 +48,15 @@ def write_million_fix_csv(path) -> None:
     pcsv.write_csv(table, str(path))
 
 
+@pytest.fixture(scope="module")
+def big(tmp_path_factory):
+    path = tmp_path_factory.mktemp("big") / "million.csv"
+    write_million_fix_csv(path)
+    return path
+
+
 @pytest.mark.slow
-def test_event_loop_never_blocks_100_ms_while_a_million_fixes_load(qtbot, tmp_path):
-    big = tmp_path / "million.csv"
-    write_million_fix_csv(big)
+def test_event_loop_never_blocks_100_ms_while_a_million_fixes_load(qtbot, tmp_path, big):
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     window = MainWindow(settings=settings, notifier=RecordingNotifier())
     qtbot.addWidget(window)
@@ -95,3 +101,32 @@ def test_event_loop_never_blocks_100_ms_while_a_million_fixes_load(qtbot, tmp_pa
         f"first paint {(time.perf_counter() - started) * 1000:.0f} ms, "
         f"map says {window.map.last_paint_ms:.0f} ms"
     )
+
+
+@pytest.mark.slow
+def test_cancel_kills_the_child_loading_a_million_fixes_and_keeps_the_data(qtbot, tmp_path, big):
+    from test_gui_support import fixes
+
+    small = tmp_path / "small.csv"
+    fixes().to_csv(small, index=False)
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings=settings, notifier=RecordingNotifier())
+    qtbot.addWidget(window)
+    window.show()
+    warm_child_processes(wait=True)
+    with qtbot.waitSignal(window.session.loaded, timeout=30_000):
+        window.open_tracks([str(small)])
+    qtbot.waitUntil(lambda: not window.session.busy, timeout=10_000)
+    before = window.session.current
+    assert window.model.rowCount() == 3
+
+    window.open_tracks([str(big)])
+    qtbot.waitUntil(lambda: bool(multiprocessing.active_children()), timeout=10_000)
+    qtbot.wait(500)
+    window.cancel_button.click()
+    assert not window.session.busy  # at once: the window does not wait for the child
+    qtbot.waitUntil(lambda: not multiprocessing.active_children(), timeout=10_000)
+    qtbot.wait(200)
+    assert window.session.current is before
+    assert window.model.rowCount() == 3
+    assert window.notifier.messages == []

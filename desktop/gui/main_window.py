@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Final
 
-from PySide6.QtCore import QDate, QItemSelectionModel, QModelIndex, QSettings, Qt, QThreadPool
+from PySide6.QtCore import QDate, QItemSelectionModel, QModelIndex, QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -146,11 +146,11 @@ class MainWindow(QMainWindow):
         self.layers_task: Task | None = None
 
     def load_background_layers(self) -> Task:
-        """Load the basemap and the default zones in the pool; the map repaints when they arrive."""
+        """Load the basemap and the default zones in a thread; the map repaints when they arrive."""
         task = Task(_load_background_layers, "Loading the basemap")
         task.signals.done.connect(self._on_layers)
         self.layers_task = task
-        QThreadPool.globalInstance().start(task)
+        task.start()
         return task
 
     def _on_layers(self, value: tuple[list[Any], Any, list[str]]) -> None:

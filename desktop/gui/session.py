@@ -17,7 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
-from PySide6.QtCore import QObject, QThreadPool, Signal
+from PySide6.QtCore import QObject, Signal
 
 from desktop.core.errors import Cancelled, ExposureError
 from desktop.core.params import ScreeningParams
@@ -142,7 +142,7 @@ def load_tracks(
 
 
 class Session(QObject):
-    """Holds the current result and runs the core in a thread pool, one job at a time."""
+    """Holds the current result and runs the core in a background thread, one job at a time."""
 
     loaded = Signal(object)  # Loaded: new tracks (the map refits)
     rescreened = Signal(object)  # Loaded: same tracks, new events and verdicts
@@ -152,9 +152,8 @@ class Session(QObject):
     problem = Signal(object)  # Problem
     idle = Signal()
 
-    def __init__(self, pool: QThreadPool | None = None, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.pool = pool or QThreadPool.globalInstance()
         self.current: Loaded | None = None
         self.track_paths: list[str] = []
         self.zone_paths: list[str] = []
@@ -271,7 +270,7 @@ class Session(QObject):
         task.signals.cancelled.connect(lambda t=task: self._on_finished(t))
         self._task = task
         self.busy_changed.emit(True, label)
-        self.pool.start(task)
+        task.start()
 
     def _on_finished(self, task: Task) -> None:
         self._orphans.discard(task)

@@ -1,4 +1,9 @@
-"""Background work on a QThreadPool, with progress and cancellation the core understands.
+"""Background work in Python threads, with progress and cancellation the core understands.
+
+Python threads, not a QThreadPool: pyproj 3.7 keeps its per-thread PROJ context in OS-thread
+storage but frees it with the Python thread state, which PySide creates and drops around each
+QRunnable.run on a pooled Qt thread; the next CRS built on that thread crashes (pyproj issues
+1509 and 1622). A thread made by ``threading`` keeps one thread state for its whole life.
 
 The core takes plain callbacks (``progress(fraction, message)``, ``cancel() -> bool``) and raises
 ``Cancelled`` when asked to stop; this module turns them into Qt signals delivered on the GUI
@@ -16,7 +21,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any, Final
 
-from PySide6.QtCore import QObject, QRunnable, Signal
+from PySide6.QtCore import QObject, Signal
 
 from desktop.core.errors import Cancelled
 
@@ -34,8 +39,8 @@ class TaskSignals(QObject):
     cancelled = Signal()
 
 
-class Task(QRunnable):
-    """Runs ``work(progress, cancel)`` once in a pool thread and reports by signals."""
+class Task:
+    """Runs ``work(progress, cancel)`` once in its own thread and reports by signals."""
 
     def __init__(
         self,
@@ -46,18 +51,20 @@ class Task(QRunnable):
         slim: Callable[[Any], Any] | None = None,
         fatten: Callable[[Any], Any] | None = None,
     ) -> None:
-        """``in_child`` runs ``work`` in a forked process (``run_in_child``); ``slim`` shrinks
+        """``in_child`` runs ``work`` in a child process (``run_in_child``); ``slim`` shrinks
         its value there before the transfer and ``fatten`` restores it here."""
-        super().__init__()
         self.in_child = in_child
         self.slim = slim
         self.fatten = fatten
-        self.setAutoDelete(False)  # the Session keeps it until its signals have arrived
         self.work = work
         self.label = label
         self.signals = TaskSignals()
         self._cancel = threading.Event()
         self._last_progress = 0.0
+
+    def start(self) -> None:
+        """Run in a new daemon thread (a daemon: closing the window never waits on the core)."""
+        threading.Thread(target=self.run, name=f"exposure: {self.label}", daemon=True).start()
 
     def cancel(self) -> None:
         self._cancel.set()
