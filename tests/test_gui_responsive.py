@@ -94,13 +94,10 @@ def test_event_loop_never_blocks_100_ms_while_a_million_fixes_load(qtbot, tmp_pa
         f"{gaps_ms.max():.0f} ms, 99th percentile {np.percentile(gaps_ms, 99):.0f} ms"
     )
     assert gaps_ms.max() < MAX_GAP_MS
-    # The first paint of the whole million-fix map, after the load.
-    started = time.perf_counter()
+    # A full render of the whole million-fix map (the layer cache dropped), for the record.
+    window.map._layer = None
     window.map.repaint()
-    print(
-        f"first paint {(time.perf_counter() - started) * 1000:.0f} ms, "
-        f"map says {window.map.last_paint_ms:.0f} ms"
-    )
+    print(f"full map render with every track in view: {window.map.last_paint_ms:.0f} ms")
 
 
 @pytest.mark.slow
