@@ -126,7 +126,23 @@ def _field(head: np.ndarray, start_bit: int, n_bits: int, signed: bool) -> np.nd
     return value
 
 
+# Rows decoded at a time: the head matrix is 28 uint64 per row, so a block of 100,000 rows
+# needs about 22 MB of temporaries, however big the file.
+_ROWS_PER_BLOCK: Final = 100_000
+
+
 def decode_positions(pb: PayloadBatch, rows: np.ndarray) -> dict[str, np.ndarray]:
+    """Decode the position reports at ``rows`` (see ``_decode_positions``), block by block."""
+    if len(rows) <= _ROWS_PER_BLOCK:
+        return _decode_positions(pb, rows)
+    parts = [
+        _decode_positions(pb, rows[k : k + _ROWS_PER_BLOCK])
+        for k in range(0, len(rows), _ROWS_PER_BLOCK)
+    ]
+    return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+
+
+def _decode_positions(pb: PayloadBatch, rows: np.ndarray) -> dict[str, np.ndarray]:
     """Decode the position reports at ``rows`` of the batch (all of types 1-3, 18, 19, 27).
 
     Returns columns ``mmsi`` (int64), ``lat``/``lon`` (float64 degrees), ``sog_kn``/``cog_deg``
@@ -224,6 +240,24 @@ def _ship_type(values: np.ndarray) -> np.ndarray:
 
 
 def decode_statics(pb: PayloadBatch, rows: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
+    """Decode the static messages at ``rows`` (see ``_decode_statics``), block by block."""
+    if len(rows) <= _ROWS_PER_BLOCK:
+        return _decode_statics(pb, rows)
+    parts = [
+        _decode_statics(pb, rows[k : k + _ROWS_PER_BLOCK])
+        for k in range(0, len(rows), _ROWS_PER_BLOCK)
+    ]
+    status = np.concatenate([part[0] for part in parts])
+    cols: dict[str, Any] = {}
+    for name, first in parts[0][1].items():
+        if isinstance(first, list):
+            cols[name] = [v for part in parts for v in part[1][name]]
+        else:
+            cols[name] = np.concatenate([part[1][name] for part in parts])
+    return status, cols
+
+
+def _decode_statics(pb: PayloadBatch, rows: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
     """Decode the type 5, 24 (part A or B) and 19 messages at ``rows``, vectorised.
 
     Returns ``(status, columns)``: ``status`` per row is 0 decoded, 1 truncated (too short for
