@@ -39,11 +39,12 @@ WIDTH_PX, HEIGHT_PX = 900, 800
 REPEATS = 15
 
 
-def synthetic_fixes(vessels: int, fixes_per_vessel: int, seed: int = 1) -> object:
+def synthetic_fixes(
+    vessels: int, fixes_per_vessel: int, seed: int = 1, step_s: float = 180.0
+) -> object:
     rng = np.random.default_rng(seed)
     n = vessels * fixes_per_vessel
     mmsi = np.repeat(np.arange(vessels, dtype="int64") + 412_000_000, fixes_per_vessel)
-    step_s = 180.0
     speed_kn = rng.uniform(8, 14, vessels)
     heading = rng.uniform(0, 2 * np.pi, vessels)
     # A slow random turn per step keeps tracks plausible (no zig-zag at every fix).
@@ -164,11 +165,12 @@ def main() -> int:
         lines.append(text)
 
     cases = [
-        ("100k fixes (200 vessels x 500)", 200, 500),
-        ("1M fixes (2000 vessels x 500)", 2000, 500),
+        ("100k fixes (200 vessels x 500, a fix every 3 min)", 200, 500, 180.0),
+        ("100k fixes (200 vessels x 500, a fix every 10 s: dense coastal AIS)", 200, 500, 10.0),
+        ("1M fixes (2000 vessels x 500, a fix every 3 min)", 2000, 500, 180.0),
     ]
-    for title, vessels, per in cases:
-        fixes = synthetic_fixes(vessels, per)
+    for title, vessels, per, step_s in cases:
+        fixes = synthetic_fixes(vessels, per, step_s=step_s)
         started = time.perf_counter()
         view = make_map(fixes, with_basemap=True)
         build_ms = (time.perf_counter() - started) * 1000
