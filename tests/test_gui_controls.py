@@ -122,3 +122,64 @@ def test_excepthook_shows_the_error_instead_of_dying(qtbot, monkeypatch):
     title, text, details = notifier.messages[0]
     assert (title, text) == ("Unexpected error", "ValueError: boom")
     assert "Traceback" in details and 'raise ValueError("boom")' in details
+
+
+def test_user_zone_on_the_clear_route_makes_it_review_without_reingest(
+        qtbot, tmp_path, monkeypatch):
+    import json
+
+    window, ingest = make_window(qtbot, tmp_path, monkeypatch)
+    window.session.zones = None  # the bundled defaults, plus the user's file below
+    _load(qtbot, window)
+    assert {v.mmsi: v.verdict for v in window.session.current.result.verdicts}[CLEAR] == (
+        Verdict.CLEAR)
+    # A made-up KP port astride the clear vessel's straight course (122.0,35.0)->(124.0,36.0).
+    user = tmp_path / "extra.geojson"
+    user.write_text(json.dumps({"type": "FeatureCollection", "features": [{
+        "type": "Feature",
+        "properties": {"name": "Test Port", "kind": "port", "country": "KP", "locode": None},
+        "geometry": {"type": "Polygon", "coordinates": [[[122.9, 35.4], [123.1, 35.4],
+                                                         [123.1, 35.6], [122.9, 35.6],
+                                                         [122.9, 35.4]]]}}]}))
+    with qtbot.waitSignal(window.session.zones_changed, timeout=10_000):
+        window.open_zones([str(user)])
+    wait_idle(qtbot, window)
+    assert window.notifier.messages == []
+    assert window.session.zone_paths == [str(user)]
+    vessel = {v.mmsi: v for v in window.session.current.result.verdicts}[CLEAR]
+    assert vessel.verdict == Verdict.REVIEW
+    assert [str(r.event.kind) for r in vessel.reasons] == ["port_entry"]
+    assert vessel.reasons[0].event.zone == "Test Port"
+    assert "Test Port" in [name for _, name, *_ in window.map._zone_paths]
+    assert len(ingest.calls) == 1
+
+
+def test_dropping_files_opens_tracks_and_zones(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    window, _ = make_window(qtbot, tmp_path, monkeypatch)
+    opened: list[tuple[str, list[str]]] = []
+    monkeypatch.setattr(window, "open_tracks", lambda p: opened.append(("tracks", list(p))))
+    monkeypatch.setattr(window, "open_zones", lambda p: opened.append(("zones", list(p))))
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile("/data/a.nmea"), QUrl.fromLocalFile("/data/b.csv"),
+                  QUrl.fromLocalFile("/data/mine.geojson")])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
+                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(event)
+    assert opened == [("zones", ["/data/mine.geojson"]), ("tracks", ["/data/a.nmea",
+                                                                     "/data/b.csv"])]
+
+
+def test_marker_tooltip_names_the_event(qtbot, tmp_path, monkeypatch):
+    from desktop.gui.map_view import event_tooltip
+
+    window, _ = make_window(qtbot, tmp_path, monkeypatch)
+    _load(qtbot, window)
+    call = window.session.current.result.verdicts[0].reasons[0].event
+    assert event_tooltip(call) == (
+        "<b>port call</b> · MMSI 351000001<br>Nampo (KPNAM)<br>"
+        "2026-07-03T01:50:00Z → 2026-07-03T06:20:00Z")
+    point = window.map.world_to_screen(*window.map._event_xy[0])
+    assert window.map.event_at(point) == call

@@ -106,7 +106,8 @@ def run_app(files: list[str], screenshot: str | None) -> int:
     install_excepthook(notifier)
     window.show()
     window.load_background_layers()
-    warm_child_processes()
+    if not getattr(sys, "frozen", False):
+        warm_child_processes()
     if paths:
         window.open_tracks(paths)
     if not screenshot:

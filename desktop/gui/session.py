@@ -10,6 +10,7 @@ data on screen as it was.
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -179,7 +180,8 @@ class Session(QObject):
             work,
             f"Loading {_short(names)}",
             ("tracks", names),
-            in_child=input_bytes(names) >= BIG_INPUT_BYTES,
+            # A frozen bundle has no Python to start the fork server with: threads there.
+            in_child=input_bytes(names) >= BIG_INPUT_BYTES and not getattr(sys, "frozen", False),
         )
 
     def open_zones(self, paths: Sequence[str | Path]) -> None:
