@@ -669,3 +669,43 @@ def test_every_static_record_equals_pyais_decode(corpus: Path, name: str) -> Non
             length = msg["to_bow"] + msg["to_stern"]
             width = msg["to_port"] + msg["to_starboard"]
             assert (np.nan_to_num(row.length_m), np.nan_to_num(row.width_m)) == (length, width)
+
+
+def test_damaged_lines_read_alike_by_fast_path_and_line_loop(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Seeded damage near the edges of the fast path's rules (tabs, dots, stray separators)."""
+    rng = random.Random(145)
+    source: list[bytes] = []
+    for name in (
+        "dma_aislib/stream_example.txt",
+        "amsa/exact-earth-augmented-2.txt",
+        "amsa/nmea-timestamped.txt",
+        "dma_aislib/small_cb_example.txt",
+    ):
+        source += (corpus / name).read_bytes().split(b"\n")[:600]
+    alphabet = b"!\\*,$\r\t 0123456789ABCDEFc:g-VDMO.\xff\xa0"
+    paths = []
+    for trial in range(30):
+        damaged = []
+        for line in rng.sample(source, 40):
+            buf = bytearray(line)
+            for _ in range(rng.randrange(3)):
+                if not buf:
+                    break
+                at = rng.randrange(len(buf))
+                if rng.random() < 0.5:
+                    buf[at] = rng.choice(alphabet)
+                else:
+                    buf.insert(at, rng.choice(alphabet))
+            damaged.append(bytes(buf))
+        path = tmp_path / f"d{trial}.nmea"
+        path.write_bytes(b"\n".join(damaged) + b"\n")
+        paths.append(path)
+    fast = [read_nmea(path) for path in paths]
+    monkeypatch.setattr(nmea_lines, "parse", _loop_only(nmea_lines.parse))
+    for path, a in zip(paths, fast, strict=True):
+        b = read_nmea(path)
+        assert (a.tally.accepted, a.tally.rejected) == (b.tally.accepted, b.tally.rejected), path
+        pd.testing.assert_frame_equal(a.positions, b.positions)
+        pd.testing.assert_frame_equal(a.statics, b.statics)

@@ -358,3 +358,9 @@ def test_concatenated_gzip_members_are_all_read(tmp_path: Path) -> None:
     path.write_bytes(one + one)
     read = read_nmea(path)
     assert outcomes(read) == {"fix": 2} and not read.notes
+
+
+def test_trailing_epoch_with_white_space_around_it_is_read(tmp_path: Path) -> None:
+    lines = [TYPE1_LINE + f",\t{T0}", TYPE1_LINE + f", {T0}", TYPE1_LINE + f",{T0} "]
+    read = read_nmea(write(tmp_path, lines))
+    assert list(read.positions["time"]) == [T0 * 10**9] * 3

@@ -29,6 +29,9 @@ _NL, _CR, _BACK, _BANG, _COMMA, _STAR, _COLON = 10, 13, 92, 33, 44, 42, 58
 _DIGITS_MAX: Final = 16  # longest epoch field read here (ms epochs have 13 digits)
 BLOCK_BYTES: Final = 16 << 20  # lines are read in blocks of about this size
 
+# Bytes that str.strip() removes from latin-1 text.
+_SPACE: Final = np.array([chr(b).isspace() for b in range(256)], dtype=bool)
+
 _HEXVAL: Final = np.full(256, 255, dtype=np.uint8)
 _HEXVAL[48:58] = np.arange(10, dtype=np.uint8)
 _HEXVAL[65:71] = np.arange(10, 16, dtype=np.uint8)
@@ -237,6 +240,9 @@ def _parse_block(  # noqa: PLR0915 - one vectorised pass, kept together
     t_field = ends - last_comma - 1
     t_digit = has_tail & (t_len > 0)
     ok &= ~t_digit | ((t_len == t_field) & (t_len <= _DIGITS_MAX))
+    # The loop strips the field first: a field that starts with white space is left to it.
+    t_first = _at(buf, last_comma + 1)
+    ok &= ~(has_tail & (t_field > 0) & _SPACE[t_first])
 
     idx = np.flatnonzero(ok)
     bang, star = bang[idx], star[idx]
