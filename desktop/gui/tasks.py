@@ -48,14 +48,9 @@ class Task:
         label: str,
         *,
         in_child: bool = False,
-        slim: Callable[[Any], Any] | None = None,
-        fatten: Callable[[Any], Any] | None = None,
     ) -> None:
-        """``in_child`` runs ``work`` in a child process (``run_in_child``); ``slim`` shrinks
-        its value there before the transfer and ``fatten`` restores it here."""
+        """``in_child`` runs ``work`` in a child process (``run_in_child``)."""
         self.in_child = in_child
-        self.slim = slim
-        self.fatten = fatten
         self.work = work
         self.label = label
         self.signals = TaskSignals()
@@ -87,9 +82,7 @@ class Task:
             if self._cancel.is_set():
                 raise Cancelled(f"{self.label}: cancelled")
             if self.in_child:
-                result = run_in_child(self.work, self._progress, self._should_cancel, self.slim)
-                if self.fatten is not None:
-                    result = self.fatten(result)
+                result = run_in_child(self.work, self._progress, self._should_cancel)
             else:
                 result = self.work(self._progress, self._should_cancel)
             if self._cancel.is_set():
@@ -158,7 +151,7 @@ def _ready(progress: ProgressFn, cancel: CancelFn) -> bool:
     return True
 
 
-def _child_main(work: Work, slim: Callable[[Any], Any] | None, sender: Any) -> None:
+def _child_main(work: Work, sender: Any) -> None:
     last = [0.0]
 
     def child_progress(fraction: float, message: str) -> None:
@@ -169,7 +162,7 @@ def _child_main(work: Work, slim: Callable[[Any], Any] | None, sender: Any) -> N
 
     try:
         value = work(child_progress, lambda: False)
-        _send_value(sender, slim(value) if slim is not None else value)
+        _send_value(sender, value)
     except BaseException as exc:  # noqa: BLE001 -- everything goes back to the parent
         details = traceback.format_exc()
         try:
@@ -184,19 +177,17 @@ def run_in_child(
     work: Work,
     progress: ProgressFn,
     cancel: CancelFn,
-    slim: Callable[[Any], Any] | None = None,
 ) -> Any:
     """Run ``work`` in a child process and return its value; Cancel kills the process.
 
     A thread is not enough for big inputs: the core's numpy/pandas/pyarrow steps hold the GIL
     for 100 ms and more on a million fixes, and the GUI thread cannot run meanwhile. ``work``
-    must pickle (a module-level function, or a ``functools.partial`` of one); ``slim`` may
-    drop from the value what the parent already has before it is sent back.
+    must pickle (a module-level function, or a ``functools.partial`` of one).
     """
     ctx = _child_context()
     receiver, sender = ctx.Pipe(duplex=False)
     process = ctx.Process(
-        target=_child_main, args=(work, slim, sender), name="exposure-worker", daemon=True
+        target=_child_main, args=(work, sender), name="exposure-worker", daemon=True
     )
     process.start()
     sender.close()
