@@ -364,3 +364,9 @@ def test_trailing_epoch_with_white_space_around_it_is_read(tmp_path: Path) -> No
     lines = [TYPE1_LINE + f",\t{T0}", TYPE1_LINE + f", {T0}", TYPE1_LINE + f",{T0} "]
     read = read_nmea(write(tmp_path, lines))
     assert list(read.positions["time"]) == [T0 * 10**9] * 3
+
+
+@pytest.mark.parametrize("value", ["\x0b1700000000", "1700000000.0", "1.7e9"])
+def test_tag_block_c_in_other_number_forms_is_read(tmp_path: Path, value: str) -> None:
+    read = read_nmea(write(tmp_path, [tag(f"c:{value}") + TYPE1_LINE]))
+    assert list(read.positions["time"]) == [T0 * 10**9]

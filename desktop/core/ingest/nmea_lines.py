@@ -233,7 +233,8 @@ def _parse_block(  # noqa: PLR0915 - one vectorised pass, kept together
     ok &= ~(in_tag & ~boundary)
     c_val, c_len, c_after = _digits(buf, c_at + 2)
     c_clean = (c_len > 0) & (c_len <= _DIGITS_MAX) & ((c_after == _COMMA) | (c_after == _STAR))
-    ok &= ~in_tag | c_clean | (c_len == 0) & (c_after != ord("."))
+    c_empty = (c_len == 0) & ((c_after == _COMMA) | (c_after == _STAR))
+    ok &= ~in_tag | c_clean | c_empty  # anything else (" 12", "1.5", "1e9") goes to the loop
     # The last comma field after the checksum, when it starts with a digit.
     last_comma = commas[np.maximum(np.searchsorted(commas, ends) - 1, 0)] if len(commas) else ends
     t_val, t_len, _ = _digits(buf, last_comma + 1)
