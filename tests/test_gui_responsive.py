@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import time
+from datetime import UTC, date, datetime
 
 import numpy as np
 import pandas as pd
@@ -94,6 +95,23 @@ def test_event_loop_never_blocks_100_ms_while_a_million_fixes_load(qtbot, tmp_pa
         f"{gaps_ms.max():.0f} ms, 99th percentile {np.percentile(gaps_ms, 99):.0f} ms"
     )
     assert gaps_ms.max() < MAX_GAP_MS
+    # A new as-of date re-applies the rule on the million fixes in a child process, keeping
+    # the same ingested data (no re-read).
+    ingested = window.session.current.ingest
+    ticks.clear()
+    timer.start()
+    started = time.perf_counter()
+    with qtbot.waitSignal(window.session.rescreened, timeout=120_000):
+        window.set_as_of_date(date(2026, 5, 4))
+    finished = time.perf_counter()
+    timer.stop()
+    assert window.session.current.ingest is ingested
+    assert window.session.current.result.as_of == datetime(2026, 5, 4, tzinfo=UTC)
+    gaps_ms = np.diff([started, *[t for t in ticks if t <= finished], finished]) * 1000
+    print(f"as-of change {finished - started:.1f} s, largest gap {gaps_ms.max():.0f} ms")
+    # Issue 5 bounds the load; here the bound is that the window never freezes for the
+    # seconds a re-screening of a million fixes takes (in a thread it stalled ~165 ms).
+    assert gaps_ms.max() < 1000
     # A full render of the whole million-fix map (the layer cache dropped), for the record.
     window.map._layer = None
     window.map.repaint()

@@ -118,3 +118,20 @@ def test_cancel_stops_a_long_load_and_keeps_the_previous_data(qtbot, tmp_path, m
     assert window.model.rowCount() == 3
     assert not window.cancel_button.isVisible()
     assert window.notifier.messages == []
+
+
+def test_as_of_changed_during_a_load_is_applied_when_the_load_ends(qtbot, tmp_path, monkeypatch):
+    gate = threading.Event()
+    ingest = CountingIngest(gate)
+    window, _ = make_window(qtbot, tmp_path, monkeypatch, ingest)
+    window.open_tracks(["hand-made.nmea"])
+    qtbot.waitUntil(lambda: len(ingest.calls) == 1, timeout=5_000)
+    window.set_as_of_date(date(2026, 12, 31))  # while reading: the load is not cancelled
+    assert window.session.busy
+    with qtbot.waitSignal(window.session.rescreened, timeout=10_000):
+        gate.set()
+    wait_idle(qtbot, window)
+    result = window.session.current.result
+    assert result.as_of.isoformat() == "2026-12-31T00:00:00+00:00"
+    assert _verdicts(window)[BARRED] == Verdict.CLEAR  # its bar ended 2026-12-30 06:20
+    assert len(ingest.calls) == 1

@@ -25,10 +25,10 @@ from desktop.core.params import ScreeningParams
 from desktop.gui.tasks import CancelFn, ProgressFn, Task, Work
 from desktop.gui.track_layer import TrackData
 
-# Above this size a load runs in a child process (see tasks.run_in_child): the core's long
-# GIL-holding numpy/pandas steps would otherwise freeze the window. Re-screening in-memory
-# data stays in a thread (shipping a million fixes to a child costs more than it saves).
+# Above these sizes the core runs in a child process (see tasks.run_in_child): its long
+# GIL-holding numpy/pandas steps would otherwise freeze the window.
 BIG_INPUT_BYTES: Final = 16 * 1024 * 1024
+BIG_FIX_COUNT: Final = 200_000
 
 
 def input_bytes(paths: Sequence[str]) -> int:
@@ -142,6 +142,51 @@ def load_tracks(
     return Loaded(result, TrackData(ingested.fixes), names, ingested)
 
 
+def rescreen(
+    ingested: Any,
+    zones: Any,
+    params: ScreeningParams,
+    as_of: datetime | None,
+    progress: ProgressFn,
+    cancel: CancelFn,
+) -> Any:
+    """``screen()`` on data already read; the result comes back without its ``ingest``
+    (the caller holds it: a child process need not send a million fixes back)."""
+    result = _core("desktop.core.screening").screen(
+        ingested, zones, params, as_of, progress=progress, cancel=cancel
+    )
+    result.ingest = None
+    return result
+
+
+def reapply(result: Any, as_of: datetime | None, progress: ProgressFn, cancel: CancelFn) -> Any:
+    """``ScreeningResult.reapply`` (no re-ingest); returned without its ``ingest``."""
+    progress(0.0, "applying the rule")
+    new = result.reapply(as_of)
+    new.ingest = None
+    return new
+
+
+def zones_and_rescreen(
+    names: list[str],
+    ingested: Any,
+    params: ScreeningParams,
+    as_of: datetime | None,
+    progress: ProgressFn,
+    cancel: CancelFn,
+) -> tuple[Any, Any]:
+    """Load the zone files (all or none) and, when tracks are loaded, screen them again."""
+    zones = _core("desktop.core.zones").load_zones(names)
+    if ingested is None:
+        return zones, None
+    return zones, rescreen(ingested, zones, params, as_of, progress, cancel)
+
+
+def _frozen() -> bool:
+    # A frozen bundle has no Python to start the fork server with: threads there.
+    return bool(getattr(sys, "frozen", False))
+
+
 class Session(QObject):
     """Holds the current result and runs the core in a background thread, one job at a time."""
 
@@ -163,6 +208,7 @@ class Session(QObject):
         self.as_of: datetime | None = None  # None = now (UTC), as the CLI
         self._task: Task | None = None
         self._orphans: set[Task] = set()  # cancelled tasks still running: kept alive until done
+        self._task_purpose: tuple[Any, ...] = ("idle",)
 
     @property
     def busy(self) -> bool:
@@ -179,63 +225,54 @@ class Session(QObject):
         self._submit(
             work,
             f"Loading {_short(names)}",
-            ("tracks", names),
-            # A frozen bundle has no Python to start the fork server with: threads there.
-            in_child=input_bytes(names) >= BIG_INPUT_BYTES and not getattr(sys, "frozen", False),
+            ("tracks", names, (as_of, params)),
+            in_child=input_bytes(names) >= BIG_INPUT_BYTES and not _frozen(),
         )
 
     def open_zones(self, paths: Sequence[str | Path]) -> None:
         """Add zone files to the defaults and screen the loaded tracks again."""
         names = self.zone_paths + [str(p) for p in paths]
-        current, params, as_of = self.current, self.params, self.as_of
-
-        def work(progress: ProgressFn, cancel: CancelFn) -> tuple[Any, Loaded | None]:
-            zones = _core("desktop.core.zones").load_zones(names)
-            if current is None:
-                return zones, None
-            screening = _core("desktop.core.screening")
-            result = screening.screen(
-                current.result.ingest, zones, params, as_of, progress=progress, cancel=cancel
-            )
-            return zones, Loaded(result, current.tracks, current.paths, current.ingest)
-
-        self._submit(work, f"Loading zones {_short(names)}", ("zones", names))
+        base = self.current
+        ingested = None if base is None else base.result.ingest
+        work = partial(zones_and_rescreen, names, ingested, self.params, self.as_of)
+        self._submit(
+            work, f"Loading zones {_short(names)}", ("zones", names, base), **self._how(base)
+        )
 
     def set_as_of(self, as_of: datetime | None) -> None:
         """Apply the rule as of another instant (None = now), without reading the files again."""
         if as_of is not None and as_of.tzinfo is None:
             raise ValueError("as_of must be UTC-aware")
         self.as_of = as_of
-        current = self.current
-        if current is None:
-            return
-
-        def work(progress: ProgressFn, cancel: CancelFn) -> Loaded:
-            progress(0.0, "applying the rule")
-            result = current.result.reapply(as_of)
-            return Loaded(result, current.tracks, current.paths, current.ingest)
-
-        self._submit(work, "Applying the rule", ("rescreen", None))
+        base = self.current
+        if base is None or self._loading():
+            return  # a load running now applies it when it ends
+        work = partial(reapply, base.result, as_of)
+        self._submit(work, "Applying the rule", ("rescreen", None, base), **self._how(base))
 
     def set_params(self, params: ScreeningParams) -> None:
         """Run detection again with new parameters (re-reading only if ingest depends on them)."""
         old, self.params = self.params, params
-        current, zones, as_of = self.current, self.zones, self.as_of
-        if current is None:
-            return
+        base = self.current
+        if base is None or self._loading():
+            return  # a load running now applies them when it ends
         if params.max_speed_kn != old.max_speed_kn:
             # The implausible-jump filter runs inside ingest: only a new read applies it.
-            self.open_tracks(current.paths)
+            self.open_tracks(base.paths)
             return
+        work = partial(rescreen, base.result.ingest, self.zones, params, self.as_of)
+        self._submit(
+            work, "Screening with new parameters", ("rescreen", None, base), **self._how(base)
+        )
 
-        def work(progress: ProgressFn, cancel: CancelFn) -> Loaded:
-            screening = _core("desktop.core.screening")
-            result = screening.screen(
-                current.result.ingest, zones, params, as_of, progress=progress, cancel=cancel
-            )
-            return Loaded(result, current.tracks, current.paths, current.ingest)
+    def _loading(self) -> bool:
+        return self._task is not None and self._task_purpose[0] == "tracks"
 
-        self._submit(work, "Screening with new parameters", ("rescreen", None))
+    @staticmethod
+    def _how(base: Loaded | None) -> dict[str, Any]:
+        """Re-screen a big data set in a child process: the core would stall the window."""
+        big = base is not None and base.tracks.fix_count >= BIG_FIX_COUNT
+        return {"in_child": big and not _frozen()}
 
     def cancel(self) -> None:
         """Stop the running job at once; the data on screen stays as it was.
@@ -262,6 +299,7 @@ class Session(QObject):
             # The newest request wins: an older as-of or load still running is superseded.
             self._detach(self._task)
         task = Task(work, label, **how)
+        self._task_purpose = purpose
         task.signals.progress.connect(
             lambda f, m, t=task: self.progress.emit(f, m) if t is self._task else None
         )
@@ -283,21 +321,28 @@ class Session(QObject):
         self.idle.emit()
 
     def _on_done(self, task: Task, purpose: Any, value: Any) -> None:
-        kind, names = purpose
+        kind, names, extra = purpose
+        follow_up = False
         if task is self._task and not task.is_cancelled:
             if kind == "tracks":
                 self._accept_tracks(value, names)
+                # The as-of date or the parameters changed while the files were read.
+                follow_up = self.current is value and extra != (self.as_of, self.params)
             elif kind == "zones":
-                zones, loaded = value
+                zones, result = value
                 self.zones, self.zone_paths = zones, names
                 self.zones_changed.emit(zones)
-                if loaded is not None:
-                    self.current = loaded
-                    self.rescreened.emit(loaded)
+                if result is not None:
+                    self.current = _attach(result, extra)
+                    self.rescreened.emit(self.current)
             else:
-                self.current = value
-                self.rescreened.emit(value)
+                self.current = _attach(value, extra)
+                self.rescreened.emit(self.current)
         self._on_finished(task)
+        if follow_up and self.current is not None:
+            base = self.current
+            work = partial(rescreen, base.result.ingest, self.zones, self.params, self.as_of)
+            self._submit(work, "Applying the rule", ("rescreen", None, base), **self._how(base))
 
     def _accept_tracks(self, loaded: Loaded, names: list[str]) -> None:
         reports = list(getattr(loaded.ingest, "reports", []) or [])
@@ -315,7 +360,7 @@ class Session(QObject):
             self.problem.emit(Problem("Some files could not be read", "\n".join(bad), ""))
 
     def _on_failed(self, task: Task, purpose: Any, exc: BaseException, tb: str) -> None:
-        kind, names = purpose
+        kind, names, _ = purpose
         if task is self._task and not task.is_cancelled:
             what = {"tracks": "tracks", "zones": "zones"}.get(kind, "screening")
             kept = " The data already loaded stays." if self.current else ""
@@ -330,6 +375,12 @@ class Session(QObject):
                     )
                 )
         self._on_finished(task)
+
+
+def _attach(result: Any, base: Loaded) -> Loaded:
+    """A re-screening result (sent back without its fixes) joined to the data it screened."""
+    result.ingest = base.ingest
+    return Loaded(result, base.tracks, base.paths, base.ingest)
 
 
 def _short(names: Sequence[str]) -> str:

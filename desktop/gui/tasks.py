@@ -151,7 +151,11 @@ def _ready(progress: ProgressFn, cancel: CancelFn) -> bool:
     return True
 
 
-def _child_main(work: Work, sender: Any) -> None:
+def _child_main(sender: Any) -> None:
+    # The work comes through the pipe, arrays out of band, rather than as a Process argument
+    # (pickled in band: a million fixes copied while the GUI process holds the GIL).
+    header = sender.recv()
+    work = _receive_value(sender, header[1])
     last = [0.0]
 
     def child_progress(fraction: float, message: str) -> None:
@@ -185,13 +189,12 @@ def run_in_child(
     must pickle (a module-level function, or a ``functools.partial`` of one).
     """
     ctx = _child_context()
-    receiver, sender = ctx.Pipe(duplex=False)
-    process = ctx.Process(
-        target=_child_main, args=(work, sender), name="exposure-worker", daemon=True
-    )
+    receiver, sender = ctx.Pipe(duplex=True)
+    process = ctx.Process(target=_child_main, args=(sender,), name="exposure-worker", daemon=True)
     process.start()
     sender.close()
     try:
+        _send_value(receiver, work)
         while True:
             if cancel():
                 raise Cancelled("cancelled")
