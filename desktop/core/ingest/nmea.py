@@ -77,14 +77,12 @@ _ACCEPTED: Final = frozenset(
 _FIX, _STATIC, _FRAGMENT, _STAMP, _OTHER = (_CODE[k] for k in list(_OUTCOMES)[1:6])
 _BADSUM, _TRUNC, _ORPHAN, _NOTIME, _UNSUP, _NOTAIS, _BADPAY, _ORPHTS = range(6, 14)
 
-NO_TIME: Final = np.iinfo(np.int64).min  # "no time" inside int64 ns arrays
-
-# Epoch values outside [1980, 2100) are not times (e.g. pyais's 11-digit ``c:12415440354``).
-_EPOCH_MIN_S: Final = 315_532_800
-_EPOCH_MAX_S: Final = 4_102_444_800
-# ``c:`` and trailing epoch fields above this are milliseconds: 1e11 s is the year 5138,
-# while 1e11 ms is 1973, so no real value of either unit falls on the wrong side.
-_MS_THRESHOLD: Final = 1e11
+# "No time" inside int64 ns arrays (numpy's NaT bit pattern); epoch bounds and units are
+# nmea_lines's, so the fast path and the line loop read times alike.
+NO_TIME: Final = nmea_lines.NO_TIME
+_EPOCH_MIN_S: Final = nmea_lines.EPOCH_MIN_S
+_EPOCH_MAX_S: Final = nmea_lines.EPOCH_MAX_S
+_MS_THRESHOLD: Final = nmea_lines.MS_THRESHOLD
 # An exactEarth $PGHP line and its sentence arrive at most this far apart (AMSA risky's
 # MAXIMUM_ARRIVAL_TIME_DIFFERENCE_MS).
 _PGHP_MAX_ARRIVAL_GAP_NS: Final = 1_000_000_000

@@ -3,9 +3,10 @@
 Nearly every line of a real feed is one single-part ``!xxVDM``/``!xxVDO`` sentence, perhaps
 behind a tag block and perhaps followed by fields after the checksum. Those lines are read
 here without a Python loop: the byte positions of ``\\n``, ``\\``, ``!``, ``,`` and ``*`` are
-found once over the whole file, each line's fields are located by searching those sorted
-positions, and checksums come from a running XOR of the bytes. Every other line (multipart
-parts, ``$`` lines, comments, junk, odd layouts) is left to the line loop in ``nmea.py``.
+found block by block (about 16 MB of whole lines at a time), each line's fields are located
+by searching those sorted positions, and checksums come from a running XOR of the bytes.
+Every other line (multipart parts, ``$`` lines, comments, junk, odd layouts) is left to the
+line loop in ``nmea.py``.
 
 A line is taken here only when it is exactly::
 
@@ -37,11 +38,12 @@ _HEXVAL[48:58] = np.arange(10, dtype=np.uint8)
 _HEXVAL[65:71] = np.arange(10, 16, dtype=np.uint8)
 _HEXVAL[97:103] = np.arange(10, 16, dtype=np.uint8)
 
-# Same bounds and unit rule as nmea.py: epochs outside 1980..2100 are not times; values
-# above 1e11 are milliseconds.
-_EPOCH_MIN_S: Final = 315_532_800
-_EPOCH_MAX_S: Final = 4_102_444_800
-_MS_THRESHOLD: Final = 1e11
+# Epochs outside 1980..2100 are not times (e.g. pyais's 11-digit ``c:12415440354``).
+EPOCH_MIN_S: Final = 315_532_800
+EPOCH_MAX_S: Final = 4_102_444_800
+# Epoch values above this are milliseconds: 1e11 s is the year 5138, while 1e11 ms is 1973,
+# so no real value of either unit falls on the wrong side.
+MS_THRESHOLD: Final = 1e11
 
 
 @dataclass
@@ -103,8 +105,8 @@ def _digits(buf: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray,
 
 
 def _epoch_ns(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    seconds = np.where(values > _MS_THRESHOLD, values / 1000.0, values)
-    good = valid & (seconds >= _EPOCH_MIN_S) & (seconds < _EPOCH_MAX_S)
+    seconds = np.where(values > MS_THRESHOLD, values / 1000.0, values)
+    good = valid & (seconds >= EPOCH_MIN_S) & (seconds < EPOCH_MAX_S)
     out = np.full(len(values), NO_TIME, dtype=np.int64)
     out[good] = np.round(seconds[good] * 1e6).astype(np.int64) * 1000
     return out
