@@ -183,3 +183,28 @@ def test_marker_tooltip_names_the_event(qtbot, tmp_path, monkeypatch):
         "2026-07-03T01:50:00Z → 2026-07-03T06:20:00Z")
     point = window.map.world_to_screen(*window.map._event_xy[0])
     assert window.map.event_at(point) == call
+
+
+def test_screenshot_mode_saves_the_window_and_returns_0(qtbot, tmp_path):
+    from PySide6.QtGui import QImage
+    from test_gui_support import fixes
+
+    from desktop.gui.app import SCREENSHOT_SIZE, run_app
+
+    tracks = tmp_path / "hand-made.csv"
+    fixes().to_csv(tracks, index=False)
+    png = tmp_path / "shot.png"
+    assert run_app([str(tracks)], screenshot=str(png)) == 0
+    image = QImage(str(png))
+    assert (image.width(), image.height()) == SCREENSHOT_SIZE
+
+
+def test_screenshot_mode_returns_2_when_nothing_loads(qtbot, tmp_path, capsys):
+    from desktop.gui.app import run_app
+
+    broken = tmp_path / "broken.nmea"
+    broken.write_text("garbage\n")
+    assert run_app([str(broken)], screenshot=str(tmp_path / "shot.png")) == 2
+    err = capsys.readouterr().err
+    assert f"{broken}: no position report could be read" in err
+    assert not (tmp_path / "shot.png").exists()

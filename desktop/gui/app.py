@@ -7,12 +7,14 @@ so the documentation image is made by the program itself.
 
 from __future__ import annotations
 
+import shutil
 import sys
+import tempfile
 import traceback
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtCore import QEventLoop, QSettings, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -98,7 +100,10 @@ def run_app(files: list[str], screenshot: str | None) -> int:
     paths = list(files) or default_tracks()
     if screenshot:
         notifier: Notifier = _PrintingNotifier()
-        window = MainWindow(notifier=notifier)
+        # Fresh settings: the picture must not depend on how the user left the window.
+        scratch = tempfile.mkdtemp(prefix="exposure-screenshot-")
+        settings = QSettings(str(Path(scratch) / "settings.ini"), QSettings.Format.IniFormat)
+        window = MainWindow(settings=settings, notifier=notifier)
         window.resize(*SCREENSHOT_SIZE)
     else:
         window = MainWindow()
@@ -125,6 +130,6 @@ def run_app(files: list[str], screenshot: str | None) -> int:
     if not image.save(screenshot, "PNG"):
         print(f"exposure: cannot write {screenshot}", file=sys.stderr)
         return 2
-    window.save_settings = lambda: None  # type: ignore[method-assign]  # keep user settings
     window.close()
+    shutil.rmtree(scratch, ignore_errors=True)
     return 0
