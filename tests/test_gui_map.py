@@ -24,8 +24,7 @@ def _fixes(tracks: dict[int, list[tuple[float, float]]]):
             lon.append(x)
             lat.append(y)
             time.append(T0 + timedelta(minutes=10 * i))
-    # float32 in: make_fixes needs arrays it may write to (pandas 3 hands back read-only views).
-    return make_fixes({"mmsi": mmsi, "time": time, "lon": np.float32(lon), "lat": np.float32(lat)})
+    return make_fixes({"mmsi": mmsi, "time": time, "lon": lon, "lat": lat})
 
 
 def _view_on(lon0: float, lat0: float, m_per_px: float, w: int = 100, h: int = 100) -> ViewBox:

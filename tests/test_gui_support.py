@@ -66,10 +66,6 @@ def fixes() -> Any:
                                   for p in parts]) for k in parts[0]}
     columns["time"] = [t for p in parts for t in p["time"]]
     columns["source"] = "hand-made"
-    # float32 in, float64 out: make_fixes writes into the array pandas 3 hands back, which is
-    # read-only unless the dtype conversion made a copy (see the GUI report).
-    for name in ("lat", "lon"):
-        columns[name] = columns[name].astype("float32")
     return make_fixes(columns)
 
 
