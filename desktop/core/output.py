@@ -42,7 +42,10 @@ def to_json_text(result: ScreeningResult) -> str:
 def _summary(v: VesselVerdict) -> str:
     reason = main_reason(v)
     if reason is None:
-        return "nothing found"
+        if not v.reasons:
+            return "nothing found"
+        n = len(v.reasons)
+        return f"no exposure: {n} event{'s' if n > 1 else ''} without effect on the verdict"
     text = reason.explanation
     others = len(v.reasons) - 1
     if others:

@@ -360,15 +360,34 @@ def apply_rule(
     return verdicts
 
 
+# Which reason leads when several call for review (or are history): the closer a reason comes
+# to a North Korean port call, the more an official needs to read it first.
+_SEVERITY = {
+    EventKind.PORT_CALL: 0,
+    EventKind.STS_TRANSFER: 1,
+    EventKind.PORT_ENTRY: 2,
+    EventKind.WATCHLIST: 3,
+    EventKind.STS_WITH_REVIEW: 4,
+    EventKind.ENCOUNTER_IN_PORT: 5,
+    EventKind.AIS_GAP: 6,
+    EventKind.WATERS_PRESENCE: 7,
+    EventKind.IDENTITY_CHANGE: 8,
+    EventKind.KP_FLAG: 9,
+}
+
+
 def main_reason(v: VesselVerdict) -> Reason | None:
-    """The reason to show on one line: the barring one that lasts longest, else the newest
-    reason calling for review, else the newest reason with an effect in the past (history),
-    else None (informational reasons alone do not make a main reason)."""
+    """The reason to show on one line: the barring one that lasts longest; else the most
+    severe reason calling for review (``_SEVERITY``, newest first among equals); else the most
+    severe history reason; else None (informational reasons alone make no main reason)."""
     barring = [r for r in v.reasons if r.bars]
     if barring:
         return max(barring, key=lambda r: (r.barred_until, r.event.end))
-    review = [r for r in v.reasons if r.effect == "review"]
-    if review:
-        return review[0]
-    history = [r for r in v.reasons if not r.informational]
-    return history[0] if history else None
+    for candidates in (
+        [r for r in v.reasons if r.effect == "review"],
+        [r for r in v.reasons if not r.informational],
+    ):
+        if candidates:
+            # reasons are newest first and min() keeps the first of equals
+            return min(candidates, key=lambda r: _SEVERITY.get(r.event.kind, len(_SEVERITY)))
+    return None
