@@ -36,10 +36,21 @@ def test_wheel_carries_resources_and_accessor_finds_them(tmp_path: Path) -> None
     with zipfile.ZipFile(wheel) as zf:
         names = set(zf.namelist())
         assert "desktop/_resources/README.md" in names
+        assert "desktop/_resources/sample_tracks/sample_2026.nmea.gz" in names
         zf.extractall(tmp_path / "site")
-    code = "from desktop.core.resources import resources_root; print(resources_root())"
+    code = (
+        "from desktop.core.resources import resources_root, sample_tracks; "
+        "print(resources_root()); print(sample_tracks())"
+    )
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            cwd=tmp_path / "site", env={"PYTHONPATH": str(tmp_path / "site")},
                            timeout=120)
     assert found.returncode == 0, found.stderr
-    assert Path(found.stdout.strip()) == tmp_path / "site" / "desktop" / "_resources"
+    root, sample = found.stdout.split()
+    assert Path(root) == tmp_path / "site" / "desktop" / "_resources"
+    assert Path(sample) == Path(root) / "sample_tracks" / "sample_2026.nmea.gz"
+
+
+def test_checkout_sample_is_the_nmea_file_only() -> None:
+    # Only the NMEA version: the CSV beside it carries the same traffic (all duplicates).
+    assert resources.sample_tracks() == ROOT / "sample_tracks" / "sample_2026.nmea.gz"

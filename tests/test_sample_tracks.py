@@ -155,7 +155,7 @@ def test_nmea_and_csv_samples_give_identical_verdicts(nmea_report: dict, csv_rep
 
 
 @pytest.mark.slow
-def test_sample_folder_as_make_run_opens_it_gives_the_nmea_verdicts(
+def test_sample_folder_with_both_formats_gives_the_nmea_verdicts(
     nmea_report: dict, tmp_path: Path
 ) -> None:
     # The folder holds both files: the second one's fixes are all duplicates of the first's.

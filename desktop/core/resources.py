@@ -50,3 +50,20 @@ def resource_path(relative: str) -> Path:
     if not path.exists():
         raise ResourceError(f"bundled resource missing: {relative} (under {resources_root()})")
     return path
+
+
+SAMPLE_TRACKS_FILE = "sample_2026.nmea.gz"
+
+
+def sample_tracks() -> Path | None:
+    """The demo scenario the app opens when no file is given, or None if not installed.
+
+    The NMEA version only: the CSV beside it in ``sample_tracks/`` carries the same traffic, and
+    opening both would count every fix of the second as a duplicate. A wheel and the PyInstaller
+    bundle carry the file too (pyproject.toml ``force-include``, installer/exposure.spec).
+    """
+    root = resources_root()
+    for folder in (root / "sample_tracks", root.parent / "sample_tracks"):
+        if (folder / SAMPLE_TRACKS_FILE).is_file():
+            return folder / SAMPLE_TRACKS_FILE
+    return None

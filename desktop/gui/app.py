@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QApplication
 
 from desktop import __version__
 from desktop.core.errors import ResourceError
-from desktop.core.resources import resource_path, resources_root
+from desktop.core.resources import resource_path, sample_tracks
 from desktop.gui.main_window import MainWindow
 from desktop.gui.notifier import Notifier
 from desktop.gui.tasks import warm_child_processes
@@ -30,19 +30,12 @@ _SCREENSHOT_TIMEOUT_MS = 600_000
 
 
 def default_tracks() -> list[str]:
-    """The bundled sample tracks: beside the resources in a checkout, or inside them."""
+    """The bundled sample tracks (empty when this installation has none)."""
     try:
-        root = resources_root()
-    except Exception:  # noqa: BLE001 -- no resources: start empty
+        sample = sample_tracks()
+    except ResourceError:  # no resources at all: start empty rather than fail
         return []
-    for candidate in (
-        root / "sample_tracks",
-        root.parent / "sample_tracks",
-        Path.cwd() / "sample_tracks",
-    ):
-        if candidate.is_dir():
-            return [str(candidate)]
-    return []
+    return [str(sample)] if sample else []
 
 
 def install_excepthook(notifier: Notifier) -> None:
