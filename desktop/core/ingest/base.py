@@ -77,6 +77,15 @@ class LineTally:
         return sum(self.accepted.values()) + sum(self.rejected.values())
 
 
+# Columns of RawRead.positions: the raw fix columns (no source yet) and the line they came from.
+POSITION_COLUMNS: Final = (
+    "mmsi", "time", "lat", "lon", "sog_kn", "cog_deg", "heading_deg", "nav_status", "line",
+)  # fmt: skip
+
+# Epoch values above this are milliseconds: 1e11 s is the year 5138, while 1e11 ms is 1973,
+# so no real value of either unit falls on the wrong side. Shared by the NMEA and CSV readers.
+EPOCH_MS_ABOVE: Final = 1e11
+
 # Columns of the static records table a reader returns (one row per type 5 / 24 / CSV static
 # row seen; the vessels table is built from them). Missing values are None/NaN.
 STATIC_COLUMNS: Final = (

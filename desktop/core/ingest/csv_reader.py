@@ -42,7 +42,9 @@ from desktop.core.ingest import columns as cols
 from desktop.core.ingest.base import (
     ACCEPTED_FIX,
     BAD_VALUE,
+    EPOCH_MS_ABOVE,
     NO_TIMESTAMP,
+    POSITION_COLUMNS,
     STATIC_COLUMNS,
     LineTally,
     RawRead,
@@ -52,17 +54,12 @@ ACCEPTED_HEADER: Final = "header"
 ACCEPTED_BLANK: Final = "blank"
 NO_FIX_COLUMNS: Final = "no_fix_columns"
 
-POSITION_COLUMNS: Final = (
-    "mmsi", "time", "lat", "lon", "sog_kn", "cog_deg", "heading_deg", "nav_status", "line",
-)  # fmt: skip
 STATIC_FIELDS: Final = (
     "imo", "name", "callsign", "ship_type", "length_m", "width_m", "destination",
 )  # fmt: skip
 
 DMA_TIME_FORMAT: Final = "%d/%m/%Y %H:%M:%S"
 NS_PER_S: Final = 1_000_000_000
-# Epoch numbers above this are milliseconds (1e11 s is the year 5138).
-EPOCH_MS_ABOVE: Final = 1e11
 
 
 def empty_positions() -> pd.DataFrame:

@@ -38,10 +38,12 @@ from desktop.core.ingest.base import (
     ACCEPTED_TIMESTAMP,
     BAD_CHECKSUM,
     BAD_PAYLOAD,
+    EPOCH_MS_ABOVE,
     FIRST_LINES_KEPT,
     NO_TIMESTAMP,
     NOT_AIS,
     ORPHAN_FRAGMENT,
+    POSITION_COLUMNS,
     STATIC_COLUMNS,
     TRUNCATED,
     UNSUPPORTED_TYPE,
@@ -82,7 +84,7 @@ _BADSUM, _TRUNC, _ORPHAN, _NOTIME, _UNSUP, _NOTAIS, _BADPAY, _ORPHTS = range(6, 
 NO_TIME: Final = nmea_lines.NO_TIME
 _EPOCH_MIN_S: Final = nmea_lines.EPOCH_MIN_S
 _EPOCH_MAX_S: Final = nmea_lines.EPOCH_MAX_S
-_MS_THRESHOLD: Final = nmea_lines.MS_THRESHOLD
+_MS_THRESHOLD: Final = EPOCH_MS_ABOVE
 # An exactEarth $PGHP line and its sentence arrive at most this far apart (AMSA risky's
 # MAXIMUM_ARRIVAL_TIME_DIFFERENCE_MS).
 _PGHP_MAX_ARRIVAL_GAP_NS: Final = 1_000_000_000
@@ -759,19 +761,6 @@ def _tally(outcome: np.ndarray) -> LineTally:
             first = np.flatnonzero(outcome == code)[:FIRST_LINES_KEPT] + 1
             tally.first_lines[name] = [int(x) for x in first]
     return tally
-
-
-POSITION_COLUMNS: Final = (
-    "mmsi",
-    "time",
-    "lat",
-    "lon",
-    "sog_kn",
-    "cog_deg",
-    "heading_deg",
-    "nav_status",
-    "line",
-)
 
 
 def read_nmea(path: str | Path) -> RawRead:

@@ -23,6 +23,8 @@ from typing import Final
 
 import numpy as np
 
+from desktop.core.ingest.base import EPOCH_MS_ABOVE
+
 NO_TIME: Final = np.iinfo(np.int64).min
 
 # Bytes.
@@ -41,9 +43,6 @@ _HEXVAL[97:103] = np.arange(10, 16, dtype=np.uint8)
 # Epochs outside 1980..2100 are not times (e.g. pyais's 11-digit ``c:12415440354``).
 EPOCH_MIN_S: Final = 315_532_800
 EPOCH_MAX_S: Final = 4_102_444_800
-# Epoch values above this are milliseconds: 1e11 s is the year 5138, while 1e11 ms is 1973,
-# so no real value of either unit falls on the wrong side.
-MS_THRESHOLD: Final = 1e11
 
 
 @dataclass
@@ -105,7 +104,7 @@ def _digits(buf: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray,
 
 
 def _epoch_ns(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    seconds = np.where(values > MS_THRESHOLD, values / 1000.0, values)
+    seconds = np.where(values > EPOCH_MS_ABOVE, values / 1000.0, values)
     good = valid & (seconds >= EPOCH_MIN_S) & (seconds < EPOCH_MAX_S)
     out = np.full(len(values), NO_TIME, dtype=np.int64)
     out[good] = np.round(seconds[good] * 1e6).astype(np.int64) * 1000
