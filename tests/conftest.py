@@ -11,6 +11,36 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
 REFERENCE = ROOT.parent / "shared" / "reference"
 
+# Every track file of the corpus (relative to it): what must ingest with every line counted.
+CORPUS_TRACK_FILES = (
+    "amsa/503000530.csv",
+    "amsa/ais.txt.gz",
+    "amsa/exact-earth-augmented-2.txt",
+    "amsa/exact-earth-with-tag-block.txt",
+    "amsa/korea_japan_box_subset.nmea",
+    "amsa/nmea-timestamped.txt",
+    "dma_aislib/decode_encode_messages.txt",
+    "dma_aislib/retry_example.txt",
+    "dma_aislib/small_cb_example.txt",
+    "dma_aislib/stream_example.txt",
+    "gpsd/sample.aivdm",
+    "libais/tagblock.nmea",
+    "libais/test.aivdm",
+    "libais/typeexamples.nmea",
+    "noaa_marinecadastre/AIS_2022_01_03_first99999.csv.gz",
+    "pyais/examples_gatehouse.nmea",
+    "pyais/examples_sample.ais",
+    "pyais/tests_ais_test_messages",
+    "pyais/tests_messages.ais",
+    "pyais/tests_mixed.txt",
+    "pyais/tests_nmea_data_sample.txt",
+    "pyais/tests_timestamped.ais",
+    "signalk/gofree-merrimac.log",
+    "signalk/nais300-merrimac.log",
+    "signalk/nais400-merrimac.log",
+)
+CORPUS_NMEA_FILES = tuple(f for f in CORPUS_TRACK_FILES if not f.endswith((".csv", ".csv.gz")))
+
 
 def _shared_dir(path: Path) -> Path:
     if path.is_dir():

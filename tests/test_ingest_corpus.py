@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import CORPUS_TRACK_FILES
 
 from desktop.core.fixes import bytes_per_fix, check_fixes
 from desktop.core.ingest import IngestResult, ingest
@@ -22,33 +23,7 @@ from desktop.core.ingest.detect_format import expand_paths
 
 pytestmark = pytest.mark.corpus
 
-TRACK_FILES = (
-    "amsa/503000530.csv",
-    "amsa/ais.txt.gz",
-    "amsa/exact-earth-augmented-2.txt",
-    "amsa/exact-earth-with-tag-block.txt",
-    "amsa/korea_japan_box_subset.nmea",
-    "amsa/nmea-timestamped.txt",
-    "dma_aislib/decode_encode_messages.txt",
-    "dma_aislib/retry_example.txt",
-    "dma_aislib/small_cb_example.txt",
-    "dma_aislib/stream_example.txt",
-    "gpsd/sample.aivdm",
-    "libais/tagblock.nmea",
-    "libais/test.aivdm",
-    "libais/typeexamples.nmea",
-    "noaa_marinecadastre/AIS_2022_01_03_first99999.csv.gz",
-    "pyais/examples_gatehouse.nmea",
-    "pyais/examples_sample.ais",
-    "pyais/tests_ais_test_messages",
-    "pyais/tests_messages.ais",
-    "pyais/tests_mixed.txt",
-    "pyais/tests_nmea_data_sample.txt",
-    "pyais/tests_timestamped.ais",
-    "signalk/gofree-merrimac.log",
-    "signalk/nais300-merrimac.log",
-    "signalk/nais400-merrimac.log",
-)
+TRACK_FILES = CORPUS_TRACK_FILES
 NOT_TRACK_CSV = ("ofac_sdn/alt.csv", "ofac_sdn/sdn.csv")
 NOAA = "noaa_marinecadastre/AIS_2022_01_03_first99999.csv.gz"
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pyais
 import pytest
+from conftest import CORPUS_NMEA_FILES
 from pyais.messages import NMEASentenceFactory
 
 from desktop.core.ingest import nmea_lines
@@ -23,31 +24,7 @@ from desktop.core.ingest.nmea import decode_messages, read_nmea
 
 pytestmark = pytest.mark.corpus
 
-NMEA_FILES = (
-    "amsa/ais.txt.gz",
-    "amsa/exact-earth-augmented-2.txt",
-    "amsa/exact-earth-with-tag-block.txt",
-    "amsa/korea_japan_box_subset.nmea",
-    "amsa/nmea-timestamped.txt",
-    "dma_aislib/decode_encode_messages.txt",
-    "dma_aislib/retry_example.txt",
-    "dma_aislib/small_cb_example.txt",
-    "dma_aislib/stream_example.txt",
-    "gpsd/sample.aivdm",
-    "libais/tagblock.nmea",
-    "libais/test.aivdm",
-    "libais/typeexamples.nmea",
-    "pyais/examples_gatehouse.nmea",
-    "pyais/examples_sample.ais",
-    "pyais/tests_ais_test_messages",
-    "pyais/tests_messages.ais",
-    "pyais/tests_mixed.txt",
-    "pyais/tests_nmea_data_sample.txt",
-    "pyais/tests_timestamped.ais",
-    "signalk/gofree-merrimac.log",
-    "signalk/nais300-merrimac.log",
-    "signalk/nais400-merrimac.log",
-)
+NMEA_FILES = CORPUS_NMEA_FILES
 POSITION_TYPES = (1, 2, 3, 18, 19, 27)
 
 
