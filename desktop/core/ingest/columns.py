@@ -137,7 +137,8 @@ _NAV_STATUS_WORDS: Final = (
 )
 
 
-def _nav_code(text: str) -> float:
+def _code_from_text(text: str, words_to_code: tuple[tuple[str, int], ...]) -> float:
+    """A numeric code written as a number, or as words that name it (first match), else NaN."""
     lowered = text.strip().lower()
     if not lowered:
         return np.nan
@@ -145,7 +146,7 @@ def _nav_code(text: str) -> float:
         return float(lowered)
     except ValueError:
         pass
-    for words, code in _NAV_STATUS_WORDS:
+    for words, code in words_to_code:
         if words in lowered:
             return float(code)
     return np.nan
@@ -157,7 +158,7 @@ def nav_status_codes(values: pd.Series) -> np.ndarray:
         return pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
     text = values.astype("string")
     uniques = text.dropna().unique()
-    table = {value: _nav_code(value) for value in uniques}
+    table = {value: _code_from_text(value, _NAV_STATUS_WORDS) for value in uniques}
     return text.map(table).to_numpy(dtype="float64", na_value=np.nan)
 
 
@@ -171,25 +172,13 @@ _SHIP_TYPE_WORDS: Final = (
 )  # fmt: skip
 
 
-def _ship_code(text: str) -> float:
-    lowered = text.strip().lower()
-    try:
-        return float(lowered)
-    except ValueError:
-        pass
-    for words, code in _SHIP_TYPE_WORDS:
-        if words in lowered:
-            return float(code)
-    return np.nan
-
-
 def ship_type_codes(values: pd.Series) -> pd.arrays.IntegerArray:
     """ITU ship and cargo type 0..99 as Int64, from numbers or from DMA's words."""
     if values.dtype.kind in "iuf":
         numbers = pd.to_numeric(values, errors="coerce").to_numpy("float64", na_value=np.nan)
     else:
         text = values.astype("string")
-        table = {value: _ship_code(value) for value in text.dropna().unique()}
+        table = {v: _code_from_text(v, _SHIP_TYPE_WORDS) for v in text.dropna().unique()}
         numbers = text.map(table).to_numpy(dtype="float64", na_value=np.nan)
     arr = pd.array(numbers, dtype="Float64")
     arr[(arr < 0) | (arr > 99)] = pd.NA
