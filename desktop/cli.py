@@ -39,6 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--as-of", metavar="DATE|DATETIME", help="default: now (UTC)")
     check.add_argument("--format", choices=("table", "json", "csv"), default="table")
     check.add_argument("--output", metavar="PATH", help="write here instead of standard output")
+    check.add_argument(
+        "--watchlist", action="append", default=[], metavar="PATH",
+        help="OFAC SDN list: sdn.csv (alt.csv beside it is read too), alt.csv, or their folder",
+    )
 
     ingest = sub.add_parser("ingest", help="read track files and report what was accepted")
     ingest.add_argument("files", nargs="+", help="track files or folders")
@@ -58,11 +62,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from desktop.core.errors import InputError
     from desktop.core.output import render
     from desktop.core.screening import parse_as_of, screen
+    from desktop.core.watchlist import load_watchlist
     from desktop.core.zones import load_zones
 
     as_of = parse_as_of(args.as_of)  # before any file is read: bad arguments fail fast
     zones = load_zones(args.zones, include_defaults=not args.no_default_zones)
-    result = screen(args.files, zones, as_of=as_of)
+    watchlist = load_watchlist(args.watchlist) if args.watchlist else None
+    result = screen(args.files, zones, as_of=as_of, watchlist=watchlist)
     text = render(result, args.format)
     if args.output:
         try:

@@ -35,6 +35,7 @@ from desktop.core.detect.geo import time_ns, to_ns
 from desktop.core.detect.identity import detect_identity_changes
 from desktop.core.detect.port_calls import detect_port_visits
 from desktop.core.detect.sts import detect_encounters
+from desktop.core.detect.watchlist import detect_watchlist_hits
 from desktop.core.detect.waters import detect_waters_presence
 from desktop.core.errors import Cancelled, ParameterError
 from desktop.core.fixes import empty_fixes
@@ -44,6 +45,7 @@ from desktop.core.ingest.result import FileReport, IngestResult
 from desktop.core.model import Event, VesselVerdict, iso_utc
 from desktop.core.params import DEFAULT_PARAMS, ScreeningParams
 from desktop.core.rule import VesselInfo, apply_rule
+from desktop.core.watchlist import Watchlist
 from desktop.core.zones import ZONE_COLUMNS, ZoneSet
 
 SCHEMA = "exposure-check/1"
@@ -161,19 +163,26 @@ class ScreeningResult:
     events: list[Event]
     verdicts: list[VesselVerdict]
     known_ports: KnownPorts | None = field(default=None, repr=False)
+    watchlist: Watchlist | None = field(default=None, repr=False)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "schema": SCHEMA,
             "as_of": iso_utc(self.as_of),
             "parameters": self.params.as_dict(),
             "inputs": [_input_json(r) for r in self.ingest.reports],
             "vessels": [v.to_json() for v in self.verdicts],
         }
+        if self.watchlist is not None:  # what the verdicts were checked against
+            out["watchlist"] = self.watchlist.to_json()
+        return out
 
     def reapply(self, as_of: datetime | date | None) -> ScreeningResult:
         """The same data screened at another ``as_of`` (detectors and rule, no re-ingest)."""
-        return screen(self.ingest, self.zones, self.params, as_of, known_ports=self.known_ports)
+        return screen(
+            self.ingest, self.zones, self.params, as_of, known_ports=self.known_ports,
+            watchlist=self.watchlist,
+        )
 
     def verdict_of(self, mmsi: int) -> VesselVerdict:
         for v in self.verdicts:
@@ -280,12 +289,14 @@ def screen(
     progress: Progress | None = None,
     cancel: Callable[[], bool] | None = None,
     known_ports: KnownPorts | None = None,
+    watchlist: Watchlist | None = None,
 ) -> ScreeningResult:
     """Screen files (ingested here) or an ``IngestResult`` as of ``as_of``.
 
     ``zones`` None means the bundled defaults (``desktop.core.zones.default_zones``).
     ``known_ports`` (lon, lat arrays, degrees) are the ports and anchorages an STS must keep
-    away from; None means ``desktop.core.ports.known_port_points()``.
+    away from; None means ``desktop.core.ports.known_port_points()``. ``watchlist`` (from
+    ``desktop.core.watchlist.load_watchlist``) adds watch-list hits; None checks no list.
     """
     moment = normalise_as_of(as_of)
     if isinstance(source, IngestResult):
@@ -316,13 +327,20 @@ def screen(
         times = pd.to_datetime(statics["time"], utc=True)
         statics = statics[times.notna() & (times <= pd.Timestamp(as_of_ns, tz="UTC"))]
     events = run_detectors(fixes, statics, zones, params, known_ports, progress, cancel)
+    if watchlist is not None:
+        events += detect_watchlist_hits(
+            watchlist, fixes, ingested.statics, ingested.vessels, as_of_ns
+        )
+        events.sort(key=lambda e: (e.mmsi, e.start, e.end, str(e.kind), e.with_mmsi or 0))
     all_mmsi = np.unique(ingested.fixes["mmsi"].to_numpy())
     verdicts = apply_rule(
         events, moment, params.window_days, all_mmsi.tolist(), _vessel_info(ingested, all_mmsi)
     )
     if progress is not None:
         progress(1.0, "done")
-    return ScreeningResult(moment, params, ingested, zones, events, verdicts, known_ports)
+    return ScreeningResult(
+        moment, params, ingested, zones, events, verdicts, known_ports, watchlist
+    )
 
 
 def screen_fixes(
@@ -333,10 +351,12 @@ def screen_fixes(
     *,
     statics: pd.DataFrame | None = None,
     known_ports: KnownPorts | None = None,
+    watchlist: Watchlist | None = None,
 ) -> ScreeningResult:
     """Screen a fixes table built in memory (tests, benchmarks, the GUI's own tables): ``screen``
     on ``ingest_result_of(fixes, statics)``, with the same defaults (bundled zones, bundled
-    known ports)."""
+    known ports, no watch list)."""
     return screen(
-        ingest_result_of(fixes, statics), zones, params, as_of, known_ports=known_ports
+        ingest_result_of(fixes, statics), zones, params, as_of, known_ports=known_ports,
+        watchlist=watchlist,
     )
