@@ -51,9 +51,9 @@ _IMO_RE = re.compile(r"\bIMO\s*:?\s*(\d+)", re.IGNORECASE)
 _REG_ID_RE = re.compile(r"Vessel Registration Identification\s*:?\s*(\d+)", re.IGNORECASE)
 _MMSI_RE = re.compile(r"\bMMSI\s*:?\s*(\d+)", re.IGNORECASE)
 _KA_RE = re.compile(r"\b([afn])\.k\.a\.\s*'([^']+)'", re.IGNORECASE)
-# "M/V", "MV", "M.V." (motor vessel) and "M/T", "MT" (motor tanker) before a name are not part
-# of it; AIS names seldom carry them, OFAC's and registries' names sometimes do.
-_PREFIX_RE = re.compile(r"^\s*M\s*[/.]?\s*[VT]\b\.?\s+")
+# "M/V", "MV", "M.V." (motor vessel) before a name are not part of it: AIS names seldom carry
+# it, registries' and news names often do. "MT" is left alone: it begins real names too.
+_PREFIX_RE = re.compile(r"^\s*M\s*[/.]?\s*V\b\.?\s+")
 
 
 def imo_is_valid(imo: int) -> bool:
@@ -66,9 +66,9 @@ def imo_is_valid(imo: int) -> bool:
 
 
 def name_key(name: str | None) -> str:
-    """The form names are compared in: upper case, accents dropped, a leading ``M/V``/``MV``/
-    ``M/T``/``MT`` dropped, and every space and punctuation mark removed, so ``"M/V Chon-Ma
-    San"`` and ``"CHONMASAN"`` are one name. Empty for no name."""
+    """The form names are compared in: upper case, accents dropped, a leading ``M/V``, ``MV``
+    or ``M.V.`` dropped, and every space and punctuation mark removed, so ``"M/V Chon-Ma San"``
+    and ``"CHONMASAN"`` are one name. Empty for no name."""
     if not name:
         return ""
     text = unicodedata.normalize("NFKD", name)
