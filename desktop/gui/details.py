@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from desktop.core.model import Event, Verdict, VesselVerdict
 from desktop.gui import style
+from desktop.gui.review_panel import ReviewPanel
 from desktop.gui.vessel_table import fmt_utc
 
 TIMELINE_COLUMNS = ("Start (UTC)", "End (UTC)", "Event", "In window", "Bars", "Where / with")
@@ -73,11 +74,14 @@ class DetailsPanel(QWidget):
         self.timeline.horizontalHeader().setStretchLastSection(True)
         self.timeline.setToolTip("Double-click an event to centre the map on it")
         self.timeline.cellDoubleClicked.connect(self._on_double_click)
+        # Filled by the window's ReviewKeeper, which holds the stored reviews.
+        self.review = ReviewPanel()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.banner)
         layout.addWidget(self.identity)
         layout.addWidget(self.explanation, 3)
+        layout.addWidget(self.review)
         layout.addWidget(QLabel("Timeline (double-click to show on the map)"))
         layout.addWidget(self.timeline, 2)
         self.show_vessel(None)

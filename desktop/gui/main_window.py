@@ -32,9 +32,11 @@ from desktop.core.errors import ParameterError
 from desktop.core.model import Event, Verdict, VesselVerdict
 from desktop.gui import style
 from desktop.gui.details import DetailsPanel
+from desktop.gui.export_actions import ExportActions
 from desktop.gui.map_view import MapView
 from desktop.gui.notifier import Notifier
 from desktop.gui.params_dialog import ParamsDialog
+from desktop.gui.review_panel import ReviewKeeper
 from desktop.gui.session import Loaded, Problem, Session
 from desktop.gui.tasks import Task
 from desktop.gui.vessel_table import (
@@ -81,7 +83,9 @@ class MainWindow(QMainWindow):
         session: Session | None = None,
         settings: QSettings | None = None,
         notifier: Notifier | None = None,
+        review_folder: str | Path | None = None,
     ) -> None:
+        """``review_folder``: where reviews are kept (None: the user data folder)."""
         super().__init__()
         self.setWindowTitle("Maritime Exposure Check: EO 13810 180-day rule")
         self.setAcceptDrops(True)
@@ -110,6 +114,8 @@ class MainWindow(QMainWindow):
         header.setStretchLastSection(True)
         self.details = DetailsPanel()
         self._columns_sized = False
+        self.review_keeper = ReviewKeeper(self, review_folder)
+        self.exports = ExportActions(self)
 
         self._build_vessel_panel()
         self._build_toolbar()
@@ -202,6 +208,7 @@ class MainWindow(QMainWindow):
         self.act_fit.triggered.connect(self.map.fit_selection)
         bar.addAction(self.act_open)
         bar.addAction(self.act_zones)
+        bar.addAction(self.exports.act_report)
         bar.addSeparator()
         bar.addWidget(QLabel(" As of (00:00 UTC): "))
         self.as_of_edit = QDateEdit(_qdate(datetime.now(UTC).date()))
@@ -238,6 +245,8 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.act_zones)
         self.recent_menu = QMenu("Recent files", self)
         file_menu.addMenu(self.recent_menu)
+        file_menu.addSeparator()
+        self.exports.add_to(file_menu)
         file_menu.addSeparator()
         quit_action = QAction("Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -395,6 +404,7 @@ class MainWindow(QMainWindow):
             self.model.set_verdicts(verdicts)
         finally:
             self._syncing = False
+        self.review_keeper.open()  # the table's review marks, before any selection
         if not self._columns_sized:
             self._size_columns()
         if new_tracks:
@@ -459,6 +469,7 @@ class MainWindow(QMainWindow):
         self.selected_mmsi = vessel.mmsi if vessel else None
         self.map.set_selected(self.selected_mmsi)
         self.details.show_vessel(vessel)
+        self.review_keeper.show_vessel(vessel)
         self._syncing = True
         try:
             self._select_row(self.selected_mmsi)

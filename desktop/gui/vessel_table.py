@@ -6,7 +6,7 @@ reasons the rule produced (newest first), never recomputed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
 
@@ -20,7 +20,9 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor
 
 from desktop.core.model import EventKind, Reason, Verdict, VesselVerdict
+from desktop.core.review import Review
 from desktop.gui import style
+from desktop.gui.review_panel import review_icon, review_summary
 
 COLUMNS: Final = (
     "MMSI",
@@ -86,12 +88,26 @@ class VesselTableModel(QAbstractTableModel):
         super().__init__(parent)
         self._rows: list[VesselVerdict] = []
         self._row_of: dict[int, int] = {}
+        self._reviews: dict[int, Review] = {}
 
     def set_verdicts(self, verdicts: Sequence[VesselVerdict]) -> None:
         self.beginResetModel()
         self._rows = list(verdicts)
         self._row_of = {v.mmsi: i for i, v in enumerate(self._rows)}
         self.endResetModel()
+
+    def set_reviews(self, reviews: Mapping[int, Review]) -> None:
+        """The analyst's reviews by MMSI: a tick or cross beside the verdict, the note as tip."""
+        self._reviews = dict(reviews)
+        if self._rows:
+            self.dataChanged.emit(
+                self.index(0, COL_VERDICT),
+                self.index(len(self._rows) - 1, COL_VERDICT),
+                [Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.ToolTipRole],
+            )
+
+    def review_of(self, mmsi: int) -> Review | None:
+        return self._reviews.get(mmsi)
 
     def vessel(self, row: int) -> VesselVerdict:
         return self._rows[row]
@@ -133,6 +149,15 @@ class VesselTableModel(QAbstractTableModel):
             return QBrush(style.VERDICT_COLOURS[vessel.verdict].darker(120))
         if role == Qt.ItemDataRole.BackgroundRole and vessel.verdict == Verdict.BARRED:
             return QBrush(QColor(214, 39, 40, 28))
+        if col == COL_VERDICT and role in (
+            Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.ToolTipRole
+        ):
+            review = self._reviews.get(vessel.mmsi)
+            if review is None:
+                return None
+            if role == Qt.ItemDataRole.DecorationRole:
+                return review_icon(review.decision)
+            return review_summary(review)
         if role == Qt.ItemDataRole.ToolTipRole and col == COL_REASON:
             reason = main_reason(vessel)
             return reason.explanation if reason else None

@@ -1,0 +1,235 @@
+"""File > Save report and File > Export: the window's result written as files.
+
+Every text comes from the core (``desktop.core.export``, ``desktop.core.output``,
+``desktop.core.review``); this module picks the vessels (the selected one, the ones listed after
+the search and verdict filters, or all), grabs the map as PNG, asks for a path and writes. A PDF
+is the same HTML laid out by Qt's text engine (no browser needed on a locked-down machine).
+
+The file dialog is ``ExportActions.ask_save_path`` so that tests replace it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QObject, QUrl
+from PySide6.QtGui import (
+    QAction,
+    QImage,
+    QKeySequence,
+    QPageLayout,
+    QPageSize,
+    QPdfWriter,
+    QTextDocument,
+)
+from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
+
+from desktop.core.errors import ExposureError
+from desktop.core.export import to_geojson_text, to_html_report
+from desktop.core.output import to_csv_text, to_json_text
+from desktop.core.review import reviews_csv_text
+from desktop.gui.vessel_table import MMSI_ROLE
+
+if TYPE_CHECKING:
+    from desktop.gui.main_window import MainWindow
+
+REPORT_FILTER: Final = "HTML report (*.html);;PDF report (*.pdf)"
+CSV_FILTER: Final = "CSV (*.csv)"
+JSON_FILTER: Final = "JSON (*.json)"
+GEOJSON_FILTER: Final = "GeoJSON (*.geojson)"
+SELECTED, LISTED, ALL = "selected", "listed", "all"
+
+AskSavePath = Callable[[QWidget, str, str, str], str]
+
+
+def ask_save_path(parent: QWidget, title: str, suggested: str, name_filter: str) -> str:
+    """The platform's Save dialog; '' when cancelled."""
+    path, _ = QFileDialog.getSaveFileName(parent, title, suggested, name_filter)
+    return str(path)
+
+
+def png_bytes(widget: QWidget) -> bytes:
+    """The widget as it is on screen, as PNG."""
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    widget.grab().save(buffer, "PNG")
+    buffer.close()
+    return bytes(data.data())
+
+
+def write_pdf(html_text: str, path: str | Path, map_png: bytes | None = None) -> None:
+    """Lay ``html_text`` out on A4 pages and write a PDF (Qt's rich text, no browser)."""
+    document = QTextDocument()
+    if map_png:
+        import base64
+
+        # The report embeds the map as a data: URI, which QTextDocument does not decode.
+        uri = "data:image/png;base64," + base64.b64encode(map_png).decode("ascii")
+        image = QImage.fromData(map_png, "PNG")
+        if image.width() > 1600:  # the PDF page is about 1600 px wide at 200 dpi
+            image = image.scaledToWidth(1600)
+        document.addResource(QTextDocument.ResourceType.ImageResource, QUrl(uri), image)
+    document.setHtml(html_text)
+    writer = QPdfWriter(str(path))
+    writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
+    writer.setPageMargins(QMarginsF(12, 12, 12, 12), QPageLayout.Unit.Millimeter)
+    writer.setResolution(200)
+    writer.setTitle("Maritime Exposure Check report")
+    document.setPageSize(writer.pageLayout().paintRectPixels(writer.resolution()).size().toSizeF())
+    document.print_(writer)
+
+
+class ExportActions(QObject):
+    """The Save report and Export actions of one window."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.ask_save_path: AskSavePath = ask_save_path
+        self.last_written: Path | None = None
+        self.act_report = QAction("Save report…", window)
+        self.act_report.setShortcut(QKeySequence.StandardKey.Save)
+        self.act_report.setToolTip(
+            "Save a printable report (HTML or PDF) of the selected vessel, with the map"
+        )
+        self.act_report.triggered.connect(lambda: self.save_report(SELECTED))
+        self.act_report_listed = QAction("Report of the listed vessels…", window)
+        self.act_report_listed.triggered.connect(lambda: self.save_report(LISTED))
+        self.act_report_all = QAction("Report of all vessels…", window)
+        self.act_report_all.triggered.connect(lambda: self.save_report(ALL))
+        self.act_csv = QAction("Verdicts CSV…", window)
+        self.act_csv.triggered.connect(self.export_csv)
+        self.act_json = QAction("Verdicts JSON…", window)
+        self.act_json.triggered.connect(self.export_json)
+        self.act_geojson = QAction("GeoJSON of the listed vessels (tracks and events)…", window)
+        self.act_geojson.triggered.connect(self.export_geojson)
+        self.act_reviews = QAction("Reviews CSV…", window)
+        self.act_reviews.triggered.connect(self.export_reviews)
+
+    def add_to(self, file_menu: QMenu, before: QAction | None = None) -> None:
+        """Put Save report…, the report variants and the Export submenu into ``file_menu``."""
+        report_menu = QMenu("Save report of", file_menu)
+        report_menu.addAction(self.act_report_listed)
+        report_menu.addAction(self.act_report_all)
+        export_menu = QMenu("Export", file_menu)
+        for action in (self.act_csv, self.act_json, self.act_geojson, self.act_reviews):
+            export_menu.addAction(action)
+        self.report_menu, self.export_menu = report_menu, export_menu
+        if before is None:
+            file_menu.addAction(self.act_report)
+            file_menu.addMenu(report_menu)
+            file_menu.addMenu(export_menu)
+        else:
+            file_menu.insertAction(before, self.act_report)
+            file_menu.insertMenu(before, report_menu)
+            file_menu.insertMenu(before, export_menu)
+
+    # ---- what to write -----------------------------------------------------------------
+
+    def _result(self) -> Any:
+        current = self.window.session.current
+        if current is None or current.result is None:
+            self.window.notifier.error("Nothing to save", "Open AIS tracks first.")
+            return None
+        return current.result
+
+    def listed_mmsis(self) -> list[int]:
+        """The vessels in the table as shown (search and verdict filters applied), in order."""
+        proxy = self.window.proxy
+        return [int(proxy.index(row, 0).data(MMSI_ROLE)) for row in range(proxy.rowCount())]
+
+    def _mmsis(self, scope: str) -> Sequence[int] | None:
+        if scope == SELECTED:
+            mmsi = self.window.selected_mmsi
+            if mmsi is None:
+                self.window.notifier.error(
+                    "No vessel selected", "Select a vessel (a row or its track) to report on it."
+                )
+                return []
+            return [mmsi]
+        if scope == LISTED:
+            return self.listed_mmsis()
+        return None
+
+    def _suggest(self, stem: str, suffix: str) -> str:
+        folder = Path(str(self.window.settings.value("export_dir", "") or self.window._last_dir()))
+        return str(folder / f"{stem}{suffix}")
+
+    def _ask(self, title: str, stem: str, suffix: str, name_filter: str) -> Path | None:
+        chosen = self.ask_save_path(self.window, title, self._suggest(stem, suffix), name_filter)
+        if not chosen:
+            return None
+        path = Path(chosen)
+        if not path.suffix:
+            path = path.with_suffix(suffix)
+        return path
+
+    def _write(self, path: Path, write: Callable[[Path], None]) -> bool:
+        try:
+            write(path)
+        except (OSError, ExposureError) as exc:
+            self.window.notifier.error("Could not save", f"{path}: {exc}")
+            return False
+        self.window.settings.setValue("export_dir", str(path.parent))
+        self.last_written = path
+        self.window.statusBar().showMessage(f"Saved {path}", 8000)
+        return True
+
+    def _stem(self, result: Any, what: str) -> str:
+        return f"exposure-{what}-{result.as_of.strftime('%Y%m%d')}"
+
+    # ---- actions -------------------------------------------------------------------------
+
+    def save_report(self, scope: str = SELECTED) -> Path | None:
+        """Ask for a path and write the report of ``scope`` (selected, listed, all vessels)."""
+        result = self._result()
+        if result is None:
+            return None
+        mmsis = self._mmsis(scope)
+        if mmsis is not None and not mmsis:
+            if scope == LISTED:
+                self.window.notifier.error("No vessel listed", "The filters hide every vessel.")
+            return None
+        what = f"report-{mmsis[0]}" if scope == SELECTED and mmsis else f"report-{scope}"
+        path = self._ask("Save report", self._stem(result, what), ".html", REPORT_FILTER)
+        if path is None:
+            return None
+        map_png = png_bytes(self.window.map)
+        text = to_html_report(result, mmsis, self.window.review_keeper.reviews(), map_png)
+        if path.suffix.lower() == ".pdf":
+            ok = self._write(path, lambda p: write_pdf(text, p, map_png))
+        else:
+            ok = self._write(path, lambda p: p.write_text(text, encoding="utf-8"))
+        return path if ok else None
+
+    def _export_text(self, title: str, what: str, suffix: str, name_filter: str,
+                     make: Callable[[Any], str]) -> Path | None:
+        result = self._result()
+        if result is None:
+            return None
+        path = self._ask(title, self._stem(result, what), suffix, name_filter)
+        if path is None:
+            return None
+        text = make(result)
+        return path if self._write(path, lambda p: p.write_text(text, encoding="utf-8")) else None
+
+    def export_csv(self) -> Path | None:
+        return self._export_text("Export verdicts (CSV)", "verdicts", ".csv", CSV_FILTER,
+                                 to_csv_text)
+
+    def export_json(self) -> Path | None:
+        return self._export_text("Export verdicts (JSON)", "verdicts", ".json", JSON_FILTER,
+                                 to_json_text)
+
+    def export_geojson(self) -> Path | None:
+        listed = self.listed_mmsis()
+        return self._export_text("Export tracks and events (GeoJSON)", "tracks", ".geojson",
+                                 GEOJSON_FILTER, lambda r: to_geojson_text(r, listed))
+
+    def export_reviews(self) -> Path | None:
+        reviews = self.window.review_keeper.reviews()
+        return self._export_text("Export reviews (CSV)", "reviews", ".csv", CSV_FILTER,
+                                 lambda r: reviews_csv_text(reviews.values(), r))

@@ -1,0 +1,251 @@
+"""The analyst's review of the selected vessel: Confirm / Dismiss with a note.
+
+``ReviewPanel`` is the widget under the details (a note field and the buttons); ``ReviewKeeper``
+holds the ``desktop.core.review.ReviewStore`` and ties the panel, the vessel table's marker and
+the selection together. The decision itself (what a review records, how it is kept on disk) is
+the core's; this module only collects the analyst's input and shows what is stored.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+
+from desktop.core.errors import ExposureError
+from desktop.core.model import VesselVerdict
+from desktop.core.review import CONFIRMED, DISMISSED, Review, ReviewStore
+
+if TYPE_CHECKING:
+    from desktop.gui.main_window import MainWindow
+
+DATA_DIR_ENV: Final = "EXPOSURE_DATA_DIR"  # development and test override of the data folder
+APP_NAME: Final = "ExposureCheck"
+APP_AUTHOR: Final = "MaritimeExposure"
+
+
+def default_review_folder() -> Path:
+    """Where reviews are kept: ``$EXPOSURE_DATA_DIR`` if set, else platformdirs' user data dir."""
+    override = os.environ.get(DATA_DIR_ENV)
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME, APP_AUTHOR))
+
+
+def current_user() -> str:
+    """The login name for ``Review.reviewer`` ('' when the system cannot tell)."""
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 -- no user name on some locked-down machines: leave it empty
+        return ""
+
+
+def review_summary(review: Review) -> str:
+    """One line: 'Confirmed by ana on 2026-11-28 09:15 UTC (verdict then: barred): note'."""
+    who = f" by {review.reviewer}" if review.reviewer else ""
+    text = (
+        f"{review.decision.capitalize()}{who} on {review.decided_at.strftime('%Y-%m-%d %H:%M')} "
+        f"UTC (verdict then: {review.verdict_at_review})"
+    )
+    return f"{text}: {review.note}" if review.note else text
+
+
+@cache
+def review_icon(decision: str) -> QIcon:
+    """A small tick (confirmed) or cross (dismissed) for the vessel table."""
+    pixmap = QPixmap(14, 14)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    if decision == CONFIRMED:
+        painter.setPen(QPen(QColor(30, 90, 160), 2.4))
+        painter.drawPolyline([QPointF(2.5, 7.5), QPointF(5.5, 11), QPointF(11.5, 3)])
+    else:
+        painter.setPen(QPen(QColor(110, 110, 110), 2.0))
+        painter.drawLine(QPointF(3, 3), QPointF(11, 11))
+        painter.drawLine(QPointF(11, 3), QPointF(3, 11))
+    painter.setPen(QPen(QColor(0, 0, 0, 60), 1.0))
+    painter.drawEllipse(QRectF(0.5, 0.5, 13, 13))
+    painter.end()
+    return QIcon(pixmap)
+
+
+class ReviewPanel(QWidget):
+    """The review of one vessel: status line, note, Confirm / Dismiss / Clear.
+
+    Emits ``decided(decision, note)`` and ``cleared()``; it stores nothing itself.
+    """
+
+    decided = Signal(str, str)  # decision, note
+    cleared = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.note = QLineEdit()
+        self.note.setPlaceholderText("Note for the review (why confirmed or dismissed)")
+        self.note.setClearButtonEnabled(True)
+        self.confirm_button = QPushButton("Confirm")
+        self.confirm_button.setToolTip("The flag stands: record it with the note")
+        self.dismiss_button = QPushButton("Dismiss")
+        self.dismiss_button.setToolTip("A false alarm: record it with the note saying why")
+        self.clear_button = QPushButton("Clear")
+        self.clear_button.setToolTip("Forget the review of this vessel")
+        self.confirm_button.clicked.connect(lambda: self._decide(CONFIRMED))
+        self.dismiss_button.clicked.connect(lambda: self._decide(DISMISSED))
+        self.clear_button.clicked.connect(self.cleared.emit)
+        # Two rows so that the panel adds no width to the window's minimum.
+        note_row = QHBoxLayout()
+        note_row.setContentsMargins(0, 0, 0, 0)
+        note_row.addWidget(QLabel("Review:"))
+        note_row.addWidget(self.note, 1)
+        button_row = QHBoxLayout()
+        button_row.setContentsMargins(0, 0, 0, 0)
+        button_row.addWidget(self.confirm_button)
+        button_row.addWidget(self.dismiss_button)
+        button_row.addWidget(self.clear_button)
+        button_row.addWidget(self.status, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 2, 0, 0)
+        layout.setSpacing(2)
+        layout.addLayout(note_row)
+        layout.addLayout(button_row)
+        self.show_review(None, None)
+
+    def _decide(self, decision: str) -> None:
+        self.decided.emit(decision, self.note.text().strip())
+
+    def show_review(
+        self, vessel: VesselVerdict | None, review: Review | None, problem: str = ""
+    ) -> None:
+        """Show the stored review of ``vessel`` (its note back in the field), or none."""
+        usable = vessel is not None and not problem
+        for button in (self.confirm_button, self.dismiss_button):
+            button.setEnabled(usable)
+        self.note.setEnabled(usable)
+        self.clear_button.setEnabled(usable and review is not None)
+        self.note.setText(review.note if review is not None else "")
+        if problem:
+            self.status.setText(f"Reviews unavailable: {problem}")
+            self.status.setStyleSheet("color: #8b0000;")
+        elif vessel is None:
+            self.status.setText("")
+            self.status.setStyleSheet("")
+        elif review is None:
+            self.status.setText("Not reviewed yet.")
+            self.status.setStyleSheet("color: #555;")
+        else:
+            text = review_summary(review)
+            if review.verdict_at_review != vessel.verdict:
+                text += f". The verdict is now {vessel.verdict}."
+            self.status.setText(text)
+            self.status.setStyleSheet("color: #223366;")
+
+
+class ReviewKeeper(QObject):
+    """The review store of the window: opened on first use, saved on every decision.
+
+    A store that cannot be opened (a corrupt file) is reported once through the window's
+    notifier, naming the file; the buttons stay disabled so that nothing overwrites it.
+    """
+
+    def __init__(
+        self,
+        window: MainWindow,
+        folder: str | Path | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        super().__init__(window)
+        self.window = window
+        self.folder = None if folder is None else Path(folder)
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self._store: ReviewStore | None = None
+        self.problem = ""
+        self.panel: ReviewPanel = window.details.review
+        self.panel.decided.connect(self.decide)
+        self.panel.cleared.connect(self.clear)
+
+    @property
+    def store(self) -> ReviewStore | None:
+        if self._store is None and not self.problem:
+            try:
+                self._store = ReviewStore(self.folder or default_review_folder())
+            except ExposureError as exc:
+                self.problem = str(exc)
+                self.window.notifier.error("Reviews not loaded", str(exc))
+            else:
+                self.window.model.set_reviews(self._store.as_mapping())
+        return self._store
+
+    def open(self) -> None:
+        """Open the store now if it is not open (the table shows its marks)."""
+        _ = self.store
+
+    def use_store(self, store: ReviewStore) -> None:
+        """Replace the store (another folder); the table and the panel follow."""
+        self._store, self.problem = store, ""
+        self.window.model.set_reviews(store.as_mapping())
+        self.show_vessel(self._vessel())
+
+    def reviews(self) -> dict[int, Review]:
+        store = self.store
+        return {} if store is None else store.as_mapping()
+
+    def _vessel(self) -> VesselVerdict | None:
+        return self.window.details.vessel
+
+    def show_vessel(self, vessel: VesselVerdict | None) -> None:
+        store = self.store if vessel is not None else self._store
+        review = None if store is None or vessel is None else store.get(vessel.mmsi)
+        self.panel.show_review(vessel, review, self.problem)
+
+    def decide(self, decision: str, note: str) -> None:
+        vessel = self._vessel()
+        store = self.store
+        current: Any = self.window.session.current
+        if vessel is None or store is None or current is None:
+            return
+        try:
+            review = Review(
+                mmsi=vessel.mmsi,
+                decision=decision,
+                note=note,
+                reviewer=current_user(),
+                decided_at=self.clock(),
+                verdict_at_review=vessel.verdict,
+                as_of=current.result.as_of,
+            )
+            store.put(review)
+        except ExposureError as exc:
+            self.window.notifier.error("Review not saved", str(exc))
+            return
+        self.window.model.set_reviews(store.as_mapping())
+        self.show_vessel(vessel)
+        self.window.statusBar().showMessage(
+            f"MMSI {vessel.mmsi} {decision}; saved in {store.path}", 8000
+        )
+
+    def clear(self) -> None:
+        vessel = self._vessel()
+        store = self.store
+        if vessel is None or store is None:
+            return
+        try:
+            store.remove(vessel.mmsi)
+        except ExposureError as exc:
+            self.window.notifier.error("Review not removed", str(exc))
+            return
+        self.window.model.set_reviews(store.as_mapping())
+        self.show_vessel(vessel)

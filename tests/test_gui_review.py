@@ -1,0 +1,111 @@
+"""Confirm / Dismiss with a note in the details panel: stored, shown again on reselection,
+marked in the vessel table, kept on disk; a corrupt review file is named and left alone."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from PySide6.QtCore import Qt
+from test_gui_support import AS_OF, BARRED, CLEAR, REVIEW, make_window, wait_idle
+
+from desktop.core.review import ReviewStore
+from desktop.gui.vessel_table import COL_VERDICT
+
+DECIDED = datetime(2026, 11, 28, 9, 15, tzinfo=UTC)
+
+
+def _window(qtbot, tmp_path, monkeypatch):
+    window, _ = make_window(qtbot, tmp_path, monkeypatch)
+    keeper = window.review_keeper
+    keeper.folder = tmp_path / "reviews"
+    keeper.clock = lambda: DECIDED
+    monkeypatch.setattr("desktop.gui.review_panel.current_user", lambda: "ana")
+    with qtbot.waitSignal(window.session.loaded, timeout=10_000):
+        window.open_tracks(["hand-made.nmea"])
+    wait_idle(qtbot, window)
+    return window
+
+
+def _marker(window, mmsi):
+    row = window.model.row_of(mmsi)
+    index = window.model.index(row, COL_VERDICT)
+    return index.data(Qt.ItemDataRole.DecorationRole), index.data(Qt.ItemDataRole.ToolTipRole)
+
+
+def test_confirm_with_a_note_is_back_when_the_vessel_is_selected_again(
+        qtbot, tmp_path, monkeypatch):
+    window = _window(qtbot, tmp_path, monkeypatch)
+    panel = window.details.review
+    window.select_vessel(BARRED)
+    assert panel.status.text() == "Not reviewed yet."
+    assert not panel.clear_button.isEnabled()
+    qtbot.keyClicks(panel.note, "Seen moored at Nampo <3 h>")
+    qtbot.mouseClick(panel.confirm_button, Qt.MouseButton.LeftButton)
+    expected = ("Confirmed by ana on 2026-11-28 09:15 UTC (verdict then: barred): "
+                "Seen moored at Nampo <3 h>")
+    assert panel.status.text() == expected
+    window.select_vessel(CLEAR)
+    assert panel.note.text() == ""
+    assert panel.status.text() == "Not reviewed yet."
+    window.select_vessel(BARRED)
+    assert panel.note.text() == "Seen moored at Nampo <3 h>"
+    assert panel.status.text() == expected
+    icon, tip = _marker(window, BARRED)
+    assert icon is not None and not icon.isNull()
+    assert tip == expected
+    assert _marker(window, CLEAR) == (None, None)
+    stored = json.loads((tmp_path / "reviews" / "reviews.json").read_text())["reviews"]
+    assert stored == [{
+        "mmsi": BARRED, "decision": "confirmed", "note": "Seen moored at Nampo <3 h>",
+        "reviewer": "ana", "decided_at": "2026-11-28T09:15:00Z", "verdict_at_review": "barred",
+        "as_of": "2026-11-28T00:00:00Z",
+    }]
+
+
+def test_dismiss_then_clear(qtbot, tmp_path, monkeypatch):
+    window = _window(qtbot, tmp_path, monkeypatch)
+    panel = window.details.review
+    window.select_vessel(REVIEW)
+    panel.note.setText("Fishing boat, flag is all it has")
+    qtbot.mouseClick(panel.dismiss_button, Qt.MouseButton.LeftButton)
+    assert window.review_keeper.reviews()[REVIEW].decision == "dismissed"
+    assert panel.clear_button.isEnabled()
+    qtbot.mouseClick(panel.clear_button, Qt.MouseButton.LeftButton)
+    assert window.review_keeper.reviews() == {}
+    assert panel.note.text() == ""
+    assert _marker(window, REVIEW) == (None, None)
+
+
+def test_reviews_of_an_earlier_session_mark_the_table_on_load(qtbot, tmp_path, monkeypatch):
+    from desktop.core.model import Verdict
+    from desktop.core.review import Review
+
+    ReviewStore(tmp_path / "reviews").put(Review(
+        mmsi=CLEAR, decision="dismissed", note="", reviewer="bo", decided_at=DECIDED,
+        verdict_at_review=Verdict.REVIEW, as_of=AS_OF))
+    window = _window(qtbot, tmp_path, monkeypatch)
+    icon, tip = _marker(window, CLEAR)
+    assert icon is not None
+    assert tip == "Dismissed by bo on 2026-11-28 09:15 UTC (verdict then: review)"
+    window.select_vessel(CLEAR)
+    assert window.details.review.status.text() == (
+        "Dismissed by bo on 2026-11-28 09:15 UTC (verdict then: review). The verdict is now clear.")
+
+
+def test_corrupt_review_file_is_named_once_and_not_overwritten(qtbot, tmp_path, monkeypatch):
+    folder = tmp_path / "reviews"
+    folder.mkdir()
+    (folder / "reviews.json").write_text("{not json")
+    window = _window(qtbot, tmp_path, monkeypatch)
+    window.select_vessel(BARRED)
+    window.select_vessel(REVIEW)
+    assert len(window.notifier.messages) == 1
+    title, text, _ = window.notifier.messages[0]
+    assert title == "Reviews not loaded"
+    assert text.startswith(f"{folder / 'reviews.json'}: the review file is not valid JSON")
+    panel = window.details.review
+    assert not panel.confirm_button.isEnabled() and not panel.dismiss_button.isEnabled()
+    assert panel.status.text().startswith("Reviews unavailable: ")
+    assert (folder / "reviews.json").read_text() == "{not json"
+
