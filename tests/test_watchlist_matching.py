@@ -3,6 +3,8 @@ MMSI and name matches, the span of the matching identity, the 180-day window, an
 
 from __future__ import annotations
 
+import csv
+import gzip
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -110,13 +112,23 @@ def test_former_name_from_alt_csv_matches(sdn: Watchlist) -> None:
         "the listed IMO is 9187629")
 
 
-def test_name_match_with_another_reported_imo_says_so(sdn: Watchlist) -> None:
+def test_name_match_of_a_vessel_sending_another_valid_imo_is_dropped(sdn: Watchlist) -> None:
+    # 9074729 is a valid IMO number and not CHON MA SAN's 8660313: another hull
     result = run([track(412000004, 30.6)],
                  statics((412000004, "2026-06-01 06:00", 9074729, "CHON MA SAN")), sdn)
+    assert result.verdict_of(412000004).verdict == Verdict.CLEAR
+    assert not [e for e in result.events if e.kind == EventKind.WATCHLIST]
+
+
+def test_name_match_of_a_vessel_sending_an_invalid_imo_is_kept_and_says_so(
+    sdn: Watchlist,
+) -> None:
+    result = run([track(412000004, 30.6)],
+                 statics((412000004, "2026-06-01 06:00", 9074728, "CHON MA SAN")), sdn)
     reason = only_reason(result, 412000004)
     assert reason["match"] == "name"
     assert reason["summary"].endswith(
-        "; the listed IMO is 8660313, this vessel reported IMO 9074729")
+        "; the listed IMO is 8660313, this vessel reported IMO 9074728 (check digit fails)")
 
 
 def test_mmsi_on_the_list_matches_without_static_data(sdn: Watchlist) -> None:
@@ -264,3 +276,32 @@ def test_check_with_a_track_file_as_watchlist_exits_2_with_the_reason(
     out, err = capsys.readouterr()
     assert (code, out) == (2, "")
     assert err.count("\n") == 1 and "not an OFAC SDN list: its rows have 7 columns" in err
+
+
+def test_real_noaa_tanker_magus_is_the_listed_freedom_by_imo(
+    corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """NOAA's 3 Jan 2022 sample has MMSI 374208000 "MAGUS", IMO9018464; OFAC lists IMO 9018464
+    as FREEDOM (entry 29485, VENEZUELA-EO13850), f.k.a. MAGUS in alt.csv."""
+    source = corpus / "noaa_marinecadastre" / "AIS_2022_01_03_first99999.csv.gz"
+    with gzip.open(source, "rt", encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader)
+        rows = [r for r in reader if r[0] == "374208000"]
+    assert {(r[7], r[8]) for r in rows} == {("MAGUS", "IMO9018464")} and len(rows) == 6
+    times = sorted(r[1] for r in rows)
+    part = tmp_path / "magus.csv"
+    with part.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([header, *rows])
+    code = main(["check", str(part), "--as-of", "2022-02-01", "--format", "json",
+                 "--watchlist", str(corpus / "ofac_sdn")])
+    out, err = capsys.readouterr()
+    assert (code, err) == (0, "")
+    [vessel] = json.loads(out)["vessels"]
+    assert (vessel["mmsi"], vessel["imo"], vessel["verdict"]) == (374208000, 9018464, "review")
+    [reason] = vessel["reasons"]
+    assert reason["explanation"] == (
+        "IMO 9018464 is on the OFAC SDN list as FREEDOM (programme VENEZUELA-EO13850, "
+        "entry 29485).")
+    assert reason["also_matched"] == [{"match": "name", "value": "MAGUS"}]
+    assert (reason["start"], reason["end"]) == (times[0] + "Z", times[-1] + "Z")

@@ -7,7 +7,8 @@ Matching is exact and explainable, strongest first:
 * ``name``: a name the vessel reported equals the entry's name, an alias or a former name
   after ``desktop.core.watchlist.name_key`` (case, spaces, punctuation and a leading ``M/V``
   ignored), or the first 20 characters of a longer listed name (AIS sends at most 20). A name
-  match is weaker (ship names repeat), and its summary says so.
+  match is weaker (ship names repeat), and its summary says so. It is dropped when the vessel
+  reported a valid IMO number other than the listed one (``_contradicted``).
 
 Each (vessel, entry) pair gives one event, for its strongest match; weaker matches of the
 same pair are listed in ``also_matched``. Identities come from the static history (timed
@@ -29,7 +30,7 @@ import pandas as pd
 
 from desktop.core.detect.geo import time_ns, to_datetime
 from desktop.core.model import Event, EventKind
-from desktop.core.watchlist import NameRef, WatchEntry, Watchlist, name_key
+from desktop.core.watchlist import NameRef, WatchEntry, Watchlist, imo_is_valid, name_key
 
 _STRENGTH = {"imo": 0, "mmsi": 1, "name": 2}
 
@@ -136,7 +137,9 @@ def _identities(
     statics: pd.DataFrame | None,
     vessels: pd.DataFrame | None,
     as_of_ns: int,
-) -> list[_Seen]:
+) -> tuple[list[_Seen], dict[int, set[int]]]:
+    """Identity values in the watch list's indexes with their spans, and every IMO each vessel
+    reported (at or before ``as_of``)."""
     spans = _fix_spans(fixes)
     timed, untimed = _static_frame(statics, as_of_ns)
     imos, names = set(watchlist.by_imo), set(watchlist.by_name)
@@ -150,6 +153,13 @@ def _identities(
         _, own = _static_frame(vessels.assign(time=pd.NaT), as_of_ns)
         own = own[~own["mmsi"].isin(list(with_statics))]
         seen += _untimed(own, "imo", spans, imos) + _untimed(own, "name", spans, names)
+    else:
+        own = untimed.iloc[0:0]
+    reported: dict[int, set[int]] = {}
+    for frame in (timed, untimed, own):
+        pairs = frame[["mmsi", "imo"]].dropna().drop_duplicates()
+        for m, imo in zip(pairs["mmsi"].tolist(), pairs["imo"].tolist(), strict=True):
+            reported.setdefault(int(m), set()).add(int(imo))
     # the MMSI itself: over the fixes, or the timed records of a vessel without fixes
     record_spans = timed.groupby("mmsi")["t_ns"].agg(["min", "max"]) if len(timed) else None
     for m in watchlist.by_mmsi:
@@ -158,7 +168,7 @@ def _identities(
         elif record_spans is not None and m in record_spans.index:
             row = record_spans.loc[m]
             seen.append(_Seen(m, "mmsi", m, int(row["min"]), int(row["max"])))
-    return seen
+    return seen, reported
 
 
 def detect_watchlist_hits(
@@ -174,40 +184,38 @@ def detect_watchlist_hits(
     if watchlist is None or len(watchlist) == 0:
         return []
     hits: list[_Hit] = []
-    for s in _identities(watchlist, fixes, statics, vessels, as_of_ns):
+    seen, reported = _identities(watchlist, fixes, statics, vessels, as_of_ns)
+    for s in seen:
         if s.field == "imo":
             hits += [_Hit(s, e) for e in watchlist.by_imo.get(s.value, ())]
         elif s.field == "mmsi":
             hits += [_Hit(s, e) for e in watchlist.by_mmsi.get(s.value, ())]
         else:
-            hits += [_Hit(s, r.entry, r) for r in watchlist.by_name.get(name_key(s.value), ())]
+            hits += [
+                _Hit(s, r.entry, r)
+                for r in watchlist.by_name.get(name_key(s.value), ())
+                if not _contradicted(r.entry, reported.get(s.mmsi, set()))
+            ]
     pairs: dict[tuple[int, int], list[_Hit]] = {}
     for h in hits:
         pairs.setdefault((h.seen.mmsi, h.entry.entry), []).append(h)
-    reported_imo = _reported_imos(hits, statics, vessels)
-    events = [_event(watchlist, found, reported_imo) for found in pairs.values()]
+    events = [_event(watchlist, found, reported) for found in pairs.values()]
     events.sort(key=lambda e: (e.mmsi, e.start, e.details["entry"]))
     return events
 
 
-def _reported_imos(
-    hits: list[_Hit], statics: pd.DataFrame | None, vessels: pd.DataFrame | None
-) -> dict[int, list[int]]:
-    """IMOs each name-matched vessel reported (to say when they differ from the listed one)."""
-    wanted = {h.seen.mmsi for h in hits if h.seen.field == "name"}
-    out: dict[int, set[int]] = {m: set() for m in wanted}
-    for table in (statics, vessels):
-        if not wanted or table is None or len(table) == 0 or "imo" not in table:
-            continue
-        mmsi = table["mmsi"].to_numpy("int64")
-        imo = pd.to_numeric(table["imo"], errors="coerce")
-        mask = np.isin(mmsi, list(wanted)) & imo.notna().to_numpy()
-        for m, i in zip(mmsi[mask].tolist(), imo[mask].astype("int64").tolist(), strict=True):
-            out[m].add(i)
-    return {m: sorted(v) for m, v in out.items()}
+def _contradicted(entry: WatchEntry, reported: set[int]) -> bool:
+    """A name match is dropped when the vessel reported a valid IMO number and never the
+    listed one: an IMO number stays with a hull for life, so a vessel named FREEDOM that sends
+    another valid IMO is another ship (in the corpus's NOAA sample of US traffic, 41 of 140 name
+    matches were of this kind). An invalid IMO (check digit) contradicts nothing."""
+    if entry.imo is None:
+        return False
+    valid = {i for i in reported if imo_is_valid(i)}
+    return bool(valid) and entry.imo not in valid
 
 
-def _event(watchlist: Watchlist, hits: list[_Hit], reported_imo: dict[int, list[int]]) -> Event:
+def _event(watchlist: Watchlist, hits: list[_Hit], reported: dict[int, set[int]]) -> Event:
     hits.sort(key=lambda h: (_STRENGTH[h.seen.field], h.ref.truncated if h.ref else False))
     best = hits[0]
     chosen = [h for h in hits if h.seen.field == best.seen.field]
@@ -215,7 +223,7 @@ def _event(watchlist: Watchlist, hits: list[_Hit], reported_imo: dict[int, list[
     end = max(h.seen.end_ns for h in chosen)
     e, s = best.entry, best.seen
     details: dict[str, Any] = {
-        "summary": _summary(watchlist.name, best, reported_imo.get(s.mmsi, [])),
+        "summary": _summary(watchlist.name, best, sorted(reported.get(s.mmsi, ()))),
         "list": watchlist.name,
         "entry": e.entry,
         "sdn_name": e.name,
@@ -262,12 +270,9 @@ def _summary(list_name: str, hit: _Hit, reported: list[int]) -> str:
         "weaker than an IMO or MMSI match"
     )
     if e.imo is not None:
-        other = [i for i in reported if i != e.imo]
-        if other and e.imo not in reported:
-            text += (
-                f"; the listed IMO is {e.imo}, this vessel reported IMO "
-                + ", ".join(str(i) for i in other)
-            )
-        else:
-            text += f"; the listed IMO is {e.imo}"
+        text += f"; the listed IMO is {e.imo}"
+        invalid = [i for i in reported if not imo_is_valid(i)]
+        if invalid and e.imo not in reported:  # a valid other IMO would have dropped the match
+            text += ", this vessel reported IMO " + ", ".join(str(i) for i in invalid)
+            text += " (check digit fails)"
     return text
