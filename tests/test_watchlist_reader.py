@@ -230,3 +230,23 @@ def test_same_list_twice_keeps_each_entry_once(tmp_path: Path) -> None:
     wl = load_watchlist([a, b])
     assert [e.entry for e in wl.entries] == [100, 103, 105]
     assert wl.reports[1].bad["duplicate_entry"] == 3 and wl.reports[1].vessels == 0
+
+
+def test_unreadable_file_raises_input_error_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _write(tmp_path / "sdn.csv", SDN_LINES)
+
+    def refuse(self: Path) -> bytes:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    with pytest.raises(InputError, match=rf"{path}: cannot read the watch list \(Permission"):
+        load_watchlist([path])
+
+
+def test_a_header_row_is_skipped_not_counted(tmp_path: Path) -> None:
+    header = "ent_num,SDN_Name,SDN_Type,Program,Title,Call_Sign,Vess_type,Tonnage,GRT," \
+             "Vess_flag,Vess_owner,Remarks"
+    entries, _, report = read_sdn(_write(tmp_path / "sdn.csv", [header, SDN_LINES[0]]))
+    assert [e.entry for e in entries] == [100] and report.bad == {} and report.rows == 1

@@ -154,7 +154,8 @@ def ingest_result_of(
 
 @dataclass
 class ScreeningResult:
-    """Everything one screening produced; ``to_json`` is DESIGN.md §6 exactly."""
+    """Everything one screening produced; ``to_json`` is DESIGN.md §6 exactly, plus a
+    ``watchlist`` key (the list's files and counts) when a watch list was checked."""
 
     as_of: datetime
     params: ScreeningParams
