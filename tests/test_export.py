@@ -67,9 +67,10 @@ def test_html_report_has_verdict_barred_until_explanations_and_outside_ais(resul
     assert text.startswith("<!DOCTYPE html>")
     assert "BARRED until 30 Dec 2026 06:20 UTC" in text
     assert "<td>2026-12-30T06:20:00Z</td>" in text  # barred until in the identity table
-    assert "2026-07-03T01:50:00Z" in text and "2026-07-03T06:20:00Z" in text
-    assert "bars the vessel until 2026-12-30T06:20:00Z" in text
-    assert CALL_EXPLANATION in text
+    assert ("<td>port call</td><td>2026-07-03 01:50</td><td>2026-07-03 06:20</td>"
+            "<td>Nampo (KPNAM), KP</td><td>38.71071° N, 125.38571° E</td><td>yes</td>"
+            "<td>bars the vessel until 2026-12-30 06:20 UTC</td></tr>") in text
+    assert f"<td colspan='7' class='explanation'>{CALL_EXPLANATION}</td>" in text
     assert FLAG_EXPLANATION in text
     assert "REVIEW: not barred, but an analyst should look" in text
     assert "CLEAR: nothing found in the window" in text
@@ -77,9 +78,8 @@ def test_html_report_has_verdict_barred_until_explanations_and_outside_ais(resul
     assert "Screening as of <b>28 Nov 2026 00:00 UTC</b>" in text
     assert "window 180 days, from 1 Jun 2026 00:00 UTC to 28 Nov 2026 00:00 UTC" in text
     assert "3 of 3 vessels in this report: 1 barred, 1 review, 1 clear." in text
-    # the representative position of the call (the mean of its visit), and its place
-    assert "38.71071° N, 125.38571° E" in text
-    assert "Nampo (KPNAM), KP" in text
+    assert ("<td>kp flag</td><td>2026-10-01 00:00</td><td>2026-10-01 09:50</td><td></td>"
+            "<td></td><td>yes</td><td>calls for review</td></tr>") in text
 
 
 def test_html_report_escapes_every_string_from_the_data(result):

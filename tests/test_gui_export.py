@@ -49,7 +49,9 @@ def test_save_report_writes_the_selected_vessels_explanation_and_map(
     window.select_vessel(BARRED)
     window.details.review.note.setText("checked <port log>")
     qtbot.mouseClick(window.details.review.confirm_button, Qt.MouseButton.LeftButton)
+    view = (window.map.center_m, window.map.m_per_px)
     window.exports.act_report.trigger()
+    assert (window.map.center_m, window.map.m_per_px) == view  # fitted for the grab only
     path = tmp_path / "out" / "nampo.html"  # the suffix is added when none is typed
     text = path.read_text(encoding="utf-8")
     assert dialog.asked[0][0] == "Save report"

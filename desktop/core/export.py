@@ -16,7 +16,7 @@ import base64
 import html
 import json
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 import numpy as np
@@ -54,6 +54,7 @@ td.num { text-align: right; }
 .banner { font-size: 13pt; font-weight: bold; padding: 6px 10px; margin: 0.4em 0; }
 .vessel { margin-top: 1.2em; page-break-inside: avoid; }
 .bars td { color: #8b0000; }
+td.explanation { padding-bottom: 5px; }
 .history td { color: #666; }
 .review { background: #f4f4fa; border-left: 4px solid #557; padding: 4px 8px; }
 .changed { color: #8b0000; font-weight: bold; }
@@ -112,28 +113,36 @@ def _where(reason: Reason) -> str:
     return ", ".join(parts)
 
 
+def table_time(moment: datetime) -> str:
+    """A UTC time for a table cell: '2026-07-03 06:20' (':SS' added when not zero)."""
+    text = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+    return text + (f":{moment.second:02d}" if moment.second else "")
+
+
 def _reasons_html(vessel: VesselVerdict) -> list[str]:
     if not vessel.reasons:
         return ["<p>No event found for this vessel in the data read.</p>"]
+    # The explanation gets a full-width row under its facts: it is what an official reads.
     out = [
         "<table class='reasons'><tr><th>#</th><th>Event</th><th>Start (UTC)</th>"
         "<th>End (UTC)</th><th>Where</th><th>Position</th><th>In window</th><th>Effect</th>"
-        "<th>Explanation</th></tr>"
+        "</tr>"
     ]
     for i, r in enumerate(vessel.reasons, start=1):
         e = r.event
         cls = "bars" if r.bars else ("" if r.in_window else "history")
-        end = iso_utc(e.end) or ""
+        end = table_time(e.end)
         if e.ongoing:
             end += " (ongoing)"
         effect = EFFECT_WORDS[r.effect]
         if r.barred_until is not None:
-            effect += f" until {iso_utc(r.barred_until)}"
+            effect += f" until {table_time(r.barred_until)} UTC"
         out.append(
-            f"<tr class='{cls}'><td class='num'>{i}</td><td>{_e(str(e.kind).replace('_', ' '))}"
-            f"</td><td>{_e(iso_utc(e.start))}</td><td>{_e(end)}</td><td>{_e(_where(r))}</td>"
-            f"<td>{_e(_position(r))}</td><td>{'yes' if r.in_window else 'no'}</td>"
-            f"<td>{_e(effect)}</td><td>{_e(r.explanation)}</td></tr>"
+            f"<tr class='{cls}'><td class='num' rowspan='2'>{i}</td>"
+            f"<td>{_e(str(e.kind).replace('_', ' '))}</td><td>{_e(table_time(e.start))}</td>"
+            f"<td>{_e(end)}</td><td>{_e(_where(r))}</td><td>{_e(_position(r))}</td>"
+            f"<td>{'yes' if r.in_window else 'no'}</td><td>{_e(effect)}</td></tr>"
+            f"<tr class='{cls}'><td colspan='7' class='explanation'>{_e(r.explanation)}</td></tr>"
         )
     out.append("</table>")
     return out

@@ -4,6 +4,7 @@ Every text comes from the core (``desktop.core.export``, ``desktop.core.output``
 ``desktop.core.review``); this module picks the vessels (the selected one, the ones listed after
 the search and verdict filters, or all), grabs the map as PNG, asks for a path and writes. A PDF
 is the same HTML laid out by Qt's text engine (no browser needed on a locked-down machine).
+A one-vessel report shows the map fitted to that vessel's track; the others, the map as shown.
 
 The file dialog is ``ExportActions.ask_save_path`` so that tests replace it.
 """
@@ -197,13 +198,27 @@ class ExportActions(QObject):
         path = self._ask("Save report", self._stem(result, what), ".html", REPORT_FILTER)
         if path is None:
             return None
-        map_png = png_bytes(self.window.map)
+        map_png = self._map_png(scope)
         text = to_html_report(result, mmsis, self.window.review_keeper.reviews(), map_png)
         if path.suffix.lower() == ".pdf":
             ok = self._write(path, lambda p: write_pdf(text, p, map_png))
         else:
             ok = self._write(path, lambda p: p.write_text(text, encoding="utf-8"))
         return path if ok else None
+
+    def _map_png(self, scope: str) -> bytes:
+        """The map as PNG: fitted to the vessel for a one-vessel report (the user's view is
+        put back at once), as the user left it for a report of several vessels."""
+        view = self.window.map
+        if scope != SELECTED or view.selected_mmsi is None:
+            return png_bytes(view)
+        saved = (view.center_m, view.m_per_px)
+        try:
+            view.fit_selection()
+            return png_bytes(view)
+        finally:
+            view.center_m, view.m_per_px = saved
+            view.update()
 
     def _export_text(self, title: str, what: str, suffix: str, name_filter: str,
                      make: Callable[[Any], str]) -> Path | None:
