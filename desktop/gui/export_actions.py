@@ -15,10 +15,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QObject, QUrl
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QObject
 from PySide6.QtGui import (
     QAction,
-    QImage,
     QKeySequence,
     QPageLayout,
     QPageSize,
@@ -61,18 +60,10 @@ def png_bytes(widget: QWidget) -> bytes:
     return bytes(data.data())
 
 
-def write_pdf(html_text: str, path: str | Path, map_png: bytes | None = None) -> None:
-    """Lay ``html_text`` out on A4 pages and write a PDF (Qt's rich text, no browser)."""
+def write_pdf(html_text: str, path: str | Path) -> None:
+    """Lay ``html_text`` out on A4 pages and write a PDF (Qt's rich text, no browser; it
+    decodes the report's ``data:`` image itself)."""
     document = QTextDocument()
-    if map_png:
-        import base64
-
-        # The report embeds the map as a data: URI, which QTextDocument does not decode.
-        uri = "data:image/png;base64," + base64.b64encode(map_png).decode("ascii")
-        image = QImage.fromData(map_png, "PNG")
-        if image.width() > 1600:  # the PDF page is about 1600 px wide at 200 dpi
-            image = image.scaledToWidth(1600)
-        document.addResource(QTextDocument.ResourceType.ImageResource, QUrl(uri), image)
     document.setHtml(html_text)
     writer = QPdfWriter(str(path))
     writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
@@ -201,7 +192,7 @@ class ExportActions(QObject):
         map_png = self._map_png(scope)
         text = to_html_report(result, mmsis, self.window.review_keeper.reviews(), map_png)
         if path.suffix.lower() == ".pdf":
-            ok = self._write(path, lambda p: write_pdf(text, p, map_png))
+            ok = self._write(path, lambda p: write_pdf(text, p))
         else:
             ok = self._write(path, lambda p: p.write_text(text, encoding="utf-8"))
         return path if ok else None
