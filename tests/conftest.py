@@ -42,6 +42,13 @@ CORPUS_TRACK_FILES = (
 CORPUS_NMEA_FILES = tuple(f for f in CORPUS_TRACK_FILES if not f.endswith((".csv", ".csv.gz")))
 
 
+@pytest.fixture(autouse=True)
+def _private_user_data(tmp_path_factory: pytest.TempPathFactory,
+                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the real user data folder (analysts' reviews live there)."""
+    monkeypatch.setenv("EXPOSURE_DATA_DIR", str(tmp_path_factory.mktemp("user-data")))
+
+
 def _shared_dir(path: Path) -> Path:
     if path.is_dir():
         return path

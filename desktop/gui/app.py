@@ -96,7 +96,8 @@ def run_app(files: list[str], screenshot: str | None) -> int:
         # Fresh settings: the picture must not depend on how the user left the window.
         scratch = tempfile.mkdtemp(prefix="exposure-screenshot-")
         settings = QSettings(str(Path(scratch) / "settings.ini"), QSettings.Format.IniFormat)
-        window = MainWindow(settings=settings, notifier=notifier)
+        # ...and no review the user made: the picture shows only what the data say.
+        window = MainWindow(settings=settings, notifier=notifier, review_folder=Path(scratch))
         window.resize(*SCREENSHOT_SIZE)
     else:
         window = MainWindow()
