@@ -141,7 +141,8 @@ def check_fixes(frame: pd.DataFrame) -> None:
         else:
             assert frame[name].dtype == dtype, f"{name}: {frame[name].dtype} != {dtype}"
     keys = frame[["mmsi", "time"]]
-    assert keys.equals(keys.sort_values(["mmsi", "time"], kind="stable")), "not sorted by mmsi, time"
+    ordered = keys.sort_values(["mmsi", "time"], kind="stable")
+    assert keys.equals(ordered), "not sorted by mmsi, time"
 
 
 def bytes_per_fix(frame: pd.DataFrame) -> float:

@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import shapely
 
+from desktop.core.geodesy import EARTH_RADIUS_M, haversine_m
 from desktop.core.resources import resource_path
 
 if TYPE_CHECKING:
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
 
 PORTS_FILE: Final = "ports/ports.csv"
 ANCHORAGES_FILE: Final = "ports/gfw_anchorages.parquet"
-EARTH_RADIUS_M: Final = 6_371_008.8
 # Metres per degree of latitude, lower bound (WGS 84 at the equator): degrees radii built from it
 # are never too small.
 _M_PER_DEG_MIN: Final = 110_574.0
@@ -96,16 +96,6 @@ def known_port_points() -> tuple[np.ndarray, np.ndarray]:
 def _point_tree() -> shapely.STRtree:
     lon, lat = known_port_points()
     return shapely.STRtree(shapely.points(lon, lat))
-
-
-def haversine_m(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray,
-                lat2: np.ndarray) -> np.ndarray:
-    """Great-circle distance in metres between points given in degrees (broadcasting)."""
-    p1 = np.radians(lat1)
-    p2 = np.radians(lat2)
-    a = (np.sin((p2 - p1) / 2) ** 2
-         + np.cos(p1) * np.cos(p2) * np.sin(np.radians(np.asarray(lon2) - lon1) / 2) ** 2)
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
 
 
 def _radius_deg(lat: np.ndarray, distance_m: float) -> np.ndarray:

@@ -13,30 +13,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from desktop.core.geodesy import EARTH_RADIUS_M, KN_TO_MPS, METRES_PER_NM, haversine_m
 from desktop.core.zones import ZoneSet
 
-EARTH_RADIUS_M: Final = 6_371_008.8
-METRES_PER_NM: Final = 1852.0
+__all__ = ["EARTH_RADIUS_M", "KN_TO_MPS", "METRES_PER_NM", "haversine_m"]
+
 NS_PER_S: Final = 1_000_000_000
 NS_PER_H: Final = 3600 * NS_PER_S
-KN_TO_MPS: Final = METRES_PER_NM / 3600.0
-
-
-def haversine_m(
-    lon1: np.ndarray | float,
-    lat1: np.ndarray | float,
-    lon2: np.ndarray | float,
-    lat2: np.ndarray | float,
-) -> np.ndarray:
-    """Great-circle distance in metres between points given in degrees (broadcasts)."""
-    lon1, lat1, lon2, lat2 = (
-        np.radians(np.asarray(a, dtype="float64")) for a in (lon1, lat1, lon2, lat2)
-    )
-    a = (
-        np.sin((lat2 - lat1) * 0.5) ** 2
-        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) * 0.5) ** 2
-    )
-    return 2.0 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
 def time_ns(fixes: pd.DataFrame) -> np.ndarray:

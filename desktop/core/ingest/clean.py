@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from desktop.core.fixes import LAT_NOT_AVAILABLE, LON_NOT_AVAILABLE
+from desktop.core.geodesy import EARTH_RADIUS_M, METRES_PER_NM, haversine_m
 from desktop.core.ingest.base import (
     DUPLICATE,
     IMPLAUSIBLE_JUMP,
@@ -47,8 +48,6 @@ from desktop.core.ingest.base import (
     NOT_A_VESSEL,
 )
 
-EARTH_RADIUS_M: Final = 6_371_008.8  # IUGG mean radius
-METRES_PER_NM: Final = 1852.0
 # Implied speeds are judged over at least this interval: receiver clocks and satellite latency
 # blur AIS times by seconds to a minute, and over a shorter interval position noise, not
 # motion, dominates the implied speed.
@@ -95,22 +94,12 @@ def position_invalid(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     return bad
 
 
-def distance_m(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray,
-               lon2: np.ndarray) -> np.ndarray:  # fmt: skip
-    """Great-circle (haversine) distance in metres."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp = p2 - p1
-    dl = np.radians(np.asarray(lon2) - np.asarray(lon1))
-    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
-
-
 def implied_speed_kn(lat1: np.ndarray, lon1: np.ndarray, t1_ns: np.ndarray, lat2: np.ndarray,
                      lon2: np.ndarray, t2_ns: np.ndarray) -> np.ndarray:  # fmt: skip
     """Speed in knots needed to go from fix 1 to fix 2, time floored at ``JUMP_MIN_DT_S``."""
     dt_s = np.abs(np.asarray(t2_ns, dtype="int64") - np.asarray(t1_ns, dtype="int64")) / 1e9
     dt_s = np.maximum(dt_s, JUMP_MIN_DT_S)
-    return distance_m(lat1, lon1, lat2, lon2) / dt_s * (3600.0 / METRES_PER_NM)
+    return haversine_m(lon1, lat1, lon2, lat2) / dt_s * (3600.0 / METRES_PER_NM)
 
 
 def _separate_segments(lat: np.ndarray, lon: np.ndarray, t: np.ndarray,
