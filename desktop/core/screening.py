@@ -13,9 +13,8 @@ Choices: every vessel of the input gets a verdict, including one whose fixes all
 ``as_of`` (it is clear: nothing is known of it yet). Static records without a time are left
 out of the identity test. ``to_json`` gives each input exactly the keys of DESIGN.md §6
 (``path``, ``format``, ``lines``, ``fixes``, ``rejected``); the full per-file report stays in
-``ingest.reports``. ``events`` holds everything the detectors found (also visits to non-KP
-ports, STS between clean vessels) for the map; the verdicts' reasons are what the rule kept
-(``desktop.core.rule``).
+``ingest.reports``. ``events`` holds everything the detectors found, for the map; every event
+is also one of its vessel's reasons, with the effect the rule gave it (``desktop.core.rule``).
 """
 
 from __future__ import annotations
@@ -23,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -94,21 +94,12 @@ def empty_zones() -> ZoneSet:
     return ZoneSet(frame)
 
 
-_DEFAULT_PORTS: dict[str, KnownPorts] = {}
+@cache
+def default_known_ports() -> KnownPorts:
+    """The bundled port and anchorage points (lon, lat), read once per process."""
+    from desktop.core import ports
 
-
-def default_known_ports(zones: ZoneSet | None = None) -> KnownPorts:
-    """Known port and anchorage points (lon, lat) from ``desktop.core.ports``, if installed."""
-    try:
-        from desktop.core import ports
-    except ImportError:
-        return np.zeros(0), np.zeros(0)
-    if "points" not in _DEFAULT_PORTS:
-        lon, lat = ports.known_port_points()
-        _DEFAULT_PORTS["points"] = (
-            np.asarray(lon, dtype="float64"), np.asarray(lat, dtype="float64")
-        )
-    return _DEFAULT_PORTS["points"]
+    return ports.known_port_points()
 
 
 def known_port_names(indices: np.ndarray) -> list[str | None]:
@@ -264,7 +255,8 @@ def run_detectors(
     step(0.2, "KP waters")
     events += detect_waters_presence(fixes, zones, visits)
     step(0.3, "ship-to-ship encounters")
-    names = known_port_names if known_ports is _DEFAULT_PORTS.get("points") else None
+    # Names only for the bundled points: indices into a caller's own points mean nothing here.
+    names = known_port_names if known_ports is default_known_ports() else None
     events += detect_encounters(fixes, zones, params, known_ports, names)
     step(0.7, "AIS gaps")
     events += detect_gaps(fixes, zones, params)
@@ -320,7 +312,7 @@ def screen(
 
         zones = default_zones()
     if known_ports is None:
-        known_ports = default_known_ports(zones)
+        known_ports = default_known_ports()
     as_of_ns = to_ns(moment)
     fixes = _truncate(ingested.fixes, as_of_ns)
     statics = ingested.statics
