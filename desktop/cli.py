@@ -24,13 +24,17 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="exposure", description="Maritime Exposure Check (EO 13810, 180-day rule)")
+    parser = _Parser(
+        prog="exposure", description="Maritime Exposure Check (EO 13810, 180-day rule)"
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     gui = sub.add_parser("gui", help="the desktop app (the default command)")
     gui.add_argument("files", nargs="*", help="track files or folders (default: the sample tracks)")
-    gui.add_argument("--screenshot", metavar="PNG", help="load, screen, save the window as PNG, exit")
+    gui.add_argument(
+        "--screenshot", metavar="PNG", help="load, screen, save the window as PNG, exit"
+    )
 
     check = sub.add_parser("check", help="screen track files and print a verdict per vessel")
     check.add_argument("files", nargs="+", help="track files or folders")
