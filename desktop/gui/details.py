@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 from desktop.core.model import Event, Verdict, VesselVerdict
 from desktop.gui import style
 from desktop.gui.review_panel import ReviewPanel
-from desktop.gui.vessel_table import fmt_utc
+from desktop.gui.vessel_table import fmt_utc, where_text
 
 TIMELINE_COLUMNS = ("Start (UTC)", "End (UTC)", "Event", "In window", "Bars", "Where / with")
 _OUT_OF_SCOPE = (
@@ -143,11 +143,7 @@ class DetailsPanel(QWidget):
         self.timeline.setRowCount(len(vessel.reasons))
         for row, reason in enumerate(vessel.reasons):
             e = reason.event
-            where = e.zone or ""
-            if e.locode:
-                where += f" ({e.locode})"
-            if e.with_mmsi:
-                where = (where + " " if where else "") + f"with MMSI {e.with_mmsi}"
+            where = where_text(e)
             cells = (
                 fmt_utc(e.start),
                 fmt_utc(e.end) + (" (ongoing)" if e.ongoing else ""),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Final
@@ -62,6 +62,28 @@ TRACK_FILTER: Final = (
     "*.gpkg *.json *.jsonl *.gz);;All files (*)"
 )
 ZONE_FILTER: Final = "GeoJSON zones (*.geojson *.json);;All files (*)"
+WATCHLIST_FILTER: Final = "OFAC SDN list (sdn.csv alt.csv *.csv *.CSV);;All files (*)"
+
+AskOpenPaths = Callable[[QWidget, str], list[str]]
+
+
+def ask_watchlist_paths(parent: QWidget, start_dir: str) -> list[str]:
+    """The platform's Open dialog for a watch list; [] when cancelled."""
+    paths, _ = QFileDialog.getOpenFileNames(
+        parent, "Open watch list (OFAC SDN sdn.csv, with alt.csv)", start_dir, WATCHLIST_FILTER
+    )
+    return [str(p) for p in paths]
+
+
+def watchlist_text(watchlist: Any, paths: Sequence[str]) -> str:
+    """What the status bar says of the loaded list, e.g. 'Watch list: sdn.csv (OFAC SDN, 3
+    vessels)'; '' for none."""
+    if watchlist is None:
+        return ""
+    names = ", ".join(Path(p).name or p for p in paths)
+    count = len(watchlist)
+    vessels = "vessel" if count == 1 else "vessels"
+    return f"Watch list: {names} ({watchlist.name}, {count} {vessels})"
 
 
 def _qdate(d: date) -> QDate:
@@ -92,6 +114,8 @@ class MainWindow(QMainWindow):
         self.session = session or Session(parent=self)
         self.settings = settings or QSettings("MaritimeExposure", "ExposureCheck")
         self.notifier = notifier or Notifier(self)
+        # The watch-list Open dialog; tests replace it (as ``exports.ask_save_path``).
+        self.ask_watchlist_paths: AskOpenPaths = ask_watchlist_paths
         self.selected_mmsi: int | None = None
         self._verdict_of: dict[int, VesselVerdict] = {}
         self._syncing = False
@@ -142,6 +166,7 @@ class MainWindow(QMainWindow):
         self.session.loaded.connect(self._on_loaded)
         self.session.rescreened.connect(self._on_rescreened)
         self.session.zones_changed.connect(lambda zones: self.map.set_zones(zones.frame))
+        self.session.watchlist_changed.connect(self._on_watchlist)
         self.session.problem.connect(self._on_problem)
         self.session.busy_changed.connect(self._on_busy)
         self.session.progress.connect(self._on_progress)
@@ -201,6 +226,14 @@ class MainWindow(QMainWindow):
         self.act_open.triggered.connect(self.ask_open_tracks)
         self.act_zones = QAction("Open zones…", self)
         self.act_zones.triggered.connect(self.ask_open_zones)
+        self.act_watchlist = QAction("Open watch list…", self)
+        self.act_watchlist.setToolTip(
+            "Check the vessels against a watch list: OFAC's SDN list (sdn.csv, with alt.csv)"
+        )
+        self.act_watchlist.triggered.connect(self.ask_open_watchlist)
+        self.act_clear_watchlist = QAction("Clear watch list", self)
+        self.act_clear_watchlist.setEnabled(False)
+        self.act_clear_watchlist.triggered.connect(self.clear_watchlist)
         self.act_params = QAction("Parameters…", self)
         self.act_params.triggered.connect(self.edit_params)
         self.act_fit = QAction("Fit to selection", self)
@@ -243,6 +276,8 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.act_open)
         file_menu.addAction(self.act_zones)
+        file_menu.addAction(self.act_watchlist)
+        file_menu.addAction(self.act_clear_watchlist)
         self.recent_menu = QMenu("Recent files", self)
         file_menu.addMenu(self.recent_menu)
         file_menu.addSeparator()
@@ -265,6 +300,8 @@ class MainWindow(QMainWindow):
         status = self.statusBar()
         self.counts_label = QLabel("No tracks loaded")
         self.as_of_label = QLabel("")
+        self.watchlist_label = QLabel("")
+        self.watchlist_label.setVisible(False)
         self.cursor_label = QLabel("")
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 1000)
@@ -275,6 +312,7 @@ class MainWindow(QMainWindow):
         self.cancel_button.clicked.connect(self.session.cancel)
         status.addWidget(self.counts_label)
         status.addWidget(self.as_of_label)
+        status.addWidget(self.watchlist_label)
         status.addPermanentWidget(self.progress_label)
         status.addPermanentWidget(self.progress_bar)
         status.addPermanentWidget(self.cancel_button)
@@ -299,6 +337,29 @@ class MainWindow(QMainWindow):
         paths, _ = QFileDialog.getOpenFileNames(self, "Open zones", self._last_dir(), ZONE_FILTER)
         if paths:
             self.open_zones(paths)
+
+    def ask_open_watchlist(self) -> None:
+        paths = self.ask_watchlist_paths(self, self._last_dir())
+        if paths:
+            self.open_watchlist(paths)
+
+    def open_watchlist(self, paths: Sequence[str | Path]) -> None:
+        """Load a watch list off the GUI thread; the loaded tracks are screened again with it."""
+        names = [str(p) for p in paths]
+        if names:
+            first = Path(names[0])
+            self.settings.setValue("last_dir", str(first if first.is_dir() else first.parent))
+        self.session.open_watchlist(names)
+
+    def clear_watchlist(self) -> None:
+        self.session.clear_watchlist()
+
+    def _on_watchlist(self, watchlist: Any) -> None:
+        text = watchlist_text(watchlist, self.session.watchlist_paths)
+        self.watchlist_label.setText(text)
+        self.watchlist_label.setToolTip("\n".join(self.session.watchlist_paths))
+        self.watchlist_label.setVisible(bool(text))
+        self.act_clear_watchlist.setEnabled(watchlist is not None)
 
     def open_tracks(self, paths: Sequence[str | Path]) -> None:
         names = [str(p) for p in paths]

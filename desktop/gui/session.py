@@ -2,13 +2,15 @@
 
 Everything the screen shows comes from one ``ScreeningResult`` made by
 ``desktop.core.screening.screen``; the session only decides *when* to call the core (load,
-new zones, new parameters, new as-of date) and runs it off the GUI thread. A new result
+new zones, new parameters, new as-of date, a watch list) and runs it off the GUI thread. The
+watch list, once loaded, is passed to every later screening until it is cleared. A new result
 replaces the old one only when it succeeded: a failed, refused or cancelled run leaves the
 data on screen as it was.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import sys
 from collections.abc import Sequence
@@ -113,6 +115,8 @@ def load_tracks(
     as_of: datetime | None,
     progress: ProgressFn,
     cancel: CancelFn,
+    *,
+    watchlist: Any = None,
 ) -> Loaded:
     """Read and screen files; module-level so that it can run in a child process.
 
@@ -137,6 +141,7 @@ def load_tracks(
         as_of,
         progress=lambda f, m: progress(0.7 + 0.28 * f, m or "screening"),
         cancel=cancel,
+        watchlist=watchlist,
     )
     progress(0.99, "preparing the map")
     return Loaded(result, TrackData(ingested.fixes), names, ingested)
@@ -149,19 +154,32 @@ def rescreen(
     as_of: datetime | None,
     progress: ProgressFn,
     cancel: CancelFn,
+    *,
+    watchlist: Any = None,
 ) -> Any:
     """``screen()`` on data already read; the result comes back without its ``ingest``
     (the caller holds it: a child process need not send a million fixes back)."""
     result = _core("desktop.core.screening").screen(
-        ingested, zones, params, as_of, progress=progress, cancel=cancel
+        ingested, zones, params, as_of, progress=progress, cancel=cancel, watchlist=watchlist
     )
     result.ingest = None
     return result
 
 
-def reapply(result: Any, as_of: datetime | None, progress: ProgressFn, cancel: CancelFn) -> Any:
-    """``ScreeningResult.reapply`` (no re-ingest); returned without its ``ingest``."""
+def reapply(
+    result: Any,
+    as_of: datetime | None,
+    progress: ProgressFn,
+    cancel: CancelFn,
+    *,
+    watchlist: Any = None,
+) -> Any:
+    """``ScreeningResult.reapply`` (no re-ingest) with the session's watch list; returned
+    without its ``ingest``."""
     progress(0.0, "applying the rule")
+    if getattr(result, "watchlist", None) is not watchlist:
+        # reapply screens with the result's own list: give it the one the session holds now
+        result = dataclasses.replace(result, watchlist=watchlist)
     new = result.reapply(as_of)
     new.ingest = None
     return new
@@ -174,12 +192,38 @@ def zones_and_rescreen(
     as_of: datetime | None,
     progress: ProgressFn,
     cancel: CancelFn,
+    *,
+    watchlist: Any = None,
 ) -> tuple[Any, Any]:
     """Load the zone files (all or none) and, when tracks are loaded, screen them again."""
     zones = _core("desktop.core.zones").load_zones(names)
     if ingested is None:
         return zones, None
-    return zones, rescreen(ingested, zones, params, as_of, progress, cancel)
+    return zones, rescreen(
+        ingested, zones, params, as_of, progress, cancel, watchlist=watchlist
+    )
+
+
+def watchlist_and_rescreen(
+    names: list[str],
+    ingested: Any,
+    zones: Any,
+    params: ScreeningParams,
+    as_of: datetime | None,
+    progress: ProgressFn,
+    cancel: CancelFn,
+) -> tuple[Any, Any]:
+    """Read the watch-list files (``InputError`` naming a bad one) and, when tracks are
+    loaded, screen them again with it (no re-ingest)."""
+    progress(0.0, "reading the watch list")
+    watchlist = _core("desktop.core.watchlist").load_watchlist(names)
+    if cancel():
+        raise Cancelled("watch list cancelled")
+    if ingested is None:
+        return watchlist, None
+    return watchlist, rescreen(
+        ingested, zones, params, as_of, progress, cancel, watchlist=watchlist
+    )
 
 
 def _frozen() -> bool:
@@ -193,6 +237,7 @@ class Session(QObject):
     loaded = Signal(object)  # Loaded: new tracks (the map refits)
     rescreened = Signal(object)  # Loaded: same tracks, new events and verdicts
     zones_changed = Signal(object)  # ZoneSet
+    watchlist_changed = Signal(object)  # desktop.core.watchlist.Watchlist, or None: cleared
     busy_changed = Signal(bool, str)  # busy, label
     progress = Signal(float, str)
     problem = Signal(object)  # Problem
@@ -206,6 +251,8 @@ class Session(QObject):
         self.zones: Any = None  # ZoneSet, None = the bundled defaults
         self.params = ScreeningParams()
         self.as_of: datetime | None = None  # None = now (UTC), as the CLI
+        self.watchlist: Any = None  # desktop.core.watchlist.Watchlist, None = no list checked
+        self.watchlist_paths: list[str] = []
         self._task: Task | None = None
         self._orphans: set[Task] = set()  # cancelled tasks still running: kept alive until done
         self._task_purpose: tuple[Any, ...] = ("idle",)
@@ -219,13 +266,13 @@ class Session(QObject):
     def open_tracks(self, paths: Sequence[str | Path]) -> None:
         """Read and screen these files (replacing the current ones once they have loaded)."""
         names = [str(p) for p in paths]
-        zones, params, as_of = self.zones, self.params, self.as_of
+        zones, params, as_of, watchlist = self.zones, self.params, self.as_of, self.watchlist
 
-        work = partial(load_tracks, names, zones, params, as_of)
+        work = partial(load_tracks, names, zones, params, as_of, watchlist=watchlist)
         self._submit(
             work,
             f"Loading {_short(names)}",
-            ("tracks", names, (as_of, params)),
+            ("tracks", names, self._screening_inputs()),
             in_child=input_bytes(names) >= BIG_INPUT_BYTES and not _frozen(),
         )
 
@@ -234,10 +281,37 @@ class Session(QObject):
         names = self.zone_paths + [str(p) for p in paths]
         base = self.current
         ingested = None if base is None else base.result.ingest
-        work = partial(zones_and_rescreen, names, ingested, self.params, self.as_of)
+        work = partial(
+            zones_and_rescreen, names, ingested, self.params, self.as_of, watchlist=self.watchlist
+        )
         self._submit(
             work, f"Loading zones {_short(names)}", ("zones", names, base), **self._how(base)
         )
+
+    def open_watchlist(self, paths: Sequence[str | Path]) -> None:
+        """Read a watch list (OFAC SDN ``sdn.csv``, its ``alt.csv``, or their folder) in place
+        of the current one and screen the loaded tracks again with it. A file that cannot be
+        used is reported and the previous list (and the data) stay."""
+        names = [str(p) for p in paths]
+        base = self.current
+        ingested = None if base is None else base.result.ingest
+        work = partial(
+            watchlist_and_rescreen, names, ingested, self.zones, self.params, self.as_of
+        )
+        self._submit(
+            work,
+            f"Loading watch list {_short(names)}",
+            ("watchlist", names, (base, self._screening_inputs())),
+            **self._how(base),
+        )
+
+    def clear_watchlist(self) -> None:
+        """Check no watch list from now on, and screen the loaded tracks again without it."""
+        if self._task is not None and self._task_purpose[0] == "watchlist":
+            self.cancel()  # a list still being read would come back after the clear
+        self.watchlist, self.watchlist_paths = None, []
+        self.watchlist_changed.emit(None)
+        self._rescreen_current("Screening without the watch list")
 
     def set_as_of(self, as_of: datetime | None) -> None:
         """Apply the rule as of another instant (None = now), without reading the files again."""
@@ -247,7 +321,7 @@ class Session(QObject):
         base = self.current
         if base is None or self._loading():
             return  # a load running now applies it when it ends
-        work = partial(reapply, base.result, as_of)
+        work = partial(reapply, base.result, as_of, watchlist=self.watchlist)
         self._submit(work, "Applying the rule", ("rescreen", None, base), **self._how(base))
 
     def set_params(self, params: ScreeningParams) -> None:
@@ -260,13 +334,37 @@ class Session(QObject):
             # The implausible-jump filter runs inside ingest: only a new read applies it.
             self.open_tracks(base.paths)
             return
-        work = partial(rescreen, base.result.ingest, self.zones, params, self.as_of)
-        self._submit(
-            work, "Screening with new parameters", ("rescreen", None, base), **self._how(base)
+        self._rescreen_current("Screening with new parameters")
+
+    def _rescreen_current(self, label: str) -> None:
+        """Screen the loaded data again with the session's zones, parameters, as-of date and
+        watch list; a load running now applies them when it ends."""
+        base = self.current
+        if base is None or self._loading():
+            return
+        work = partial(
+            rescreen,
+            base.result.ingest,
+            self.zones,
+            self.params,
+            self.as_of,
+            watchlist=self.watchlist,
         )
+        self._submit(work, label, ("rescreen", None, base), **self._how(base))
+
+    def _screening_inputs(self) -> tuple[Any, ...]:
+        """What a load screens with; a load whose inputs changed meanwhile is screened again."""
+        return (self.as_of, self.params, self.watchlist)
+
+    def _inputs_changed(self, then: tuple[Any, ...]) -> bool:
+        as_of, params, watchlist = then
+        # the list by identity: comparing two lists' entries field by field is needless work
+        return (as_of, params) != (self.as_of, self.params) or watchlist is not self.watchlist
 
     def _loading(self) -> bool:
-        return self._task is not None and self._task_purpose[0] == "tracks"
+        """A load of tracks or of a watch list is running: a new as-of date or new parameters
+        wait for it (and are applied when it ends) rather than cancel it."""
+        return self._task is not None and self._task_purpose[0] in ("tracks", "watchlist")
 
     @staticmethod
     def _how(base: Loaded | None) -> dict[str, Any]:
@@ -327,7 +425,7 @@ class Session(QObject):
             if kind == "tracks":
                 self._accept_tracks(value, names)
                 # The as-of date or the parameters changed while the files were read.
-                follow_up = self.current is value and extra != (self.as_of, self.params)
+                follow_up = self.current is value and self._inputs_changed(extra)
             elif kind == "zones":
                 zones, result = value
                 self.zones, self.zone_paths = zones, names
@@ -335,14 +433,22 @@ class Session(QObject):
                 if result is not None:
                     self.current = _attach(result, extra)
                     self.rescreened.emit(self.current)
+            elif kind == "watchlist":
+                base, then = extra
+                watchlist, result = value
+                self.watchlist, self.watchlist_paths = watchlist, names
+                self.watchlist_changed.emit(watchlist)
+                if result is not None:
+                    self.current = _attach(result, base)
+                    self.rescreened.emit(self.current)
+                    # The as-of date or the parameters changed while the list was read.
+                    follow_up = then[:2] != (self.as_of, self.params)
             else:
                 self.current = _attach(value, extra)
                 self.rescreened.emit(self.current)
         self._on_finished(task)
         if follow_up and self.current is not None:
-            base = self.current
-            work = partial(rescreen, base.result.ingest, self.zones, self.params, self.as_of)
-            self._submit(work, "Applying the rule", ("rescreen", None, base), **self._how(base))
+            self._rescreen_current("Applying the rule")
 
     def _accept_tracks(self, loaded: Loaded, names: list[str]) -> None:
         reports = list(getattr(loaded.ingest, "reports", []) or [])
@@ -362,7 +468,9 @@ class Session(QObject):
     def _on_failed(self, task: Task, purpose: Any, exc: BaseException, tb: str) -> None:
         kind, names, _ = purpose
         if task is self._task and not task.is_cancelled:
-            what = {"tracks": "tracks", "zones": "zones"}.get(kind, "screening")
+            what = {"tracks": "tracks", "zones": "zones", "watchlist": "the watch list"}.get(
+                kind, "screening"
+            )
             kept = " The data already loaded stays." if self.current else ""
             if isinstance(exc, ExposureError):
                 self.problem.emit(Problem(f"Could not load {what}", f"{exc}{kept}", ""))

@@ -19,8 +19,9 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor
 
-from desktop.core.model import EventKind, Reason, Verdict, VesselVerdict
+from desktop.core.model import Event, EventKind, Reason, Verdict, VesselVerdict
 from desktop.core.review import Review
+from desktop.core.rule import main_reason as core_main_reason
 from desktop.gui import style
 from desktop.gui.review_panel import review_icon, review_summary
 
@@ -66,18 +67,40 @@ def last_kp_call(vessel: VesselVerdict) -> Reason | None:
 
 
 def main_reason(vessel: VesselVerdict) -> Reason | None:
-    """The reason to show first: the newest barring one, else the newest in the window."""
-    for wanted in (lambda r: r.bars, lambda r: r.in_window):
-        for reason in vessel.reasons:
-            if wanted(reason):
-                return reason
+    """The reason to show first: the core's ``main_reason`` (the exports' too: the barring
+    one, else the most severe calling for review, so a watch-list hit leads a KP flag), else
+    the newest in the window (an informational one, which the core leaves out)."""
+    chosen = core_main_reason(vessel)
+    if chosen is not None:
+        return chosen
+    for reason in vessel.reasons:
+        if reason.in_window:
+            return reason
     return None
+
+
+def where_text(event: Event) -> str:
+    """Where or with whom an event happened; for a watch-list hit, the list and the entry."""
+    if event.kind == EventKind.WATCHLIST:
+        d = event.details
+        listed = d.get("sdn_name") or ""
+        entry = f"entry {d['entry']}" if d.get("entry") is not None else ""
+        return " ".join(str(p) for p in (d.get("list"), entry, listed) if p)
+    where = event.zone or ""
+    if event.locode:
+        where += f" ({event.locode})"
+    if event.with_mmsi:
+        where = (where + " " if where else "") + f"with MMSI {event.with_mmsi}"
+    return where
 
 
 def reason_title(reason: Reason) -> str:
     e = reason.event
     kind = str(e.kind).replace("_", " ")
-    where = e.zone or (f"MMSI {e.with_mmsi}" if e.with_mmsi else "")
+    if e.kind == EventKind.WATCHLIST:
+        where = where_text(e)
+    else:
+        where = e.zone or (f"MMSI {e.with_mmsi}" if e.with_mmsi else "")
     return f"{kind}: {where}" if where else kind
 
 
