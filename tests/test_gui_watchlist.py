@@ -277,3 +277,62 @@ def test_watch_list_opened_before_any_track_applies_to_the_first_load(
     wait_idle(qtbot, window)
     assert verdicts(window)[CLEAR] == Verdict.REVIEW
     assert [r.explanation for r in watch_reasons(window, CLEAR)] == [EXPLANATION]
+
+
+def test_as_of_changed_while_the_list_is_read_is_applied_when_it_arrives(
+    qtbot, tmp_path, monkeypatch
+):
+    import threading
+
+    import desktop.core.watchlist
+
+    window, _ = _window(qtbot, tmp_path, monkeypatch)
+    gate = threading.Event()
+    real = desktop.core.watchlist.load_watchlist
+
+    def slow_load(paths: Any) -> Any:
+        assert gate.wait(10)
+        return real(paths)
+
+    monkeypatch.setattr(desktop.core.watchlist, "load_watchlist", slow_load)
+    window.ask_watchlist_paths = lambda parent, start: [str(write_sdn(tmp_path / "ofac"))]
+    window.act_watchlist.trigger()
+    assert window.session.busy
+    window.set_as_of_date(date(2026, 12, 1))  # waits for the list rather than cancelling it
+    gate.set()
+    with qtbot.waitSignal(window.session.watchlist_changed, timeout=10_000):
+        pass
+    qtbot.waitUntil(
+        lambda: window.session.current.result.as_of == datetime(2026, 12, 1, tzinfo=UTC),
+        timeout=10_000,
+    )
+    wait_idle(qtbot, window)
+    assert window.notifier.messages == []
+    assert verdicts(window)[CLEAR] == Verdict.REVIEW
+    assert [r.explanation for r in watch_reasons(window, CLEAR)] == [EXPLANATION]
+
+
+def test_listed_kp_flagged_vessel_shows_the_watch_list_hit_as_its_main_reason(
+    qtbot, tmp_path, monkeypatch
+):
+    window, _ = _window(qtbot, tmp_path, monkeypatch)
+    folder = tmp_path / "ofac"
+    folder.mkdir()
+    sdn = folder / "sdn.csv"
+    sdn.write_text(
+        "\n".join(SDN_ROWS + [
+            f'101,"KP SHIP","vessel","DPRK4",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,"MMSI {REVIEW}."'
+        ]) + "\n", encoding="utf-8")
+    with qtbot.waitSignal(window.session.rescreened, timeout=10_000):
+        _open_list(qtbot, window, sdn)
+    kinds = [str(r.event.kind) for r in window.session.current.result.verdict_of(REVIEW).reasons]
+    assert sorted(kinds) == ["kp_flag", "watchlist"]
+    # a list entry outranks a flag (the core's severity order, as in the CSV export)
+    assert table_cell(window, REVIEW, COL_REASON) == "watchlist: OFAC SDN entry 101 KP SHIP"
+    assert table_cell(window, REVIEW, COL_REASON, Qt.ItemDataRole.ToolTipRole) == (
+        f"MMSI {REVIEW} is on the OFAC SDN list as KP SHIP (programme DPRK4, entry 101).")
+    assert window.watchlist_label.text() == "Watch list: sdn.csv (OFAC SDN, 2 vessels)"
+    window.select_vessel(REVIEW)
+    text = window.details.explanation.toPlainText()
+    assert "Flag of North Korea (MMSI MID 445)." in text
+    assert f"MMSI {REVIEW} is on the OFAC SDN list as KP SHIP" in text
