@@ -336,3 +336,29 @@ def test_listed_kp_flagged_vessel_shows_the_watch_list_hit_as_its_main_reason(
     text = window.details.explanation.toPlainText()
     assert "Flag of North Korea (MMSI MID 445)." in text
     assert f"MMSI {REVIEW} is on the OFAC SDN list as KP SHIP" in text
+
+
+def test_max_speed_changed_while_the_list_is_read_reads_the_tracks_again_with_the_list(
+    qtbot, tmp_path, monkeypatch
+):
+    import threading
+
+    import desktop.core.watchlist
+
+    window, ingest = _window(qtbot, tmp_path, monkeypatch)
+    gate = threading.Event()
+    real = desktop.core.watchlist.load_watchlist
+    monkeypatch.setattr(desktop.core.watchlist, "load_watchlist",
+                        lambda paths: gate.wait(10) and real(paths))
+    window.ask_watchlist_paths = lambda parent, start: [str(write_sdn(tmp_path / "ofac"))]
+    window.act_watchlist.trigger()
+    # the implausible-jump filter runs in ingest: a new max speed needs a new read
+    window.session.set_params(ScreeningParams(max_speed_kn=40.0))
+    gate.set()
+    with qtbot.waitSignal(window.session.loaded, timeout=10_000):
+        pass
+    wait_idle(qtbot, window)
+    assert ingest.calls == [["hand-made.nmea"], ["hand-made.nmea"]]
+    assert window.session.current.result.params.max_speed_kn == 40.0
+    assert verdicts(window)[CLEAR] == Verdict.REVIEW
+    assert [r.explanation for r in watch_reasons(window, CLEAR)] == [EXPLANATION]

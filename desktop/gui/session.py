@@ -421,11 +421,12 @@ class Session(QObject):
     def _on_done(self, task: Task, purpose: Any, value: Any) -> None:
         kind, names, extra = purpose
         follow_up = False
+        then: tuple[Any, ...] = ()
         if task is self._task and not task.is_cancelled:
             if kind == "tracks":
                 self._accept_tracks(value, names)
                 # The as-of date or the parameters changed while the files were read.
-                follow_up = self.current is value and self._inputs_changed(extra)
+                follow_up, then = self.current is value and self._inputs_changed(extra), extra
             elif kind == "zones":
                 zones, result = value
                 self.zones, self.zone_paths = zones, names
@@ -448,7 +449,11 @@ class Session(QObject):
                 self.rescreened.emit(self.current)
         self._on_finished(task)
         if follow_up and self.current is not None:
-            self._rescreen_current("Applying the rule")
+            if then[1].max_speed_kn != self.params.max_speed_kn:
+                # read with the old implausible-jump filter, which only a new read changes
+                self.open_tracks(self.current.paths)
+            else:
+                self._rescreen_current("Applying the rule")
 
     def _accept_tracks(self, loaded: Loaded, names: list[str]) -> None:
         reports = list(getattr(loaded.ingest, "reports", []) or [])
