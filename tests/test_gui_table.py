@@ -138,3 +138,13 @@ def test_new_verdicts_reset_the_rows(qapp):
     model.set_verdicts(vessels()[2:])
     assert proxy.rowCount() == 2
     assert model.row_of(351000001) is None
+
+
+def test_clear_vessel_with_only_no_effect_events_says_so_in_the_reason_column() -> None:
+    event = Event(EventKind.STS_TRANSFER, 244000005, T0, T0 + timedelta(hours=4),
+                  with_mmsi=244000004)
+    sts = Reason(event, True, False, None, "Ship-to-ship transfer ...", informational=True)
+    model = VesselTableModel()
+    model.set_verdicts([VesselVerdict(244000005, Verdict.CLEAR, None, (sts,)), vessels()[3]])
+    texts = [model.index(r, COL_REASON).data() for r in range(2)]
+    assert texts == ["no exposure: 1 event without effect on the verdict", "nothing found"]

@@ -12,7 +12,7 @@ import json
 from typing import Final
 
 from desktop.core.model import Verdict, VesselVerdict, iso_utc
-from desktop.core.rule import main_reason, when
+from desktop.core.rule import main_reason, no_main_reason_text, when
 from desktop.core.screening import ScreeningResult
 
 OUTSIDE_AIS: Final = (
@@ -42,10 +42,7 @@ def to_json_text(result: ScreeningResult) -> str:
 def _summary(v: VesselVerdict) -> str:
     reason = main_reason(v)
     if reason is None:
-        if not v.reasons:
-            return "nothing found"
-        n = len(v.reasons)
-        return f"no exposure: {n} event{'s' if n > 1 else ''} without effect on the verdict"
+        return no_main_reason_text(v)
     text = reason.explanation
     others = len(v.reasons) - 1
     if others:

@@ -391,3 +391,11 @@ def main_reason(v: VesselVerdict) -> Reason | None:
             # reasons are newest first and min() keeps the first of equals
             return min(candidates, key=lambda r: _SEVERITY.get(r.event.kind, len(_SEVERITY)))
     return None
+
+
+def no_main_reason_text(v: VesselVerdict) -> str:
+    """What to show instead of a main reason when ``main_reason`` gives None."""
+    if not v.reasons:
+        return "nothing found"
+    n = len(v.reasons)
+    return f"no exposure: {n} event{'s' if n > 1 else ''} without effect on the verdict"

@@ -21,7 +21,7 @@ from PySide6.QtGui import QBrush, QColor
 
 from desktop.core.model import Event, EventKind, Reason, Verdict, VesselVerdict
 from desktop.core.review import Review
-from desktop.core.rule import main_reason as core_main_reason
+from desktop.core.rule import main_reason, no_main_reason_text
 from desktop.gui import style
 from desktop.gui.review_panel import review_icon, review_summary
 
@@ -62,19 +62,6 @@ def last_kp_call(vessel: VesselVerdict) -> Reason | None:
     for reason in vessel.reasons:
         e = reason.event
         if e.kind == EventKind.PORT_CALL and e.country == "KP":
-            return reason
-    return None
-
-
-def main_reason(vessel: VesselVerdict) -> Reason | None:
-    """The reason to show first: the core's ``main_reason`` (the exports' too: the barring
-    one, else the most severe calling for review, so a watch-list hit leads a KP flag), else
-    the newest in the window (an informational one, which the core leaves out)."""
-    chosen = core_main_reason(vessel)
-    if chosen is not None:
-        return chosen
-    for reason in vessel.reasons:
-        if reason.in_window:
             return reason
     return None
 
@@ -210,7 +197,7 @@ class VesselTableModel(QAbstractTableModel):
             return str(len(vessel.reasons))
         if col == COL_REASON:
             reason = main_reason(vessel)
-            return "" if reason is None else reason_title(reason)
+            return no_main_reason_text(vessel) if reason is None else reason_title(reason)
         return ""
 
     def _sort_key(self, vessel: VesselVerdict, col: int) -> Any:
