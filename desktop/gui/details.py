@@ -114,7 +114,11 @@ class DetailsPanel(QWidget):
         self._fill_timeline(vessel)
 
     def _explanation_html(self, vessel: VesselVerdict) -> str:
-        current = [r for r in vessel.reasons if r.in_window]
+        # The official reads what bars first, then what calls for review; events without
+        # effect and history follow. Within each group the core's order (newest first) stays.
+        barring = [r for r in vessel.reasons if r.effect == "bars"]
+        review = [r for r in vessel.reasons if r.effect == "review"]
+        no_effect = [r for r in vessel.reasons if r.effect == "none" and r.in_window]
         history = [r for r in vessel.reasons if not r.in_window]
         out: list[str] = []
         if vessel.verdict == Verdict.BARRED and vessel.barred_until is not None:
@@ -122,19 +126,22 @@ class DetailsPanel(QWidget):
                 f"<p><b>May not call at a US port before {_long_utc(vessel.barred_until)}</b> "
                 "(EO 13810, 180-day rule).</p>"
             )
-        if current:
+        if barring or review:
             out.append("<p><b>Why</b></p><ul>")
-            for r in current:
+            for r in barring + review:
                 mark = " style='color:#b00000'" if r.bars else ""
                 out.append(f"<li{mark}>{html.escape(r.explanation)}</li>")
             out.append("</ul>")
         elif vessel.verdict == Verdict.CLEAR:
-            out.append("<p>No port call, transfer or warning sign in the window.</p>")
-        if history:
-            out.append("<p><b>Earlier (outside the window)</b></p><ul style='color:#666'>")
-            for r in history:
-                out.append(f"<li>{html.escape(r.explanation)}</li>")
-            out.append("</ul>")
+            out.append("<p>Nothing in the window bars this vessel or calls for review.</p>")
+        for title, group in (
+            ("Also in the window, without effect", no_effect),
+            ("Earlier (outside the window)", history),
+        ):
+            if group:
+                out.append(f"<p><b>{title}</b></p><ul style='color:#666'>")
+                out.extend(f"<li>{html.escape(r.explanation)}</li>" for r in group)
+                out.append("</ul>")
         out.append(f"<p style='color:#777; font-size:small'>{html.escape(_OUT_OF_SCOPE)}</p>")
         return "".join(out)
 
