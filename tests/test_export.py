@@ -73,7 +73,7 @@ def test_html_report_has_verdict_barred_until_explanations_and_outside_ais(resul
     assert f"<td colspan='7' class='explanation'>{CALL_EXPLANATION}</td>" in text
     assert FLAG_EXPLANATION in text
     assert "REVIEW: not barred, but an analyst should look" in text
-    assert "CLEAR: nothing found in the window" in text
+    assert "CLEAR: nothing in the window bars this vessel or calls for review" in text
     assert text.count(OUTSIDE_AIS) == 1 + 3  # once at the top, once per vessel
     assert "Screening as of <b>28 Nov 2026 00:00 UTC</b>" in text
     assert "window 180 days, from 1 Jun 2026 00:00 UTC to 28 Nov 2026 00:00 UTC" in text

@@ -89,7 +89,7 @@ def headline(vessel: VesselVerdict) -> str:
         return f"BARRED until {when(vessel.barred_until)}"
     if vessel.verdict == Verdict.REVIEW:
         return "REVIEW: not barred, but an analyst should look"
-    return "CLEAR: nothing found in the window"
+    return "CLEAR: nothing in the window bars this vessel or calls for review"
 
 
 def _position(reason: Reason) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-from datetime import datetime
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -17,29 +16,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core.export import headline
 from desktop.core.model import Event, Verdict, VesselVerdict
+from desktop.core.output import OUTSIDE_AIS
+from desktop.core.rule import when
 from desktop.gui import style
 from desktop.gui.review_panel import ReviewPanel
 from desktop.gui.vessel_table import fmt_utc, where_text
 
 TIMELINE_COLUMNS = ("Start (UTC)", "End (UTC)", "Event", "In window", "Bars", "Where / with")
-_OUT_OF_SCOPE = (
-    "Ownership (\u201ca foreign person has an interest\u201d) and the exceptions of 31 CFR 510.518 "
-    "and OFAC general licences are outside AIS and are left to the official."
-)
-
-
-def banner_text(vessel: VesselVerdict) -> str:
-    """The headline of the verdict, e.g. 'BARRED until 2026-12-30 06:20 UTC'."""
-    if vessel.verdict == Verdict.BARRED and vessel.barred_until is not None:
-        return f"BARRED until {_long_utc(vessel.barred_until)}"
-    if vessel.verdict == Verdict.REVIEW:
-        return "REVIEW: not barred, but an analyst should look"
-    return "CLEAR: nothing found in the window"
-
-
-def _long_utc(moment: datetime) -> str:
-    return moment.strftime("%d %b %Y %H:%M UTC")
 
 
 class DetailsPanel(QWidget):
@@ -98,7 +83,7 @@ class DetailsPanel(QWidget):
             return
         colour = style.VERDICT_COLOURS[vessel.verdict]
         text = style.VERDICT_BANNER_TEXT[vessel.verdict]
-        self.banner.setText(banner_text(vessel))
+        self.banner.setText(headline(vessel))
         self.banner.setStyleSheet(f"background: {colour.name()}; color: {text.name()};")
         parts = [f"MMSI {vessel.mmsi}"]
         if vessel.name:
@@ -123,7 +108,7 @@ class DetailsPanel(QWidget):
         out: list[str] = []
         if vessel.verdict == Verdict.BARRED and vessel.barred_until is not None:
             out.append(
-                f"<p><b>May not call at a US port before {_long_utc(vessel.barred_until)}</b> "
+                f"<p><b>May not call at a US port before {when(vessel.barred_until)}</b> "
                 "(EO 13810, 180-day rule).</p>"
             )
         if barring or review:
@@ -142,7 +127,7 @@ class DetailsPanel(QWidget):
                 out.append(f"<p><b>{title}</b></p><ul style='color:#666'>")
                 out.extend(f"<li>{html.escape(r.explanation)}</li>" for r in group)
                 out.append("</ul>")
-        out.append(f"<p style='color:#777; font-size:small'>{html.escape(_OUT_OF_SCOPE)}</p>")
+        out.append(f"<p style='color:#777; font-size:small'>{html.escape(OUTSIDE_AIS)}</p>")
         return "".join(out)
 
     def _fill_timeline(self, vessel: VesselVerdict) -> None:
