@@ -111,8 +111,8 @@ def _utc_times(time) -> pd.DatetimeIndex:  # noqa: ANN001
 
 
 def table(mmsi, time, lon, lat, sog_kn, nav_status=None) -> pd.DataFrame:  # noqa: ANN001
-    """A fixes table from columns already in range (``make_fixes`` without the cleaning; it
-    fails on read-only arrays under pandas 3 copy-on-write, see the report)."""
+    """A fixes table from columns already in range: ``make_fixes`` without the sentinel
+    handling, so a test states exactly what the detectors get."""
     n = len(mmsi)
     if nav_status is None:
         nav_status = pd.array([None] * n, dtype="UInt8")

@@ -245,3 +245,20 @@ def test_gzipped_parquet(tmp_path: Path) -> None:
     report = result.reports[0]
     assert (report.path, report.format, report.lines) == (str(packed), "parquet", 3)
     assert len(result.fixes) == 2
+
+
+def test_latin1_row_with_wrong_field_count_is_counted_on_its_line(tmp_path: Path) -> None:
+    # Found by tests/test_properties.py: a non-UTF-8 byte in a malformed row made pyarrow's
+    # invalid-row handler fail, and the row could not be placed on its line.
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(
+        b"mmsi,time,lat,lon\n"
+        b"351000001,2026-03-01T00:00:00Z,38.7,125.4\n"
+        b"\x95bad,row\n"
+        b"351000001,2026-03-01T01:00:00Z,38.8,125.5\n"
+    )
+    [report] = ingest([path]).reports
+    assert report.lines == 4
+    assert report.rejected == {"bad_value": 1}
+    assert report.first_lines == {"bad_value": [3]}
+    assert report.fixes == 2

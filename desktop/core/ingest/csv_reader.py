@@ -136,6 +136,20 @@ def times_ns(values: pd.Series, *, time_format: str | None = None) -> np.ndarray
     return parsed.astype("datetime64[ns, UTC]").array.asi8.copy()
 
 
+def _encoding_of(data: bytes) -> str:
+    """``utf8`` when the bytes are valid UTF-8, else ``latin-1`` (every byte is a character).
+
+    pyarrow hands a row it cannot parse to the invalid-row handler as text; a row that is not
+    UTF-8 cannot become that text, and the row would be lost uncounted. Old national exports
+    are often Latin-1, so the whole file is read as such when it is not UTF-8.
+    """
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "latin-1"
+    return "utf8"
+
+
 def _read_table(
     data: bytes, wanted: list[str], time_column: str | None, dma: bool, threads: bool,
     as_text: bool,
@@ -152,7 +166,9 @@ def _read_table(
         column_types = {name: pa.string() for name in wanted}
     table = pacsv.read_csv(
         pa.BufferReader(data),
-        read_options=pacsv.ReadOptions(use_threads=threads, block_size=1 << 22),
+        read_options=pacsv.ReadOptions(
+            use_threads=threads, block_size=1 << 22, encoding=_encoding_of(data)
+        ),
         parse_options=pacsv.ParseOptions(invalid_row_handler=on_bad_row),
         convert_options=pacsv.ConvertOptions(
             include_columns=wanted,
