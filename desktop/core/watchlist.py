@@ -285,16 +285,13 @@ def _is_header(row: list[str]) -> bool:
     return row[0].strip().lower().replace(" ", "_") == "ent_num"
 
 
-def read_sdn(path: str | Path) -> tuple[list[WatchEntry], set[int], WatchlistReport]:
-    """The vessel entries of one ``sdn.csv``, every entry number in it (aliases of
-    non-vessels are not errors), and the file's report."""
-    p = Path(path)
-    report = WatchlistReport(str(p), "sdn")
-    text = _read_text(p)
-    entries: list[WatchEntry] = []
-    numbers: set[int] = set()
+def _entries(
+    text: str, report: WatchlistReport, n_columns: int
+) -> Iterator[tuple[int, list[str], int]]:
+    """(line, row, entry number) of the well-formed rows of an SDN or alt file; rows with
+    another column count or no entry number are counted as bad (a first header row is not)."""
     for line, row in _rows(text, report):
-        if len(row) != len(SDN_COLUMNS):
+        if len(row) != n_columns:
             report.count_bad("wrong_columns", line)
             continue
         number = _entry_number(row[0])
@@ -303,6 +300,18 @@ def read_sdn(path: str | Path) -> tuple[list[WatchEntry], set[int], WatchlistRep
                 report.count_bad("bad_entry_number", line)
             continue
         report.rows += 1
+        yield line, row, number
+
+
+def read_sdn(path: str | Path) -> tuple[list[WatchEntry], set[int], WatchlistReport]:
+    """The vessel entries of one ``sdn.csv``, every entry number in it (aliases of
+    non-vessels are not errors), and the file's report."""
+    p = Path(path)
+    report = WatchlistReport(str(p), "sdn")
+    text = _read_text(p)
+    entries: list[WatchEntry] = []
+    numbers: set[int] = set()
+    for line, row, number in _entries(text, report, len(SDN_COLUMNS)):
         numbers.add(number)
         if (row[2].strip().lower()) != "vessel":
             report.other_types += 1
@@ -379,16 +388,7 @@ def read_alt(
     report = WatchlistReport(str(p), "alt")
     text = _read_text(p)
     names: dict[int, list[tuple[str, str]]] = {}
-    for line, row in _rows(text, report):
-        if len(row) != len(ALT_COLUMNS):
-            report.count_bad("wrong_columns", line)
-            continue
-        number = _entry_number(row[0])
-        if number is None:
-            if not (report.rows == 0 and _is_header(row)):
-                report.count_bad("bad_entry_number", line)
-            continue
-        report.rows += 1
+    for line, row, number in _entries(text, report, len(ALT_COLUMNS)):
         if number not in vessel_numbers:
             if number in all_numbers:
                 report.other_types += 1
