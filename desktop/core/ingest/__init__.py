@@ -173,20 +173,14 @@ def _assemble(files: list[Path], raws: list[RawRead], max_speed_kn: float) -> In
         # A gather over a million rows is a cache miss per row: take only what is used.
         sub = {name: values[rows] for name, values in positions.items() if name != "line"}
         source = pd.Categorical.from_codes(source_codes[sub["file"]], categories=categories)
-        # make_fixes edits the float columns it gets in place, and under pandas' copy-on-write a
-        # plain float64 array comes back read-only from its to_numeric; a nullable Float64
-        # array makes it build a fresh, writable one.
-        def floats(name: str) -> pd.arrays.FloatingArray:
-            return pd.array(sub[name], dtype="Float64")
-
         return make_fixes(
             {
                 "mmsi": sub["mmsi"],
                 "time": sub["time"],
-                "lat": floats("lat"),
-                "lon": floats("lon"),
-                "sog_kn": floats("sog_kn"),
-                "cog_deg": floats("cog_deg"),
+                "lat": sub["lat"],
+                "lon": sub["lon"],
+                "sog_kn": sub["sog_kn"],
+                "cog_deg": sub["cog_deg"],
                 "heading_deg": sub["heading_deg"],
                 "nav_status": sub["nav_status"],
                 "source": source,
