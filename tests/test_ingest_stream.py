@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import CORPUS_TRACK_FILES
 from pyais import encode_dict
 
 from desktop.core.errors import Cancelled
@@ -24,8 +25,6 @@ from desktop.core.ingest import ingest, read_file
 from desktop.core.ingest import stream as st
 from desktop.core.ingest.assemble import assemble
 from desktop.core.ingest.base import RawRead
-
-from conftest import CORPUS_TRACK_FILES
 
 T0 = 1_700_000_000  # 2023-11-14T22:13:20Z
 
@@ -264,6 +263,23 @@ def test_border_inside_a_quoted_csv_field_keeps_the_record_whole(
     assert want.positions["line"].tolist() == [2, 5]
     assert want.statics["name"].tolist() == ["A, B\nC", "D"]
     assert_every_border(path, "csv", monkeypatch)
+
+
+def test_a_stray_quote_inside_a_value_does_not_open_a_quoted_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path / "stray.csv", [
+        "mmsi,time,lat,lon,name",
+        f"412000014,{T0},37.0,124.0,5'6\" BOAT",
+        f"412000014,{T0 + 600},37.01,124.0,5'6\" BOAT",
+        f"412000015,{T0},37.1,124.0,OTHER",
+    ])  # fmt: skip
+    want = read_file(path)
+    assert dict(want.tally.accepted) == {"header": 1, "fix": 3}
+    assert want.statics["name"].tolist() == ['5\'6" BOAT', "OTHER"]
+    monkeypatch.setattr(st, "MARGIN_LINES", 1)
+    for chunk_bytes in (1, 30, 60, 1000):
+        assert_raw_equal(st.read_raw(path, "csv", chunk_bytes=chunk_bytes), want)
 
 
 def test_latin1_csv_read_as_latin1_in_every_piece(

@@ -72,7 +72,13 @@ from desktop.core.ingest.base import (
     LineTally,
     RawRead,
 )
-from desktop.core.ingest.csv_reader import CsvPieces, StaticKeys, empty_positions, empty_statics
+from desktop.core.ingest.csv_reader import (
+    CsvPieces,
+    StaticKeys,
+    empty_positions,
+    empty_statics,
+    quote_marks,
+)
 from desktop.core.ingest.detect_format import GZIP_MAGIC, sniff
 from desktop.core.ingest.result import FileReport
 
@@ -210,7 +216,7 @@ def _cut(data: bytes, quoted: bool) -> int:
     newlines = np.flatnonzero(buf == 10)
     if not len(newlines):
         return 0
-    quotes = np.flatnonzero(buf == 34)
+    quotes = quote_marks(buf)
     outside = np.searchsorted(quotes, newlines) % 2 == 0
     if not outside.any():
         return 0
