@@ -47,22 +47,22 @@ PER_SECOND = 20
 # --- data ------------------------------------------------------------------------------------
 
 
-def _tracks(n: int, seed: int) -> dict[str, np.ndarray]:
-    """n fixes: vessel k % VESSELS, 20 fixes a second, straight tracks."""
+def _tracks(start: int, n: int, seed: int) -> dict[str, np.ndarray]:
+    """Fixes start..start+n-1: fix k is vessel k % VESSELS at second k // 20, straight tracks."""
     rng = np.random.default_rng(seed)
     mmsi0 = 201_000_000 + np.arange(VESSELS) * 287_000 + rng.integers(0, 287_000, VESSELS)
     lat0 = rng.uniform(30, 40, VESSELS)
     lon0 = rng.uniform(120, 130, VESSELS)
     sog = rng.uniform(6, 14, VESSELS)
     cog = rng.uniform(0, 360, VESSELS)
-    k = np.arange(n)
+    k = np.arange(start, start + n)
     v = k % VESSELS
     t = T0 + k // PER_SECOND
     hours = (t - T0) / 3600.0
-    # Small excursions (a few degrees at most over days): wrap within the box.
+    # Straight runs that bounce off the box's edges (no teleport: no implausible jumps).
     dist_deg = sog[v] * hours / 60.0
-    lat = 30 + (lat0[v] + dist_deg * np.cos(np.radians(cog[v])) - 30) % 10
-    lon = 120 + (lon0[v] + dist_deg * np.sin(np.radians(cog[v])) - 120) % 10
+    lat = 30 + 10 - np.abs((lat0[v] + dist_deg * np.cos(np.radians(cog[v])) - 30) % 20 - 10)
+    lon = 120 + 10 - np.abs((lon0[v] + dist_deg * np.sin(np.radians(cog[v])) - 120) % 20 - 10)
     return {"mmsi": mmsi0[v], "t": t, "lat": np.round(lat, 5), "lon": np.round(lon, 5),
             "sog": np.round(sog[v], 1), "cog": np.round(cog[v], 1)}  # fmt: skip
 
@@ -70,14 +70,18 @@ def _tracks(n: int, seed: int) -> dict[str, np.ndarray]:
 def _bits(values: np.ndarray, width: int) -> np.ndarray:
     """Each value as ``width`` bits, most significant first (two's complement)."""
     v = values.astype(np.int64) & ((1 << width) - 1)
-    shifts = np.arange(width - 1, -1, -1, dtype=np.int64)
-    return ((v[:, None] >> shifts) & 1).astype(np.uint8)
+    out = np.empty((len(v), width), dtype=np.uint8)
+    for j in range(width):
+        out[:, j] = (v >> (width - 1 - j)) & 1
+    return out
 
 
 def _armour(bits: np.ndarray) -> np.ndarray:
     """168 bits per row to 28 six-bit armoured characters."""
     six = bits.reshape(len(bits), -1, 6)
-    value = (six * (1 << np.arange(5, -1, -1))).sum(axis=2).astype(np.uint8)
+    value = np.zeros(six.shape[:2], dtype=np.uint8)
+    for j in range(6):
+        value |= six[:, :, j] << (5 - j)
     return np.where(value < 40, value + 48, value + 56).astype(np.uint8)
 
 
@@ -105,12 +109,11 @@ def _type5_pair(mmsi: int, seq: int, epoch: int) -> list[str]:
 
 
 def make_nmea(path: Path, sentences: int, seed: int = 3) -> None:
-    """Write the NMEA file in blocks of 500,000 lines (bounded memory while generating)."""
+    """Write the NMEA file in blocks of 100,000 lines (bounded memory while generating)."""
     with path.open("wb") as out:
-        for start in range(0, sentences, 500_000):
-            n = min(500_000, sentences - start)
-            tr = _tracks(start + n, seed)
-            tr = {key: value[start:] for key, value in tr.items()}
+        for start in range(0, sentences, 100_000):
+            n = min(100_000, sentences - start)
+            tr = _tracks(start, n, seed)
             fields = [
                 _bits(np.ones(n), 6), _bits(np.zeros(n), 2), _bits(tr["mmsi"], 30),
                 _bits(np.zeros(n), 4), _bits(np.full(n, -128), 8),
@@ -159,8 +162,7 @@ def make_csv(path: Path, rows: int, seed: int = 3) -> None:
     with path.open("wb") as out:
         for start in range(0, rows, 500_000):
             n = min(500_000, rows - start)
-            tr = _tracks(start + n, seed)
-            tr = {key: value[start:] for key, value in tr.items()}
+            tr = _tracks(start, n, seed)
             ids = tr["mmsi"] % 10000
             table = pa.table({
                 "MMSI": tr["mmsi"],

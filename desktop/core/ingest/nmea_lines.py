@@ -18,7 +18,7 @@ a digit) made of digits only, so that it reads exactly as the line loop would re
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 import numpy as np
@@ -64,7 +64,8 @@ class FastLines:
     own_ship: np.ndarray  # bool, VDO
     star: np.ndarray  # int64 byte offset of the sentence's '*'
     tag_bad: int  # tag blocks of fast lines whose checksum is wrong
-    tag_bad_lines: np.ndarray  # int64 0-based lines of those tag blocks (notes per chunk)
+    # int64 0-based lines of those tag blocks (the streaming reader counts them per piece)
+    tag_bad_lines: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def text(self, i: int) -> str:
         """Line ``i`` as text (latin-1: every byte is a character)."""
