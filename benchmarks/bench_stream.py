@@ -272,34 +272,53 @@ def main() -> None:
     parser.add_argument("--pyais", action="store_true", help="also pyais on the first NMEA size")
     parser.add_argument("--tmp", default="/tmp/bench_stream")
     parser.add_argument("--child", nargs=2, metavar=("KIND", "PATH"))
+    parser.add_argument("--report-only", action="store_true",
+                        help="write RESULTS.md from the runs logged in --tmp, measure nothing")  # fmt: skip
     args = parser.parse_args()
     if args.child:
         child(*args.child)
         return
     tmp = Path(args.tmp)
     tmp.mkdir(parents=True, exist_ok=True)
+    log = tmp / "runs.jsonl"
+    if args.report_only:
+        report(log)
+        return
     sizes = [int(s) for s in args.sizes.split(",")]
     rows = []
-    started = datetime.now(UTC)
-    header = machine()
+    with log.open("a") as out:
+        out.write(json.dumps({"machine": machine(), "at": f"{datetime.now(UTC):%Y-%m-%d %H:%M}"}) + "\n")
     for fmt in args.formats.split(","):
         for size in sizes:
             path = tmp / f"{fmt}-{size}.{'nmea' if fmt == 'nmea' else 'csv'}"
             if not path.exists():
                 (make_nmea if fmt == "nmea" else make_csv)(path, size)
             mb = path.stat().st_size / 1e6
-            for kind in args.kinds.split(","):
+            kinds = args.kinds.split(",")
+            if fmt == "nmea" and args.pyais and size == sizes[0]:
+                kinds += ["pyais", "stream"]  # alternated: stream, ..., pyais, stream
+            for kind in kinds:
                 r = measure(kind, path)
                 rows.append((fmt, size, mb, kind, r))
-            if fmt == "nmea" and args.pyais and size == sizes[0]:
-                r = measure("pyais", path)
-                rows.append((fmt, size, mb, "pyais", r))
-                s = measure("stream", path)  # alternated: stream, pyais, stream
-                rows.append((fmt, size, mb, "stream", s))
+                with log.open("a") as out:
+                    out.write(json.dumps({"fmt": fmt, "size": size, "mb": mb, "kind": kind, **r}) + "\n")
+    report(log)
+
+
+def report(log: Path) -> None:
+    """The results table from every run logged, into RESULTS.md."""
+    rows = []
+    machines = []
+    for text in log.read_text().splitlines():
+        entry = json.loads(text)
+        if "machine" in entry:
+            machines.append(f"{entry['at']} UTC: {entry['machine']}")
+            continue
+        rows.append((entry["fmt"], entry["size"], entry["mb"], entry["kind"], entry))
     lines = [
         "## Streaming readers (bench_stream.py)",
         "",
-        f"Run {started:%Y-%m-%d %H:%M} UTC on {header}.",
+        "Runs: " + "; ".join(machines) + ".",
         "Peak RSS is the child process's ``ru_maxrss`` (Python, numpy, pandas and pyarrow",
         "imported: the baseline column). One run per row; the machine is shared and noisy, so",
         "read times as rough and ratios between rows of one run as the result.",

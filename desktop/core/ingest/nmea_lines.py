@@ -261,9 +261,9 @@ def _parse_block(  # noqa: PLR0915 - one vectorised pass, kept together
     tag_good = (t_hi < 16) & (t_lo < 16) & (((t_hi << 4) | t_lo) == tag_xor)
     tag_good &= t_st + 3 <= tag_end[idx][tag_idx]
     tag_bad = int(np.count_nonzero(has_tag[idx])) - int(np.count_nonzero(tag_good))
-    tagged = np.flatnonzero(has_tag[idx])
-    good_tagged = np.flatnonzero(tag_idx)[tag_good]
-    bad_at = np.setdiff1d(tagged, good_tagged)
+    good_at = np.zeros(len(idx), dtype=bool)
+    good_at[np.flatnonzero(tag_idx)[tag_good]] = True
+    bad_at = np.flatnonzero(has_tag[idx] & ~good_at)
     pay_start = c_chan[idx] + 1
     return {
         "line": idx.astype(np.int64) + first_line,
