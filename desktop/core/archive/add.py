@@ -44,7 +44,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from desktop.core.archive.layout import (
     FIX_SCHEMA,
@@ -200,24 +199,49 @@ def _days_of(times: pa.ChunkedArray | pa.Array) -> np.ndarray:
     return days
 
 
-def _spill(table: pa.Table, kind: str, folder: Path, counter: list[int]) -> dict[str, int]:
-    """Split ``table`` by day into ``folder/<kind>/<day>/<n>.parquet``; rows per day."""
-    if table.num_rows == 0:
-        return {}
-    days = _days_of(table.column("time"))
-    order = np.argsort(days, kind="stable")
-    sorted_days = days[order]
-    bounds = np.flatnonzero(np.append(True, sorted_days[1:] != sorted_days[:-1]))
-    written: dict[str, int] = {}
-    for start, stop in zip(bounds, np.append(bounds[1:], len(order)), strict=True):
-        day = str(sorted_days[start])
-        piece = table.take(pa.array(order[start:stop]))
-        target = folder / kind / day
-        target.mkdir(parents=True, exist_ok=True)
-        counter[0] += 1
-        pq.write_table(piece, target / f"{counter[0]:08d}.parquet", compression="lz4")
-        written[day] = written.get(day, 0) + piece.num_rows
-    return written
+@dataclass
+class _Spills:
+    """This add's rows, by table and day, in local Arrow IPC files (one per chunk and table,
+    rows grouped by day): written once, memory-mapped at merge time, so a day's rows are
+    read without decoding and without holding a chunk in memory."""
+
+    folder: Path
+    count: int = 0
+    # table -> day -> [(file, first row, rows)]
+    where: dict[str, dict[str, list[tuple[Path, int, int]]]] = field(default_factory=dict)
+
+    def add(self, table: pa.Table, kind: str) -> dict[str, list[tuple[Path, int, int]]]:
+        """Spill one chunk's rows; returns where each day's rows went (not yet committed)."""
+        if table.num_rows == 0:
+            return {}
+        days = _days_of(table.column("time"))
+        order = np.argsort(days, kind="stable")
+        sorted_days = days[order]
+        self.count += 1
+        path = self.folder / f"{kind}-{self.count:08d}.arrow"
+        with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table.take(pa.array(order)))
+        bounds = np.flatnonzero(np.append(True, sorted_days[1:] != sorted_days[:-1]))
+        stops = np.append(bounds[1:], len(order))
+        return {
+            str(sorted_days[a]): [(path, int(a), int(b - a))]
+            for a, b in zip(bounds, stops, strict=True)
+        }
+
+    def keep(self, kind: str, spilled: dict[str, list[tuple[Path, int, int]]]) -> None:
+        days = self.where.setdefault(kind, {})
+        for day, places in spilled.items():
+            days.setdefault(day, []).extend(places)
+
+    def read(self, kind: str, day: str) -> list[pa.Table]:
+        out = []
+        for path, first, rows in self.where.get(kind, {}).get(day, []):
+            with pa.memory_map(str(path), "r") as source:
+                out.append(pa.ipc.open_file(source).read_all().slice(first, rows))
+        return out
+
+    def days(self, kind: str) -> list[str]:
+        return sorted(self.where.get(kind, {}))
 
 
 def merge_fixes(table: pa.Table) -> pa.Table:
@@ -245,16 +269,29 @@ def merge_fixes(table: pa.Table) -> pa.Table:
 
 
 def merge_statics(table: pa.Table) -> pa.Table:
-    """Sort by (mmsi, time, source, line); keep the first of each distinct content."""
+    """Sort by (mmsi, time, source, line) (records without a time first); keep the first of
+    each distinct content (``STATIC_CONTENT``)."""
     if table.num_rows == 0:
         return table
-    frame = table.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
-    frame["__row"] = np.arange(len(frame))
-    frame = frame.sort_values(
-        ["mmsi", "time", "source", "line"], kind="stable", na_position="first"
-    )
-    keep = ~frame.duplicated(subset=list(STATIC_CONTENT), keep="first")
-    return table.take(pa.array(frame["__row"].to_numpy()[keep.to_numpy()]))
+    # Records without a time first, as ingest sorts them (na_position="first").
+    time = pc.fill_null(pc.cast(table.column("time"), pa.int64()), np.iinfo("int64").min)
+    source = table.column("source").to_numpy(zero_copy_only=False).astype(str)
+    _, source_rank = np.unique(source, return_inverse=True)
+    order = np.lexsort((
+        table.column("line").to_numpy(zero_copy_only=False), source_rank,
+        time.to_numpy(zero_copy_only=False),
+        table.column("mmsi").to_numpy(zero_copy_only=False).astype("int64"),
+    ))  # fmt: skip
+    ordered = table.take(pa.array(order))
+    columns = [ordered.column(name).to_pylist() for name in STATIC_CONTENT]
+    seen: set[tuple[Any, ...]] = set()
+    keep = np.zeros(ordered.num_rows, dtype=bool)
+    for row, key in enumerate(zip(*columns, strict=True)):
+        marker = tuple("\x00nan" if isinstance(v, float) and v != v else v for v in key)
+        if marker not in seen:
+            seen.add(marker)
+            keep[row] = True
+    return ordered.filter(pa.array(keep))
 
 
 def _file_entry(path: Path, size: int, sha: str, report: Any, added: datetime) -> dict[str, Any]:
@@ -331,9 +368,8 @@ def add_files(
         new_parts: list[str] = []
         scratch = Path(tempfile.mkdtemp(prefix="exposure-add-"))
         try:
-            counter = [0]
-            touched: dict[str, set[str]] = {table: set() for table in TABLES}
-            for number, path in enumerate(files):
+            spills = _Spills(scratch)
+            for path in files:
                 report(f"hashing {path.name}")
                 try:
                     sha = sha256_of(path)
@@ -345,30 +381,26 @@ def add_files(
                     result.skipped.append(str(path))
                     done_bytes += sizes[path]
                     continue
-                folder = scratch / f"file{number:05d}"
-                mine: dict[str, set[str]] = {table: set() for table in TABLES}
+                mine: list[tuple[str, dict[str, list[tuple[Path, int, int]]]]] = []
                 stream = stream_file(
                     path, max_speed_kn=max_speed_kn, chunk_bytes=chunk_bytes, cancel=cancel
                 )
                 try:
                     for chunk in stream:
                         fixes_read += len(chunk.fixes)
-                        mine["fixes"] |= _spill(
-                            fixes_to_arrow(chunk.fixes), "fixes", folder, counter
-                        ).keys()
-                        mine["statics"] |= _spill(
-                            statics_to_arrow(chunk.statics), "statics", folder, counter
-                        ).keys()
+                        mine.append(("fixes", spills.add(fixes_to_arrow(chunk.fixes), "fixes")))
+                        mine.append(
+                            ("statics", spills.add(statics_to_arrow(chunk.statics), "statics"))
+                        )
                         report(f"reading {path.name}", chunk.bytes_read)
-                except (InputError, OSError) as exc:
-                    shutil.rmtree(folder, ignore_errors=True)
+                except (InputError, OSError) as exc:  # its spills are never read
                     result.failed.append((str(path), _reason(exc, str(path))))
                     done_bytes += sizes[path]
                     continue
                 done_bytes += sizes[path]
                 known.add(sha)
-                for table in TABLES:
-                    touched[table] |= mine[table]
+                for kind, spilled in mine:
+                    spills.keep(kind, spilled)
                 entries.append(
                     _file_entry(path, sizes[path], sha, stream.report, datetime.now(UTC))
                 )
@@ -384,9 +416,9 @@ def add_files(
             superseded: list[str] = []
             written = 0
             for table in TABLES:
-                for day in sorted(touched[table]):
+                for day in spills.days(table):
                     report(f"merging {table} of {day}", written=written)
-                    part = _merge_day(store, manifest, scratch, table, day, generation)
+                    part = _merge_day(store, manifest, spills, table, day, generation)
                     new_parts.append(part["path"])
                     old = manifest[table].get(day)
                     if old is not None:
@@ -419,7 +451,7 @@ def add_files(
     return result
 
 
-def _merge_day(store: Store, manifest: dict[str, Any], scratch: Path, table: str, day: str,
+def _merge_day(store: Store, manifest: dict[str, Any], spills: _Spills, table: str, day: str,
                generation: int) -> dict[str, Any]:  # fmt: skip
     """Merge a day's current part with the spills of this add; write the new part aside."""
     schema = FIX_SCHEMA if table == "fixes" else STATIC_SCHEMA
@@ -427,8 +459,7 @@ def _merge_day(store: Store, manifest: dict[str, Any], scratch: Path, table: str
     old = manifest[table].get(day)
     if old is not None:
         pieces.append(store.read_table(old["path"]).select(schema.names).cast(schema))
-    for spill in sorted(scratch.glob(f"file*/{table}/{day}/*.parquet")):
-        pieces.append(pq.read_table(spill).cast(schema))
+    pieces.extend(piece.cast(schema) for piece in spills.read(table, day))
     combined = pa.concat_tables(pieces).combine_chunks()
     merged = merge_fixes(combined) if table == "fixes" else merge_statics(combined)
     relative = part_name(table, day, generation)

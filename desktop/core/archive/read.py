@@ -22,7 +22,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -55,9 +55,14 @@ from desktop.core.screening import normalise_as_of
 SCREENING_COLUMNS: Final = ("mmsi", "time", "lat", "lon", "sog_kn", "nav_status")
 # Neighbour search for a selection (see the module docstring). An STS needs both vessels at
 # <= 2 kn for 2 h within 500 m, with fixes at most 1 h apart; these bounds are far wider.
-NEAR_SOG_KN: Final = 6.0
-NEAR_DEG: Final = 0.25
-NEAR_HOURS: Final = 3.0
+NEAR_SOG_KN: Final = 3.0
+NEAR_DEG: Final = 0.1
+NEAR_HOURS: Final = 1.0
+# Second hop: only transfers at sea make a counterpart one-hop exposed (an encounter in port
+# does not carry exposure further), so fixes in a cell of this size holding a known port or
+# anchorage point (within about 2 km of it, while a transfer is at least 10 km from every
+# one) are left out of the search for the counterparts' counterparts.
+PORT_CELL_DEG: Final = 0.015
 
 Progress = Callable[[float, str], None]
 
@@ -156,8 +161,14 @@ class ArchiveReader:
         self.store = store
         self.manifest = manifest
         self.filesystem = store.arrow_filesystem()
+        self._datasets: dict[str, ds.Dataset] = {}
 
     def dataset(self, table: str) -> ds.Dataset:
+        if table not in self._datasets:
+            self._datasets[table] = self._make_dataset(table)
+        return self._datasets[table]
+
+    def _make_dataset(self, table: str) -> ds.Dataset:
         schema = FIX_SCHEMA if table == "fixes" else STATIC_SCHEMA
         files = [self.store.path(part["path"]) for part in self.manifest[table].values()]
         return ds.dataset(
@@ -176,16 +187,32 @@ class ArchiveReader:
              mmsis: np.ndarray | None = None, undated: bool = False) -> pa.Table:  # fmt: skip
         """Rows of ``table`` in the days ``first..last`` (the Hive partition filter prunes the
         other days' files unopened), optionally only of ``mmsis``."""
-        day = ds.field("day")
-        where = (day >= first) & (day <= last)
-        if undated:
-            where = where | (day == UNDATED)
+        where = _days_filter(first, last, undated)
         if mmsis is not None:
             where = where & ds.field("mmsi").isin(pa.array(np.asarray(mmsis), pa.uint32()))
         try:
             return self.dataset(table).to_table(columns=list(columns), filter=where)
         except (OSError, pa.ArrowInvalid) as exc:
             raise ArchiveError(f"{self.store.url}: a {table} file cannot be read ({exc})") from exc
+
+    def day_by_day(self, table: str, first: str, last: str, columns: list[str]
+                   ) -> Iterator[tuple[str, pa.Table]]:  # fmt: skip
+        """(day, rows) of each day ``first..last`` in turn: one day in memory at a time."""
+        fragments = self.dataset(table).get_fragments(filter=_days_filter(first, last, False))
+        for fragment in sorted(fragments, key=lambda f: f.path):
+            day = ds.get_partition_keys(fragment.partition_expression)["day"]
+            try:
+                yield day, fragment.to_table(columns=columns)
+            except (OSError, pa.ArrowInvalid) as exc:
+                raise ArchiveError(
+                    f"{self.store.url}: a {table} file cannot be read ({exc})"
+                ) from exc
+
+
+def _days_filter(first: str, last: str, undated: bool) -> ds.Expression:
+    day = ds.field("day")
+    where = (day >= first) & (day <= last)
+    return where | (day == UNDATED) if undated else where
 
 
 def open_reader(archive: str, storage_options: dict[str, Any] | None = None) -> ArchiveReader:
@@ -272,10 +299,30 @@ def _resolve(vessels: VesselList, statics: pa.Table) -> tuple[set[int], list[str
     return found, missing
 
 
-def _near_keys(table: pa.Table) -> tuple[np.ndarray, np.ndarray]:
-    """(mmsi, cell key) of the slow fixes of ``table`` (cells of NEAR_DEG x NEAR_HOURS)."""
+def _port_cells() -> np.ndarray:
+    """Sorted keys of the PORT_CELL_DEG cells holding a bundled port or anchorage point."""
+    from desktop.core.screening import default_known_ports
+
+    lon, lat = default_known_ports()
+    return np.unique(_cell(np.asarray(lat), np.asarray(lon), PORT_CELL_DEG))
+
+
+def _cell(lat: np.ndarray, lon: np.ndarray, size_deg: float) -> np.ndarray:
+    y = np.floor((lat + 90.0) / size_deg).astype("int64")
+    x = np.floor((lon + 180.0) / size_deg).astype("int64")
+    return y * 1_000_000 + x
+
+
+def _near_keys(table: pa.Table, port_cells: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """(mmsi, cell key) of the slow fixes of ``table`` (cells of NEAR_DEG x NEAR_HOURS),
+    leaving out fixes in ``port_cells`` when given."""
     sog = table.column("sog_kn").to_numpy(zero_copy_only=False)
     slow = ~(sog > NEAR_SOG_KN)  # NaN (no speed) counts as slow
+    if port_cells is not None and len(port_cells):
+        lat = table.column("lat").to_numpy(zero_copy_only=False)
+        lon = table.column("lon").to_numpy(zero_copy_only=False)
+        slow &= ~_member(_cell(lat, lon, PORT_CELL_DEG), port_cells)
     mmsi = table.column("mmsi").to_numpy(zero_copy_only=False)[slow].astype("int64")
     lat = table.column("lat").to_numpy(zero_copy_only=False)[slow]
     lon = table.column("lon").to_numpy(zero_copy_only=False)[slow]
@@ -300,6 +347,14 @@ def _around(keys: np.ndarray) -> np.ndarray:
     return np.unique(np.concatenate(out))
 
 
+def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """``np.isin`` against a sorted unique array, without re-hashing it on every call."""
+    if not len(sorted_set):
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
+    return sorted_set[at] == values
+
+
 def _needed_vessels(reader: ArchiveReader, first: str, last: str, listed: np.ndarray,
                     step: Callable[[float, str], None]) -> np.ndarray:  # fmt: skip
     """The listed vessels, their neighbours, and their neighbours' neighbours."""
@@ -309,17 +364,18 @@ def _needed_vessels(reader: ArchiveReader, first: str, last: str, listed: np.nda
     for hop in (1, 2):
         if not len(frontier):
             break
+        at_sea = _port_cells() if hop == 2 else None
         own = reader.read("fixes", first, last, near_columns, mmsis=frontier)
-        _, keys = _near_keys(own)
+        _, keys = _near_keys(own, at_sea)
         cells = _around(np.unique(keys))
         found: list[np.ndarray] = []
-        days = reader.days(first, last)
-        for number, day in enumerate(days):
-            step(0.1 + 0.2 * (hop - 1) + 0.2 * number / max(len(days), 1),
+        days = max(len(reader.days(first, last)), 1)
+        for number, (day, table) in enumerate(reader.day_by_day("fixes", first, last,
+                                                                near_columns)):  # fmt: skip
+            step(0.1 + 0.2 * (hop - 1) + 0.2 * number / days,
                  f"looking for counterparts ({hop}) on {day}")  # fmt: skip
-            table = reader.read("fixes", day, day, near_columns)
-            mmsi, keys = _near_keys(table)
-            found.append(np.unique(mmsi[np.isin(keys, cells)]))
+            mmsi, keys = _near_keys(table, at_sea)
+            found.append(np.unique(mmsi[_member(keys, cells)]))
         near = np.unique(np.concatenate(found)) if found else np.array([], "int64")
         frontier = np.setdiff1d(near, have)
         have = np.union1d(have, frontier)
@@ -427,8 +483,8 @@ def archive_info(archive: str, storage_options: dict[str, Any] | None = None) ->
     manifest = reader.manifest
     fixes_parts = manifest["fixes"]
     vessels: np.ndarray = np.array([], dtype="int64")
-    for day in fixes_parts:  # one day's mmsi column at a time
-        column = reader.read("fixes", day, day, ["mmsi"]).column("mmsi")
+    for _, table in reader.day_by_day("fixes", "0000", "9999", ["mmsi"]):  # a day at a time
+        column = table.column("mmsi")
         vessels = np.union1d(vessels, pc.unique(column).to_numpy(zero_copy_only=False))
     rejected: dict[str, int] = {}
     lines = accepted_fixes = 0
