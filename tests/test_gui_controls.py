@@ -7,7 +7,7 @@ from dataclasses import fields
 from datetime import date
 
 import numpy as np
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from test_gui_support import BARRED, CLEAR, make_window, wait_idle
 
 from desktop.core.model import Verdict
@@ -17,6 +17,14 @@ from desktop.gui.main_window import MainWindow
 from desktop.gui.mercator import to_lonlat
 from desktop.gui.notifier import RecordingNotifier
 from desktop.gui.params_dialog import ParamsDialog, unit_of
+
+
+def type_date(qtbot, field, text):
+    """Select all in a date field, type ``text``, press Enter: what a user does."""
+    field.edit.setFocus()
+    field.edit.selectAll()
+    qtbot.keyClicks(field.edit, text)
+    qtbot.keyClick(field.edit, Qt.Key.Key_Return)
 
 
 def _load(qtbot, window):
@@ -37,7 +45,8 @@ def test_params_dialog_has_every_parameter_with_its_unit(qtbot):
     assert dialog.spins["gap_speed_kn"].suffix() == " kn"
     assert dialog.spins["gap_min_h"].suffix() == " h"
     assert all(unit_of(name) for name in dialog.spins)  # every parameter has a unit
-    assert dialog.spins["gap_min_h"].toolTip() == ScreeningParams.describe()["gap_min_h"]
+    assert dialog.spins["gap_min_h"].toolTip() == (
+        ScreeningParams.describe()["gap_min_h"] + " (gap_min_h)")
     dialog.spins["gap_min_h"].setValue(6.0)
     assert dialog.params() == ScreeningParams(window_days=90.0, gap_min_h=6.0)
 
@@ -73,12 +82,12 @@ def test_time_filter_limits_the_tracks_to_the_dates(qtbot, tmp_path, monkeypatch
     window, _ = make_window(qtbot, tmp_path, monkeypatch)
     _load(qtbot, window)
     # The data run from 2026-07-02 (barred vessel) to 2026-10-01 (review vessel).
-    assert window.time_from.date().toPython() == date(2026, 7, 2)
-    assert window.time_to.date().toPython() == date(2026, 10, 1)
+    assert window.time_from.value() == date(2026, 7, 2)
+    assert window.time_to.value() == date(2026, 10, 1)
     assert window.map.t_range_ns is None
-    window.time_from.setDate(date(2026, 9, 1))
-    window.time_to.setDate(date(2026, 9, 1))
     window.time_filter.setChecked(True)
+    type_date(qtbot, window.time_from, "2026-09-01")
+    type_date(qtbot, window.time_to, "2026-09-01")
     lo, hi = window.map.t_range_ns
     assert lo == 1_788_220_800 * 10**9  # 2026-09-01 00:00 UTC
     assert hi == lo + 86_400 * 10**9

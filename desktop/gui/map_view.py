@@ -100,6 +100,7 @@ class MapView(QWidget):
         self.tracks: TrackData | None = None
         self.selected_mmsi: int | None = None
         self.t_range_ns: tuple[int, int] | None = None
+        self.window_days = 180.0  # the legend names the window of the result shown
         self._rows_by_verdict: dict[Verdict, np.ndarray] = {}
         self._verdict_of: dict[int, Verdict] = {}
         self._events: list[Event] = []
@@ -565,7 +566,8 @@ class MapView(QWidget):
         painter.setFont(font)
         metrics = QFontMetrics(font)
         rows: list[tuple[str, str, object]] = [
-            ("line", "barred (180-day rule)", style.VERDICT_COLOURS[Verdict.BARRED]),
+            ("line", f"barred ({self.window_days:g}-day window)",
+             style.VERDICT_COLOURS[Verdict.BARRED]),
             ("line", "review", style.VERDICT_COLOURS[Verdict.REVIEW]),
             ("line", "clear", style.VERDICT_COLOURS[Verdict.CLEAR]),
             ("marker", "port call", EventKind.PORT_CALL),
