@@ -51,6 +51,25 @@ def test_params_dialog_has_every_parameter_with_its_unit(qtbot):
     assert dialog.params() == ScreeningParams(window_days=90.0, gap_min_h=6.0)
 
 
+def test_params_dialog_shows_human_labels_with_units_and_its_help_whole(qtbot):
+    dialog = ParamsDialog(ScreeningParams())
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.labels["window_days"].text() == "Look-back window (days)"
+    assert dialog.labels["sts_max_distance_m"].text() == "Ship-to-ship: largest distance (metres)"
+    assert dialog.labels["gap_min_h"].text() == "AIS gap: shortest (hours)"
+    assert dialog.labels["sts_grid_min"].text() == "Ship-to-ship: time grid step (minutes)"
+    assert dialog.labels["max_speed_kn"].text() == "Implausible jump above (knots)"
+    assert not [label.text() for label in dialog.labels.values() if "_" in label.text()]
+    docs = ScreeningParams.describe()
+    for name, hint in dialog.hints.items():
+        assert hint.text() == docs[name]
+        assert hint.wordWrap()
+        # Tall enough for its wrapped text at the width it was given: nothing cut off.
+        assert hint.height() >= hint.heightForWidth(hint.width()), name
+
+
 def test_shorter_window_rescreens_without_reingest(qtbot, tmp_path, monkeypatch):
     window, ingest = make_window(qtbot, tmp_path, monkeypatch)
     _load(qtbot, window)
@@ -65,6 +84,25 @@ def test_shorter_window_rescreens_without_reingest(qtbot, tmp_path, monkeypatch)
     assert {v.mmsi: v.verdict for v in result.verdicts}[BARRED] == Verdict.CLEAR
     assert "window 100 days" in window.as_of_label.text()
     assert len(ingest.calls) == 1
+
+
+def test_legend_and_details_name_the_window_in_use(qtbot, tmp_path, monkeypatch):
+    window, _ = make_window(qtbot, tmp_path, monkeypatch)
+    _load(qtbot, window)
+    window.select_vessel(BARRED)
+    assert window.map.legend_rows()[0][1] == "barred (180-day window)"
+    # As of 2026-09-01 a 90-day window still reaches the call that ended 2026-07-03.
+    with qtbot.waitSignal(window.session.rescreened, timeout=10_000):
+        window.session.set_params(ScreeningParams(window_days=90.0))
+    wait_idle(qtbot, window)
+    with qtbot.waitSignal(window.session.rescreened, timeout=10_000):
+        window.set_as_of_date(date(2026, 9, 1))
+    wait_idle(qtbot, window)
+    assert window.details.vessel.verdict == Verdict.BARRED
+    assert window.map.legend_rows()[0][1] == "barred (90-day window)"
+    text = window.details.explanation.toPlainText()
+    assert "(EO 13810, 90-day window)" in text
+    assert "180" not in text
 
 
 def test_double_click_on_an_event_centres_the_map_on_it(qtbot, tmp_path, monkeypatch):
