@@ -147,7 +147,8 @@ def test_review_buttons_name_the_vessel_they_apply_to(qtbot, tmp_path, monkeypat
     window.select_vessel(BARRED)
     assert panel.confirm_button.text() == f"Confirm {BARRED}"
     assert panel.dismiss_button.text() == f"Dismiss {BARRED}"
-    assert panel.title.text() == f"Review of MMSI {BARRED}:"  # the hand-made vessels have no name
+    assert panel.confirm_button.toolTip() == (
+        f"The flag on MMSI {BARRED} stands: record it with the note")  # hand-made: no name
     assert window.exports.act_report.text() == f"Save report of {BARRED}…"
     qtbot.mouseClick(panel.confirm_button, Qt.MouseButton.LeftButton)
     assert window.statusBar().currentMessage().startswith(f"MMSI {BARRED} confirmed; saved in ")

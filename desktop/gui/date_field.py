@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
     QMenu,
+    QSizePolicy,
     QToolButton,
     QWidget,
     QWidgetAction,
@@ -66,7 +67,8 @@ class DateField(QWidget):
         menu.aboutToShow.connect(lambda: self.calendar.setSelectedDate(_qdate(self._value)))
         self.menu = menu
         self.button = QToolButton()
-        self.button.setText("▾")
+        self.button.setArrowType(Qt.ArrowType.DownArrow)
+        self.button.setStyleSheet("QToolButton::menu-indicator { image: none; }")
         self.button.setToolTip("Pick the date on a calendar")
         self.button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.button.setMenu(menu)
@@ -76,6 +78,8 @@ class DateField(QWidget):
         layout.addWidget(self.edit)
         layout.addWidget(self.button)
         self.setFocusProxy(self.edit)
+        # Its own width, not a share of the toolbar's.
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
 
     def value(self) -> date:
         """The date applied last (not the text being typed)."""

@@ -8,7 +8,14 @@ from pathlib import Path
 from typing import Any, Final
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSettings, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
@@ -233,6 +240,7 @@ class MainWindow(QMainWindow):
         bar = QToolBar("Screening")
         bar.setObjectName("screening_toolbar")
         self.addToolBar(bar)
+        self.screening_bar = bar
         self.act_open = QAction("Open tracks…", self)
         self.act_open.setShortcut(QKeySequence.StandardKey.Open)
         self.act_open.triggered.connect(self.ask_open_tracks)
@@ -249,13 +257,18 @@ class MainWindow(QMainWindow):
         self.act_params = QAction("Parameters…", self)
         self.act_params.triggered.connect(self.edit_params)
         self.act_fit = QAction("Fit to selection", self)
+        self.act_fit.setIconText("Fit")
+        self.act_fit.setToolTip("Fit the map to the selected vessel's track (F)")
         self.act_fit.setShortcut(QKeySequence("F"))
         self.act_fit.triggered.connect(self.map.fit_selection)
         bar.addAction(self.act_open)
         bar.addAction(self.act_zones)
         bar.addAction(self.exports.act_report)
         bar.addSeparator()
-        bar.addWidget(QLabel(" As of (00:00 UTC): "))
+        # Short labels, so that the toolbars take little room (the tooltips say the rest).
+        as_of_label = QLabel(" As of: ")
+        as_of_label.setToolTip("The rule is applied as of 00:00 UTC of this date")
+        bar.addWidget(as_of_label)
         self.as_of_edit = DateField(datetime.now(UTC).date(), "the as-of date")
         self.as_of_edit.setToolTip(
             "Apply the rule as of this date, 00:00 UTC: type YYYY-MM-DD and press Enter, "
@@ -264,15 +277,21 @@ class MainWindow(QMainWindow):
         self.as_of_edit.applied.connect(self._on_as_of_date)
         self.as_of_edit.refused.connect(self._on_date_refused)
         bar.addWidget(self.as_of_edit)
-        now = QPushButton("Now")
-        now.setToolTip("Apply the rule as of this moment (UTC)")
-        now.clicked.connect(self.set_as_of_now)
-        bar.addWidget(now)
+        # An action, not a push button: a toolbar button is as narrow as its text.
+        self.act_now = QAction("Now", self)
+        self.act_now.setToolTip("Apply the rule as of this moment (UTC)")
+        self.act_now.triggered.connect(self.set_as_of_now)
+        bar.addAction(self.act_now)
         bar.addAction(self.act_params)
-        bar.addSeparator()
+        # The map's tools in a toolbar of their own, which moves to a second row when the
+        # window is too narrow for both (see resizeEvent): nothing hides behind a "»".
+        bar = QToolBar("Map")
+        bar.setObjectName("map_toolbar")
+        self.addToolBar(bar)
+        self.map_bar = bar
         bar.addAction(self.act_fit)
         bar.addSeparator()
-        self.time_filter = QCheckBox("Show fixes from")
+        self.time_filter = QCheckBox("Fixes from")
         self.time_filter.setToolTip("Limit the tracks on the map to a date range (UTC)")
         today = datetime.now(UTC).date()
         self.time_from = DateField(today, "the first day shown")
@@ -285,6 +304,28 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.time_from)
         bar.addWidget(QLabel(" to "))
         bar.addWidget(self.time_to)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_toolbars()
+
+    def _fit_toolbars(self) -> None:
+        """The map toolbar on a row of its own when both toolbars do not fit in one."""
+        # Counted with the longest Save report text, so that selecting a vessel does not make
+        # the rows jump.
+        metrics = self.screening_bar.fontMetrics()
+        longest = metrics.horizontalAdvance("Save report of 999999999…")
+        shown = metrics.horizontalAdvance(self.exports.act_report.text())
+        needed = (
+            self.screening_bar.sizeHint().width()
+            + self.map_bar.sizeHint().width()
+            + max(0, longest - shown)
+        )
+        two_rows = self.toolBarBreak(self.map_bar)
+        if needed > self.width() and not two_rows:
+            self.insertToolBarBreak(self.map_bar)
+        elif needed <= self.width() and two_rows:
+            self.removeToolBarBreak(self.map_bar)
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")

@@ -118,7 +118,6 @@ class ReviewPanel(QWidget):
         # Two rows so that the panel adds no width to the window's minimum.
         note_row = QHBoxLayout()
         note_row.setContentsMargins(0, 0, 0, 0)
-        # Names the vessel the buttons apply to: nothing else on screen may be taken for it.
         self.title = QLabel("Review:")
         note_row.addWidget(self.title)
         note_row.addWidget(self.note, 1)
@@ -144,13 +143,20 @@ class ReviewPanel(QWidget):
         """Show the stored review of ``vessel`` (its note back in the field), or none."""
         usable = vessel is not None and not problem
         if vessel is None:
-            self.title.setText("Review:")
             self.confirm_button.setText("Confirm")
             self.dismiss_button.setText("Dismiss")
+            self.title.setToolTip("")
         else:
-            self.title.setText(f"Review of {vessel_label(vessel)}:")
+            # The MMSI on the buttons (short: the panel must fit a 1024 px window); the name
+            # is in the banner above and in the tooltips.
+            label = vessel_label(vessel)
             self.confirm_button.setText(f"Confirm {vessel.mmsi}")
             self.dismiss_button.setText(f"Dismiss {vessel.mmsi}")
+            self.confirm_button.setToolTip(f"The flag on {label} stands: record it with the note")
+            self.dismiss_button.setToolTip(
+                f"{label} is a false alarm: record it with the note saying why"
+            )
+            self.title.setToolTip(f"The review of {label}")
         for button in (self.confirm_button, self.dismiss_button):
             button.setEnabled(usable)
         self.note.setEnabled(usable)
