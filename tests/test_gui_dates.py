@@ -117,3 +117,15 @@ def test_typed_show_fixes_from_date_is_applied_whole(qtbot, tmp_path, monkeypatc
     assert window.statusBar().currentMessage() == (
         "2026-13-01 is not a date (YYYY-MM-DD, e.g. 2026-06-01): the last day shown stays "
         "2026-10-01")
+
+
+def test_after_now_enter_on_todays_date_applies_its_midnight(qtbot, tmp_path, monkeypatch):
+    window, calls = _loaded(qtbot, tmp_path, monkeypatch)
+    window.set_as_of_now()
+    assert calls == [None]  # now, to the second
+    wait_idle(qtbot, window)
+    today = window.as_of_edit.value()  # the date shown by Now
+    target = _typing_target(window.as_of_edit)
+    target.setFocus()
+    qtbot.keyClick(target, Qt.Key.Key_Return)
+    assert calls == [None, datetime(today.year, today.month, today.day, tzinfo=UTC)]

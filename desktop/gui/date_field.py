@@ -50,6 +50,7 @@ class DateField(QWidget):
         super().__init__(parent)
         self.what = what
         self._value = value
+        self._in_force = True
         self.edit = QLineEdit(value.isoformat())
         self.edit.setPlaceholderText("YYYY-MM-DD")
         # Wide enough for the ten characters, and no wider: the toolbar is full at 1024 px.
@@ -85,10 +86,12 @@ class DateField(QWidget):
         """The date applied last (not the text being typed)."""
         return self._value
 
-    def set_value(self, value: date) -> None:
-        """Show ``value`` as the applied date without emitting ``applied`` (the program's own
-        change, e.g. the range of newly loaded tracks)."""
+    def set_value(self, value: date, *, in_force: bool = True) -> None:
+        """Show ``value`` without emitting ``applied`` (the program's own change, e.g. the range
+        of newly loaded tracks). ``in_force=False``: the date is shown but something else is
+        applied (the as-of "Now"), so Enter on this same date applies it."""
         self._value = value
+        self._in_force = in_force
         self.edit.setText(value.isoformat())
         self._mark_refused(False)
 
@@ -110,8 +113,8 @@ class DateField(QWidget):
             return
         self._mark_refused(False)
         self.edit.setText(day.isoformat())
-        if day != self._value:
-            self._value = day
+        if day != self._value or not self._in_force:
+            self._value, self._in_force = day, True
             self.applied.emit(day)
 
     def _on_calendar(self, qdate: QDate) -> None:
@@ -132,7 +135,7 @@ class DateField(QWidget):
             and isinstance(event, QKeyEvent)
             and event.key() == Qt.Key.Key_Escape
         ):
-            self.set_value(self._value)  # drop the draft
+            self.set_value(self._value, in_force=self._in_force)  # drop the draft
             return True
         return super().eventFilter(watched, event)
 

@@ -756,7 +756,8 @@ class MainWindow(QMainWindow):
             self._on_as_of_date(day)
 
     def set_as_of_now(self) -> None:
-        self.as_of_edit.set_value(datetime.now(UTC).date())
+        # Today is shown, but "now" is applied: Enter on today's date applies 00:00 UTC today.
+        self.as_of_edit.set_value(datetime.now(UTC).date(), in_force=False)
         self.session.set_as_of(None)
 
     def _as_of_on_screen(self) -> datetime | None:
