@@ -186,6 +186,9 @@ class ReviewKeeper(QObject):
                 self.problem = str(exc)
                 self.window.notifier.error("Reviews not loaded", str(exc))
             else:
+                if self._store.import_problem:  # a damaged reviews.json: named, left alone
+                    self.window.notifier.error("Older reviews not imported",
+                                               self._store.import_problem)
                 self.window.model.set_reviews(self._store.as_mapping())
         return self._store
 
@@ -226,6 +229,8 @@ class ReviewKeeper(QObject):
                 decided_at=self.clock(),
                 verdict_at_review=vessel.verdict,
                 as_of=current.result.as_of,
+                imo=vessel.imo,
+                inputs=tuple(current.paths),
             )
             store.put(review)
         except ExposureError as exc:
@@ -243,7 +248,7 @@ class ReviewKeeper(QObject):
         if vessel is None or store is None:
             return
         try:
-            store.remove(vessel.mmsi)
+            store.remove(vessel.mmsi, reviewer=current_user())
         except ExposureError as exc:
             self.window.notifier.error("Review not removed", str(exc))
             return
