@@ -63,7 +63,7 @@ def _cmd_gui(args: argparse.Namespace) -> int:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     """Screen the files and write the verdicts (DESIGN.md §6); exit 0 whatever the verdicts."""
-    from desktop.core.errors import InputError
+    from desktop.core.atomic import write_text_atomic
     from desktop.core.output import render
     from desktop.core.screening import parse_as_of, screen
     from desktop.core.watchlist import load_watchlist
@@ -75,11 +75,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     result = screen(args.files, zones, as_of=as_of, watchlist=watchlist)
     text = render(result, args.format)
     if args.output:
-        try:
-            with open(args.output, "w", encoding="utf-8", newline="") as fh:
-                fh.write(text)
-        except OSError as exc:
-            raise InputError(f"cannot write {args.output}: {exc.strerror}") from exc
+        # Aside and renamed into place: a full disk never truncates the previous file.
+        write_text_atomic(args.output, text)  # InputError naming the file
     else:
         sys.stdout.write(text)
     return EXIT_OK
