@@ -6,6 +6,7 @@ formula in a spreadsheet nor move the cursor of a terminal.
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Final
 
@@ -31,3 +32,10 @@ def terminal_text(text: str) -> str:
     r"""``text`` with every control character shown as ``\xNN`` (``\x1b`` for ESC), so that it
     prints on one line and cannot send escape sequences to the terminal."""
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def printable_path(path: str | os.PathLike[str]) -> str:
+    r"""``path`` as text that can be printed and written as UTF-8: bytes of a file name that are
+    not UTF-8 (kept by Python as lone surrogates) become ``\xNN``; other names are unchanged."""
+    raw = os.fsencode(path)
+    return raw.decode("utf-8", "backslashreplace")
