@@ -30,6 +30,7 @@ from desktop.core.ingest.csv_reader import empty_positions, empty_statics, line_
 from desktop.core.ingest.detect_format import expand_paths, read_bytes, sniff
 from desktop.core.ingest.result import FileReport, IngestResult
 from desktop.core.ingest.vessels import build_vessels
+from desktop.core.textsafe import printable_path
 
 __all__ = ["FileReport", "IngestResult", "ingest", "read_file"]
 
@@ -131,7 +132,9 @@ def ingest(
 
 
 def _assemble(files: list[Path], raws: list[RawRead], max_speed_kn: float) -> IngestResult:
-    names = [path.name for path in files]
+    # File names that are not UTF-8 (lone surrogates in Python) are shown as \xNN: pyarrow
+    # strings, JSON and the terminal all need valid text.
+    names = [printable_path(path.name) for path in files]
     categories = list(dict.fromkeys(names))
     code_of_name = {name: code for code, name in enumerate(categories)}
 
@@ -240,7 +243,7 @@ def _reports(files: list[Path], raws: list[RawRead], positions: dict[str, np.nda
     for number, (path, raw) in enumerate(zip(files, raws, strict=True)):
         mine = file_no == number
         report = FileReport(
-            path=str(path),
+            path=printable_path(path),
             format=raw.format,
             lines=raw.lines,
             fixes=int(mine.sum()),
