@@ -89,6 +89,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     import json
 
     from desktop.core.ingest import ingest
+    from desktop.core.textsafe import printable_path
 
     result = ingest(args.files)  # InputError (exit 2) for a path that cannot be read
     if args.output:
@@ -98,7 +99,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     else:
         print("\n".join(result.summary_lines()))
         if args.output:
-            print(f"wrote {len(result.fixes)} fixes to {args.output}")
+            print(f"wrote {len(result.fixes)} fixes to {printable_path(args.output)}")
     return EXIT_OK
 
 
