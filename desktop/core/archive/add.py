@@ -382,10 +382,14 @@ def add_files(
                     done_bytes += sizes[path]
                     continue
                 mine: list[tuple[str, dict[str, list[tuple[Path, int, int]]]]] = []
-                stream = stream_file(
-                    path, max_speed_kn=max_speed_kn, chunk_bytes=chunk_bytes, cancel=cancel
-                )
+                def reading(read: int, _total: int, name: str = path.name) -> None:
+                    report(f"reading {name}", read)
+
                 try:
+                    stream = stream_file(
+                        path, max_speed_kn=max_speed_kn, chunk_bytes=chunk_bytes, cancel=cancel,
+                        progress=reading,
+                    )
                     for chunk in stream:
                         fixes_read += len(chunk.fixes)
                         mine.append(("fixes", spills.add(fixes_to_arrow(chunk.fixes), "fixes")))
