@@ -306,3 +306,32 @@ def test_files_left_by_an_interrupted_add_are_ignored_then_removed(
     on_disk = {p.relative_to(archive).as_posix() for p in archive.glob("*/day=*/*")}
     assert on_disk == {part["path"] for table in ("fixes", "statics")
                        for part in listed[table].values()}  # fmt: skip
+
+
+def test_info_table_and_progress_lines_on_stderr(
+    receivers: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    archive = tmp_path / "ais"
+    code, out, err = run(capsys, "archive", "add", str(archive), str(receivers[0]),
+                         "--progress", "lines")  # fmt: skip
+    assert code == 0
+    assert out == f"{archive}: 1 added, 0 already in the archive, 0 failed; fixes 0 -> 4381\n"
+    size = receivers[0].stat().st_size / 1e6
+    assert err.splitlines()[-1] == (
+        f"100% {size:.1f}/{size:.1f} MB read, 4,381 fixes read, 4,381 written  done"
+    )
+    code, out, err = run(capsys, "archive", "info", str(archive))
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[1:10] == [
+        "span            2026-09-01T00:00:00Z .. 2026-09-21T14:02:28Z",
+        "days            21",
+        "vessels         7",
+        "fixes           4381",
+        "static records  4",
+        "files           1",
+        "lines read      4382",
+        "repeated fixes  0 (stored once)",
+        "rejected lines  none",
+    ]
+    assert lines[10].startswith("size on disk    ") and lines[10].endswith(" KB")

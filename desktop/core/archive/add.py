@@ -194,8 +194,9 @@ def _days_of(times: pa.ChunkedArray | pa.Array) -> np.ndarray:
     days = np.full(len(micros), UNDATED, dtype=object)
     if valid.any():
         day_numbers = np.where(valid, micros, 0) // 86_400_000_000
-        labels = np.datetime_as_string(day_numbers.astype("datetime64[D]"))
-        days[valid] = labels[valid]
+        unique, inverse = np.unique(day_numbers, return_inverse=True)
+        labels = np.datetime_as_string(unique.astype("datetime64[D]")).astype(object)
+        days[valid] = labels[inverse][valid]
     return days
 
 
