@@ -335,3 +335,19 @@ def test_info_table_and_progress_lines_on_stderr(
         "rejected lines  none",
     ]
     assert lines[10].startswith("size on disk    ") and lines[10].endswith(" KB")
+
+
+def test_an_add_killed_while_creating_the_archive_does_not_block_the_next(
+    receivers: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A folder holding only the lock and the temporary of an ``archive.json`` (what a kill
+    during the very first write leaves) is not 'a folder that is not an archive'."""
+    archive = tmp_path / "ais"
+    archive.mkdir()
+    (archive / ".lock").write_bytes(b"")
+    (archive / ".archive.json.tmp-0123456789ab").write_bytes(b'{"format": "exposure-ar')
+    (archive / ".manifest.json.tmp-0123456789ab").write_bytes(b"{")
+    result = add_files(str(archive), [receivers[0]])
+    assert result.added == [str(receivers[0])]
+    assert sorted(p.name for p in archive.iterdir()) == [
+        ".lock", "archive.json", "fixes", "manifest.json", "statics"]

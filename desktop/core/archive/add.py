@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
@@ -483,6 +484,10 @@ def _remove_unlisted(store: Store, manifest: dict[str, Any]) -> None:
     """Delete data files the manifest does not list: the leftovers of an add that was killed
     before its commit, or parts superseded by one killed after it. Runs under the add lock."""
     listed = listed_files(manifest)
+    if store.is_local:  # the temporaries of a manifest or header write that was killed
+        for name in os.listdir(store.root):
+            if name.startswith((".manifest.json.tmp-", ".archive.json.tmp-")):
+                store.delete(name)
     for relative in store.data_files():
         if relative not in listed:
             log.info("removing %s: not in the manifest (left by an interrupted add)", relative)

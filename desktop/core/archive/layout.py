@@ -277,8 +277,11 @@ def open_store(
 
 
 def _has_other_content(store: Store) -> bool:
+    """Whether the folder holds anything but hidden files (the lock, or the temporary of an
+    ``archive.json`` whose creation was killed)."""
     names = [_relative(p, store.root) for p in store.fs.ls(store.root, detail=False)]
-    return any(n not in ("", LOCK_FILE) and n != store.root for n in names)
+    return any(n and n != store.root and not n.rsplit("/", 1)[-1].startswith(".")
+               for n in names)  # fmt: skip
 
 
 def read_manifest(store: Store) -> dict[str, Any]:
