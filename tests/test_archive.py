@@ -351,3 +351,19 @@ def test_an_add_killed_while_creating_the_archive_does_not_block_the_next(
     assert result.added == [str(receivers[0])]
     assert sorted(p.name for p in archive.iterdir()) == [
         ".lock", "archive.json", "fixes", "manifest.json", "statics"]
+
+
+def test_add_takes_folders_and_glob_patterns(
+    receivers: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    by_glob, by_folder = tmp_path / "glob", tmp_path / "folder"
+    pattern = str(receivers[0].parent / "receiver_*.csv")
+    missing = str(tmp_path / "none_*.nmea")
+    code, out, err = run(capsys, "archive", "add", str(by_glob), pattern, missing)
+    assert code == 2
+    assert err == f"exposure: {missing}: no file matches this pattern\n"
+    assert out.startswith(f"{by_glob}: 2 added, 0 already in the archive, 1 failed")
+    assert run(capsys, "archive", "add", str(by_folder), str(receivers[0].parent))[0] == 0
+    glob_info, folder_info = archive_info(str(by_glob)), archive_info(str(by_folder))
+    glob_info.pop("archive"), folder_info.pop("archive")
+    assert glob_info == folder_info and glob_info["files"] == 2
