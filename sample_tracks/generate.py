@@ -2,8 +2,11 @@
 
 Usage: ``python sample_tracks/generate.py [OUTPUT_DIR] [--check]`` (default: this folder).
 
-The scenario is fully determined by the seed and the tables below: re-running rewrites
-byte-identical files (gzip with mtime 0 and no file name in the header). It writes
+The scenario is data: ``vessels.csv`` (who each vessel is, its story and expected verdict) and
+``timeline.csv`` (what each vessel does, row by row: trade, call, meet at sea, go dark), described
+in ``SCENARIO.md``; adding a vessel is adding rows there. This file plays them, with the seed:
+re-running rewrites byte-identical files (gzip with mtime 0 and no file name in the header).
+It writes
 
 - ``sample_2026.nmea.gz``: NMEA 0183 ``!AIVDM`` with tag blocks (``\\s:...,c:<epoch>*hh\\``),
   types 1/2/3 (class A) and 18 (class B) positions, type 5 (two-part, tag-block group ``g:``
@@ -21,12 +24,14 @@ DESIGN.md §3 (gaps, accidental encounters, KP zones) where those resources exis
 
 from __future__ import annotations
 
+import csv
 import gzip
 import hashlib
 import heapq
 import io
 import math
 import random
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -190,15 +195,6 @@ EDGES: list[tuple[str, str]] = [
     ("ZR_A", "VL_O"), ("EJ4", "STS_SJ"), ("STS_SJ", "EJ5"), ("EJ3", "STS_SJ"), ("EJ6", "RJ_A"),
     ("RJ_A", "RJ_B"), ("WS_A", "WS_B"), ("EJ5", "CJ_A"), ("EJ6", "CJ_A"), ("EJ4", "WS_O"),
     ("WS_O", "WS_A"), ("ZR_A", "RJ_A"),
-]
-# fmt: on
-
-# A coaster's short cut from Zarubino south along the North Korean coast, inside the 12-nm
-# territorial sea but clear of the port zones, then out to the East Sea lane.
-# fmt: off
-KP_COAST_TRANSIT: list[tuple[float, float]] = [
-    (42.20, 130.68), (42.05, 130.45), (41.72, 129.98), (41.40, 129.85), (40.85, 129.85),
-    (40.20, 129.60), (39.50, 130.00), (36.50, 129.80), (35.35, 129.70),
 ]
 # fmt: on
 
@@ -1283,738 +1279,180 @@ def at(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
 
 
-def scenario() -> list[Vessel]:
-    """Every vessel, its identity, its story, its expected verdict and its timeline."""
-    vs: dict[str, Vessel] = {}
+VESSELS_FILE = HERE / "vessels.csv"
+TIMELINE_FILE = HERE / "timeline.csv"
+
+
+def _point(text: str) -> tuple[float, float]:
+    """'38.0/123.5' as (lat, lon)."""
+    lat, lon = text.split("/")
+    return float(lat), float(lon)
+
+
+def _points(text: str) -> list[tuple[float, float]]:
+    return [_point(p) for p in text.split()]
+
+
+def _options(text: str) -> dict[str, str]:
+    """'arrive=2026-06-10 06:00; status=5' as a dict."""
+    out = {}
+    for item in text.split(";"):
+        if item.strip():
+            key, _, value = item.partition("=")
+            out[key.strip()] = value.strip()
+    return out
+
+
+_RELATIVE = re.compile(r"@(\w+)\.(t0|t1)(?:\+(\d+(?:\.\d+)?)(h|min))?")
+
+
+def _time(text: str, labels: dict[str, Stay]) -> datetime:
+    """'2026-06-10 06:00', 'end', or '@label.t0+30h' (a labelled stay's arrival, t0, or
+    departure, t1, plus hours or minutes)."""
+    if text == "end":
+        return END
+    found = _RELATIVE.fullmatch(text)
+    if found is None:
+        return at(text)
+    moment = getattr(labels[found[1]], found[2])
+    if found[3]:
+        unit = "hours" if found[4] == "h" else "minutes"
+        moment += timedelta(**{unit: float(found[3])})
+    return moment
+
+
+def read_vessels() -> dict[str, Plan]:
+    """One plan per row of vessels.csv, each starting at its home port."""
     plans: dict[str, Plan] = {}
+    with open(VESSELS_FILE, newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            mmsi = int(row["mmsi"])
+            renames = []
+            for item in filter(None, (r.strip() for r in row["renames"].split(";"))):
+                since, _, new = item.partition("=")
+                renames.append((at(since), new))
+            v = Vessel(
+                row["key"],
+                mmsi,
+                row["name"],
+                int(row["imo"]) if row["imo"] else None,
+                row["callsign"],
+                _flag(mmsi),
+                int(row["ship_type"]),
+                int(row["length_m"]),
+                int(row["width_m"]),
+                float(row["draught_m"]),
+                float(row["speed_kn"]),
+                row["class"],
+                story=row["story"],
+                expect=row["expect"],
+                why=row["why"],
+                renames=renames,
+            )
+            start = at(row["start"]) if row["start"] else START
+            plans[v.key] = Plan(v, row["home_port"], random.Random(f"{SEED}-{v.key}"), start)
+    return plans
 
-    def vessel(
-        key: str,
-        mmsi: int,
-        name: str,
-        imo_no: int | None,
-        callsign: str,
-        ship_type: int,
-        length_m: int,
-        width_m: int,
-        draught_m: float,
-        speed_kn: float,
-        port: str,
-        cls: str = "A",
-        start: datetime = START,
-        **kw: object,
-    ) -> Plan:
-        flag = _flag(mmsi)
-        v = Vessel(
-            key,
-            mmsi,
-            name,
-            imo_no,
-            callsign,
-            flag,
-            ship_type,
-            length_m,
-            width_m,
-            draught_m,
-            speed_kn,
-            cls,
-            **kw,
-        )  # type: ignore[arg-type]
-        vs[key] = v
-        plans[key] = Plan(v, port, random.Random(f"{SEED}-{key}"), start)
-        return plans[key]
 
-    # ---- direct KP calls, the one-hop STS chain, and an encounter at an anchorage -------------
-    p01 = vessel(
-        "V01",
-        667001101,
-        "SEA PIONEER",
-        imo(912345),
-        "9LU2101",
-        70,
-        98,
-        16,
-        6.2,
-        11.5,
-        "LONGKOU",
-        story="General cargo trading Longkou-Dalian. Calls at Nampo 2026-06-10..06-14 "
-        "(moored at the WPI position), anchors off Longkou beside LU YAN 17, then "
-        "meets GRAND FORTUNE at sea in the North Yellow Sea (STS, 4 h).",
-        expect="barred",
-        why="port_call Nampo (direct)",
-    )
-    p02 = vessel(
-        "V02",
-        353120001,
-        "GRAND FORTUNE",
-        imo(930012),
-        "3EFT7",
-        80,
-        145,
-        23,
-        8.4,
-        12.0,
-        "QINGDAO",
-        story="Product tanker trading Qingdao-Dalian-Tianjin. STS with SEA PIONEER at "
-        "38.0N 123.5E on 2026-07-02 06:00-10:00, 18 days after SEA PIONEER left "
-        "Nampo; later STS with HAI XING 8 in the East China Sea.",
-        expect="barred",
-        why="sts_transfer with SEA PIONEER after its Nampo call (one hop)",
-    )
-    p03 = vessel(
-        "V03",
-        413220301,
-        "HAI XING 8",
-        imo(925601),
-        "BOXH8",
-        80,
-        120,
-        20,
-        7.5,
-        11.5,
-        "SHANGHAI",
-        story="Chinese coastal tanker Shanghai-Qingdao-Lianyungang. STS with GRAND FORTUNE "
-        "at 32.3N 124.2E on 2026-08-20 14:00-18:00: GRAND FORTUNE is barred by a "
-        "one-hop STS, so HAI XING 8 is two hops away from Nampo.",
-        expect="review",
-        why="sts_with_review: counterpart GRAND FORTUNE is a one-hop vessel",
-    )
-    p12 = vessel(
-        "V12",
-        412330017,
-        "LU YAN 17",
-        imo(941217),
-        "BLYA7",
-        70,
-        90,
-        15,
-        5.8,
-        11.0,
-        "TIANJIN",
-        story="Chinese coaster Tianjin-Longkou. Anchored about 150 m from SEA PIONEER off "
-        "Longkou (inside the anchorage, < 10 km from the port) on 2026-06-17 "
-        "08:00-14:00, three days after SEA PIONEER left Nampo.",
-        expect="review",
-        why="encounter_in_port with SEA PIONEER (exposed)",
-    )
+def _set_stay(stay: Stay, opts: dict[str, str], labels: dict[str, Stay]) -> None:
+    """The options of timeline.csv that describe a stay: label, berth, status, silent, fine."""
+    if "label" in opts:
+        labels[opts["label"]] = stay
+    if "status" in opts:
+        stay.status = int(opts["status"])
+    if "silent" in opts:
+        stay.silent = opts["silent"] == "1"
+    if "berth" in opts:
+        where, _, shift = opts["berth"].partition(" ")
+        if where.startswith("@"):  # beside a labelled stay: 'north/east' metres from its berth
+            base = labels[where[1:]].berth
+            assert base is not None
+            stay.berth = offset(base, *_point(shift))
+        else:  # 'PORT#i': the port's i-th berth
+            port, _, index = where.partition("#")
+            stay.berth = PORTS[port].berths[int(index)]
+    if "fine" in opts:
+        a, _, b = opts["fine"].partition("..")
+        stay.fine.append((_time(a, labels), _time(b, labels)))
 
-    p01.shuttle(["DALIAN", "LONGKOU"], at("2026-05-28 00:00"))
-    nampo1 = p01.go("NAMPO", arrive=at("2026-06-10 06:00"))
-    nampo1.status = 5
-    p01.go("LONGKOU", depart=at("2026-06-14 08:00"), first_step_s=7200)
-    longkou = p01.last
-    assert isinstance(longkou, Stay)
-    longkou.berth = PORTS["LONGKOU"].berths[0]
-    longkou.fine.append((at("2026-06-17 08:00"), at("2026-06-17 14:00")))
 
-    p12.shuttle(["LONGKOU", "TIANJIN"], at("2026-06-11 00:00"))
-    if p12.last.port != "TIANJIN":  # type: ignore[union-attr]
-        p12.go("TIANJIN", dwell_h=30)
-    lk12 = p12.go("LONGKOU", arrive=at("2026-06-16 06:00"))
-    lk12.berth = offset(longkou.berth, 100.0, 110.0)
-    lk12.fine.append((at("2026-06-17 08:00"), at("2026-06-17 14:00")))
-    p12.go("TIANJIN", depart=at("2026-06-19 02:00"))
-    p12.shuttle(["LONGKOU", "TIANJIN"], END)
-    p12.finish()
+_SAIL_OPTS = ("first_step_s", "fine_head_s", "fine_tail_s")
 
-    p02.shuttle(["DALIAN", "QINGDAO", "TIANJIN"], at("2026-06-27 00:00"))
-    sts(p01, p02, (38.0, 123.5), at("2026-07-02 06:00"), 4)
-    p01.go("DALIAN")
-    p01.shuttle(["LONGKOU", "DALIAN"], END)
-    p01.finish()
-    p02.go("DALIAN")
-    p02.shuttle(["QINGDAO", "DALIAN"], at("2026-08-14 00:00"))
-    p03.shuttle(["QINGDAO", "SHANGHAI", "LIANYUNGANG"], at("2026-08-15 00:00"))
-    sts(p02, p03, (32.3, 124.2), at("2026-08-20 14:00"), 4)
-    p02.go("SHANGHAI")
-    p02.shuttle(["QINGDAO", "SHANGHAI", "DALIAN"], END)
-    p02.finish()
-    p03.go("SHANGHAI")
-    p03.shuttle(["QINGDAO", "SHANGHAI", "LIANYUNGANG"], END)
-    p03.finish()
 
-    # ---- STS before the counterpart's call; Wonsan call ---------------------------------------
-    p04 = vessel(
-        "V04",
-        312456004,
-        "ASTRA",
-        imo(918804),
-        "V3AS4",
-        70,
-        110,
-        18,
-        6.8,
-        12.0,
-        "BUSAN",
-        story="General cargo Busan-Vladivostok. STS with KHAN ALTAI in the open Sea of "
-        "Japan (38.6N 131.2E) on 2026-06-01 02:00-06:00, five weeks BEFORE KHAN "
-        "ALTAI called at Wonsan: the transfer does not reach back to a call.",
-        expect="clear",
-        why="sts_transfer before the counterpart's call: not exposed",
-    )
-    p05 = vessel(
-        "V05",
-        457900205,
-        "KHAN ALTAI",
-        imo(899705),
-        "JVKA5",
-        70,
-        105,
-        17,
-        6.5,
-        11.5,
-        "VLADIVOSTOK",
-        story="Mongolian-flagged general cargo Vladivostok-Busan. STS with ASTRA on "
-        "2026-06-01, then calls at Wonsan 2026-07-10..07-13.",
-        expect="barred",
-        why="port_call Wonsan (direct)",
-    )
-    p04.shuttle(["VLADIVOSTOK", "BUSAN"], at("2026-05-26 00:00"))
-    p05.shuttle(["BUSAN", "VLADIVOSTOK"], at("2026-05-26 00:00"))
-    sts(p05, p04, (38.6, 131.2), at("2026-06-01 02:00"), 4, via_a=["STS_SJ"], via_b=["STS_SJ"])
-    p04.go("VLADIVOSTOK")
-    p04.shuttle(["BUSAN", "VLADIVOSTOK"], END)
-    p04.finish()
-    p05.go("BUSAN")
-    p05.shuttle(["VLADIVOSTOK", "BUSAN"], at("2026-07-03 00:00"))
-    p05.go("WONSAN", arrive=at("2026-07-10 04:00"))
-    p05.go("VLADIVOSTOK", depart=at("2026-07-13 12:00"), first_step_s=7200)
-    p05.shuttle(["BUSAN", "VLADIVOSTOK"], END)
-    p05.finish()
+def _day_trips(p: Plan, port: str, grounds: list[tuple[float, float]], speed_kn: float) -> None:
+    """A class B fishing boat: on about half the days, out at 19:00 round ``grounds``, back."""
+    day = START
+    while day + timedelta(days=2) < END:
+        day += timedelta(days=1)
+        if p.rng.random() < 0.5:
+            continue  # a day in port
+        depart = day.replace(hour=19) + timedelta(minutes=p.rng.randrange(60))
+        k = p.rng.randrange(len(grounds))
+        p.go(port, depart=depart, via_pts=grounds[k:] + grounds[:k], speed_kn=speed_kn)
 
-    # ---- Chongjin with AIS off in port; Rajin; an ongoing Nampo call --------------------------
-    p06 = vessel(
-        "V06",
-        613003906,
-        "SUNRISE 9",
-        imo(886106),
-        "TJSN9",
-        70,
-        88,
-        14,
-        5.5,
-        10.5,
-        "VLADIVOSTOK",
-        story="Cameroon-flagged coaster Vladivostok-Nakhodka-Zarubino. Calls at Chongjin "
-        "2026-08-05 10:00..08-06 22:00 with AIS off in port (one fix on arrival, "
-        "one on departure 36 h later: a silent stay counts as a stop).",
-        expect="barred",
-        why="port_call Chongjin (silent stay); ais_gap in port",
-    )
-    p06.shuttle(["NAKHODKA", "VLADIVOSTOK", "ZARUBINO"], at("2026-07-31 00:00"))
-    cj = p06.go("CHONGJIN", arrive=at("2026-08-05 10:00"))
-    cj.silent = True
-    p06.go("VLADIVOSTOK", depart=at("2026-08-06 22:00"), first_step_s=7200)
-    p06.shuttle(["NAKHODKA", "VLADIVOSTOK", "ZARUBINO"], END)
-    p06.finish()
 
-    p07 = vessel(
-        "V07",
-        273318807,
-        "VOSTOK TRADER",
-        imo(902207),
-        "UBVT7",
-        70,
-        96,
-        16,
-        6.0,
-        11.0,
-        "VLADIVOSTOK",
-        story="Russian general cargo Vladivostok-Nakhodka; calls at Rajin 2026-09-15 "
-        "06:00..09-17 18:00.",
-        expect="barred",
-        why="port_call Rajin (direct)",
-    )
-    p07.shuttle(["NAKHODKA", "VLADIVOSTOK"], at("2026-09-11 00:00"))
-    p07.go("RAJIN", arrive=at("2026-09-15 06:00"))
-    p07.go("VLADIVOSTOK", depart=at("2026-09-17 18:00"), first_step_s=7200)
-    p07.shuttle(["NAKHODKA", "VLADIVOSTOK"], END)
-    p07.finish()
+def scenario() -> list[Vessel]:
+    """Every vessel of vessels.csv, its timeline played from timeline.csv, row by row."""
+    plans = read_vessels()
+    labels: dict[str, Stay] = {}
+    with open(TIMELINE_FILE, newline="", encoding="utf-8") as fh:
+        steps = list(csv.DictReader(fh))
+    for n, step in enumerate(steps, start=2):
+        p, verb, port = plans[step["vessel"]], step["verb"], step["port"]
+        opts = _options(step["options"])
+        try:
+            _play(p, verb, port, opts, plans, labels)
+        except (KeyError, ValueError, AssertionError) as exc:
+            raise ValueError(f"{TIMELINE_FILE.name} line {n} ({verb}): {exc!r}") from exc
+    return _finish_scenario({k: p.v for k, p in plans.items()}, plans)
 
-    p08 = vessel(
-        "V08",
-        677012308,
-        "BLUE OCEAN 3",
-        imo(873508),
-        "5IM308",
-        70,
-        92,
-        15,
-        5.9,
-        11.0,
-        "DALIAN",
-        story="Tanzanian-flagged coaster Dalian-Longkou-Yantai. Arrives at Nampo "
-        "2026-10-28 12:00 and is still moored there when the data end: an ongoing "
-        "call, which bars from its last fix.",
-        expect="barred",
-        why="port_call Nampo, ongoing at the end of the data",
-    )
-    p08.shuttle(["LONGKOU", "DALIAN", "YANTAI"], at("2026-10-24 00:00"))
-    p08.go("NAMPO", arrive=at("2026-10-28 12:00"))
-    p08.finish()
 
-    # ---- a call outside the window, and the STS exposure it gave, expired ---------------------
-    p09 = vessel(
-        "V09",
-        457100309,
-        "AN SHUN 2",
-        imo(877909),
-        "JVAS2",
-        70,
-        85,
-        14,
-        5.4,
-        10.5,
-        "DALIAN",
-        story="Mongolian-flagged coaster. Calls at Nampo 2026-03-06..03-10 (more than "
-        "180 days before as_of: history), meets JIN HUI 6 at sea on 2026-03-20, "
-        "then trades Dalian-Yantai.",
-        expect="clear",
-        why="port_call Nampo older than the window (history)",
-    )
-    p10 = vessel(
-        "V10",
-        414000310,
-        "JIN HUI 6",
-        imo(934410),
-        "BJHU6",
-        70,
-        118,
-        19,
-        7.0,
-        11.5,
-        "QINGDAO",
-        story="Chinese bulk carrier Qingdao-Dalian. STS with AN SHUN 2 at 37.6N 123.2E on "
-        "2026-03-20 06:00-10:00, nine and a half days after AN SHUN 2 left Nampo: barred until "
-        "2026-09-16 10:00, expired before as_of.",
-        expect="clear",
-        why="one-hop STS exposure expired (sts end + 180 d < as_of)",
-    )
-    p09.go("NAMPO", arrive=at("2026-03-06 08:00"))
-    p09.go("DALIAN", depart=at("2026-03-10 20:00"), first_step_s=7200)
-    p10.shuttle(["DALIAN", "QINGDAO"], at("2026-03-16 00:00"))
-    sts(p09, p10, (37.6, 123.2), at("2026-03-20 06:00"), 4)
-    p09.go("YANTAI")
-    p09.shuttle(["DALIAN", "YANTAI"], END)
-    p09.finish()
-    p10.go("QINGDAO")
-    p10.shuttle(["DALIAN", "QINGDAO"], END)
-    p10.finish()
-
-    # ---- side by side at Busan anchorage, neither exposed -------------------------------------
-    p13 = vessel(
-        "V13",
-        440113000,
-        "HANRA BRIDGE",
-        imo(940113),
-        "D7HB3",
-        70,
-        150,
-        25,
-        8.9,
-        14.0,
-        "BUSAN",
-        story="Korean container feeder Busan-Shanghai. Anchored about 170 m from ZHONG "
-        "YUAN 6 at Busan anchorage on 2026-08-12 00:00-06:00: an encounter in port, "
-        "and neither vessel is exposed.",
-        expect="clear",
-        why="encounter_in_port with a vessel that is not exposed",
-    )
-    p14 = vessel(
-        "V14",
-        413514000,
-        "ZHONG YUAN 6",
-        imo(941714),
-        "BZYU6",
-        70,
-        140,
-        22,
-        8.1,
-        13.0,
-        "QINGDAO",
-        story="Chinese container feeder Qingdao-Busan; the other half of the Busan "
-        "anchorage encounter.",
-        expect="clear",
-        why="encounter_in_port with a vessel that is not exposed",
-    )
-    p13.shuttle(["SHANGHAI", "BUSAN"], at("2026-08-04 00:00"), dwell_h=(20, 40))
-    if p13.last.port != "SHANGHAI":  # type: ignore[union-attr]
-        p13.go("SHANGHAI", dwell_h=24)
-    b13 = p13.go("BUSAN", arrive=at("2026-08-11 20:00"))
-    b13.berth = PORTS["BUSAN"].berths[0]
-    b13.fine.append((at("2026-08-12 00:00"), at("2026-08-12 06:00")))
-    p13.go("SHANGHAI", depart=at("2026-08-12 20:00"))
-    p13.shuttle(["BUSAN", "SHANGHAI"], END, dwell_h=(20, 40))
-    p13.finish()
-    p14.shuttle(["BUSAN", "QINGDAO"], at("2026-08-04 00:00"), dwell_h=(24, 48))
-    if p14.last.port != "QINGDAO":  # type: ignore[union-attr]
-        p14.go("QINGDAO", dwell_h=24)
-    b14 = p14.go("BUSAN", arrive=at("2026-08-11 22:00"))
-    b14.berth = offset(b13.berth, -110.0, 130.0)
-    b14.fine.append((at("2026-08-12 00:00"), at("2026-08-12 06:00")))
-    p14.go("QINGDAO", depart=at("2026-08-13 10:00"))
-    p14.shuttle(["BUSAN", "QINGDAO"], END, dwell_h=(24, 48))
-    p14.finish()
-
-    # ---- KP flag ------------------------------------------------------------------------------
-    p15 = vessel(
-        "V15",
-        445021500,
-        "RYONG GANG 2",
-        imo(862215),
-        "HMRG2",
-        70,
-        82,
-        13,
-        5.2,
-        10.0,
-        "LONGKOU",
-        story="North Korean-flagged (MID 445) coaster trading Longkou-Dalian; no KP port "
-        "call in the data.",
-        expect="review",
-        why="kp_flag (MMSI MID 445)",
-    )
-    p15.shuttle(["DALIAN", "LONGKOU"], END, dwell_h=(40, 110))
-    p15.finish()
-    p16 = vessel(
-        "V16",
-        445031600,
-        "CHOL BONG",
-        imo(858116),
-        "HMCB6",
-        70,
-        95,
-        15,
-        6.0,
-        10.5,
-        "LONGKOU",
-        story="North Korean-flagged (MID 445) general cargo Longkou-Nampo: calls at Nampo "
-        "2026-04-10..04-14 (history) and 2026-08-20..08-24.",
-        expect="barred",
-        why="port_call Nampo (direct); also kp_flag",
-    )
-    p16.go("NAMPO", arrive=at("2026-04-10 06:00"))
-    p16.go("LONGKOU", depart=at("2026-04-14 10:00"), first_step_s=7200)
-    p16.shuttle(["DALIAN", "LONGKOU"], at("2026-08-14 00:00"), dwell_h=(40, 100))
-    p16.go("NAMPO", arrive=at("2026-08-20 06:00"))
-    p16.go("LONGKOU", depart=at("2026-08-24 06:00"), first_step_s=7200)
-    p16.shuttle(["DALIAN", "LONGKOU"], END, dwell_h=(40, 100))
-    p16.finish()
-
-    # ---- dark gaps ------------------------------------------------------------------------------
-    p17 = vessel(
-        "V17",
-        356401700,
-        "GOLDEN BRIDGE",
-        imo(921417),
-        "3FGB7",
-        70,
-        125,
-        20,
-        7.4,
-        12.0,
-        "DALIAN",
-        story="Panama-flagged general cargo Dalian-Incheon. Leaves Dalian on 2026-09-03 "
-        "for Incheon and goes dark in the North Yellow Sea for about two days; "
-        "Nampo (and the other west-coast KP ports) were within reach. (In the "
-        "script it did call at Nampo, unseen: AIS shows only the gap.)",
-        expect="review",
-        why="ais_gap: a KP port call fits in the gap",
-    )
-    p17.shuttle(["INCHEON", "DALIAN"], at("2026-08-31 00:00"))
-    if p17.last.port != "DALIAN":  # type: ignore[union-attr]
-        p17.go("DALIAN", dwell_h=30)
-    p17.go("NAMPO", depart=at("2026-09-03 06:00"))
-    hidden = p17.last
-    p17.go("INCHEON", depart=hidden.t0 + timedelta(hours=30))  # type: ignore[union-attr]
-    dark_from = at("2026-09-03 14:00")
-    dark_to = hidden.t1 + timedelta(hours=14)  # type: ignore[union-attr,operator]
-    p17.v.dark.append((dark_from, dark_to))
-    p17.v.kp_calls.clear()  # unseen: not a call in the data
-    p17.shuttle(["DALIAN", "INCHEON"], END)
-    p17.finish()
-
-    p18 = vessel(
-        "V18",
-        636091800,
-        "PACIFIC HARMONY",
-        imo(948218),
-        "D5PH8",
-        70,
-        172,
-        27,
-        9.5,
-        14.5,
-        "BUSAN",
-        story="Liberian container ship Busan-Shanghai-Qingdao. AIS off at the Shanghai "
-        "outer anchorage on 2026-07-11 (27 h between fixes): no KP port is "
-        "reachable in that time (Haeju, the nearest, is about 830 km away).",
-        expect="clear",
-        why="ais_gap with no KP port reachable",
-    )
-    p18.shuttle(["SHANGHAI", "BUSAN", "QINGDAO"], at("2026-07-06 00:00"), dwell_h=(20, 40))
-    p18.go("SHANGHAI ANCH", arrive=at("2026-07-10 08:00"))
-    p18.v.dark.append((at("2026-07-11 06:00"), at("2026-07-12 02:00")))
-    p18.go("SHANGHAI", depart=at("2026-07-13 04:00"))
-    p18.shuttle(["BUSAN", "QINGDAO", "SHANGHAI"], END, dwell_h=(20, 40))
-    p18.finish()
-
-    # ---- KP waters transit, short stay in a KP port -------------------------------------------
-    p19 = vessel(
-        "V19",
-        273419900,
-        "NADEZHDA",
-        imo(875219),
-        "UBND9",
-        70,
-        89,
-        14,
-        5.6,
-        10.5,
-        "ZARUBINO",
-        story="Russian coaster Zarubino-Busan. On 2026-07-20 it takes the short way "
-        "south along the North Korean coast, inside the 12-nm territorial sea, "
-        "without stopping.",
-        expect="review",
-        why="waters_presence (transit of KP territorial sea)",
-    )
-    p19.shuttle(["BUSAN", "ZARUBINO"], at("2026-07-17 00:00"), dwell_h=(30, 70))
-    if p19.last.port != "ZARUBINO":  # type: ignore[union-attr]
-        p19.go("ZARUBINO", dwell_h=30)
-    p19.go("BUSAN", depart=at("2026-07-20 02:00"), via_pts=KP_COAST_TRANSIT)
-    p19.shuttle(["ZARUBINO", "BUSAN"], END, dwell_h=(30, 70))
-    p19.finish()
-
-    p20 = vessel(
-        "V20",
-        413620020,
-        "YONG SHENG 12",
-        imo(936020),
-        "BYSA2",
-        70,
-        78,
-        13,
-        4.8,
-        10.0,
-        "VLADIVOSTOK",
-        story="Chinese coaster Vladivostok-Zarubino-Nakhodka. On 2026-09-02 it enters "
-        "Rajin and stops for 40 min at the quay, then leaves: below the 1 h stop "
-        "minimum, so a port entry, not a call.",
-        expect="review",
-        why="port_entry Rajin (stop 40 min < 1 h)",
-    )
-    p20.shuttle(["ZARUBINO", "VLADIVOSTOK", "NAKHODKA"], at("2026-08-29 00:00"))
-    if p20.last.port != "ZARUBINO":  # type: ignore[union-attr]
-        p20.go("ZARUBINO", dwell_h=30)
-    rj = p20.go("RAJIN", arrive=at("2026-09-02 09:00"), fine_tail_s=3600)
-    rj.fine.append((rj.t0, rj.t0 + timedelta(minutes=40)))
-    p20.go("ZARUBINO", depart=rj.t0 + timedelta(minutes=40), fine_head_s=3600)
-    p20.v.kp_calls.clear()  # a port entry, not a call
-    p20.shuttle(["VLADIVOSTOK", "NAKHODKA", "ZARUBINO"], END)
-    p20.finish()
-
-    # ---- identity -----------------------------------------------------------------------------
-    p21 = vessel(
-        "V21",
-        370221000,
-        "OCEAN GLORY",
-        imo(917221),
-        "3EOG1",
-        80,
-        183,
-        32,
-        11.0,
-        13.0,
-        "ULSAN",
-        story="Panama-flagged tanker Ulsan-Tianjin-Dalian, renamed SEA GRACE on "
-        "2026-07-15 (same MMSI, same IMO).",
-        expect="review",
-        why="identity_change (two names under one MMSI)",
-        renames=[(at("2026-07-15 00:00"), "SEA GRACE")],
-    )
-    p21.shuttle(["TIANJIN", "ULSAN", "DALIAN"], END, dwell_h=(30, 80))
-    p21.finish()
-    hp_imo = imo(906322)
-    p22 = vessel(
-        "V22",
-        352322000,
-        "HAI PENG",
-        hp_imo,
-        "3FHP2",
-        70,
-        112,
-        18,
-        6.9,
-        11.5,
-        "QINGDAO",
-        story="Panama-flagged general cargo Qingdao-Incheon until 2026-06-20, then "
-        "re-flagged to Togo: the same IMO reappears under MMSI 671322300.",
-        expect="review",
-        why="identity_change (IMO under two MMSIs)",
-    )
-    p22.shuttle(["INCHEON", "QINGDAO"], at("2026-06-15 00:00"))
-    if p22.last.port != "QINGDAO":  # type: ignore[union-attr]
-        p22.go("QINGDAO", dwell_h=30)
-    p22.finish(at("2026-06-20 12:00"))
-    qd_berth = PORTS["QINGDAO"].berths[0]
-    p22.last.berth = qd_berth  # type: ignore[union-attr]
-    p23 = vessel(
-        "V23",
-        671322300,
-        "HAI PENG 1",
-        hp_imo,
-        "5VHP1",
-        70,
-        112,
-        18,
-        6.9,
-        11.5,
-        "QINGDAO",
-        start=at("2026-06-22 00:00"),
-        story="The same ship as HAI PENG after re-flagging to Togo (new MMSI, new name, "
-        "same IMO); trades Qingdao-Incheon.",
-        expect="review",
-        why="identity_change (IMO under two MMSIs)",
-    )
-    p23.v.segs[0].berth = qd_berth  # type: ignore[union-attr]
-    p23.shuttle(["INCHEON", "QINGDAO"], END)
-    p23.finish()
-
-    # ---- ordinary traffic: must stay clear ------------------------------------------------------
-    # fmt: off
-    ordinary = [
-        # key, mmsi, name, imo6, callsign, type, L, B, draught, kn, cycle, dwell
-        ("O01", 413101001, "XIN HAI 21", 945101, "BXHA1", 70, 172, 28, 9.6, 15.0,
-         ["SHANGHAI", "BUSAN"], (18, 36), "Chinese container feeder Shanghai-Busan."),
-        ("O02", 440102002, "SEOHAE PIONEER", 930202, "D7SP2", 70, 147, 23, 8.2, 13.0,
-         ["INCHEON", "QINGDAO"], (24, 60), "Korean container feeder Incheon-Qingdao."),
-        ("O03", 440103003, "DONGHAE STAR", 921303, "DSDS3", 60, 120, 20, 5.5, 15.0,
-         ["BUSAN", "HAKATA"], (14, 30), "Korean ro-pax ferry Busan-Hakata."),
-        ("O04", 431104004, "SAKURA MARU", 912404, "JDSK4", 70, 128, 21, 7.6, 13.0,
-         ["HAKATA", "SHANGHAI"], (24, 72), "Japanese general cargo Hakata-Shanghai."),
-        ("O05", 273105005, "VOSTOK-7", 871505, "UBVS5", 70, 100, 16, 6.2, 12.0,
-         ["VLADIVOSTOK", "BUSAN"], (30, 80), "Russian general cargo Vladivostok-Busan."),
-        ("O06", 273106006, "NAKHODKA BAY", 895606, "UBNB6", 70, 130, 20, 7.8, 12.0,
-         ["NAKHODKA", "SHANGHAI"], (48, 96), "Russian bulk carrier Nakhodka-Shanghai."),
-        ("O07", 413107007, "HUA YANG 9", 937707, "BHYA9", 70, 180, 30, 10.2, 11.5,
-         ["TIANJIN", "QINGDAO"], (30, 80), "Chinese bulk carrier Tianjin-Qingdao."),
-        ("O08", 414108008, "XIANG RUI", 944808, "BXRU8", 70, 190, 32, 10.8, 12.0,
-         ["DALIAN", "SHANGHAI"], (36, 90), "Chinese bulk carrier Dalian-Shanghai."),
-        ("O09", 477109009, "ORIENT BRIDGE", 947909, "VRBR9", 70, 200, 32, 10.5, 15.0,
-         ["QINGDAO", "BUSAN", "SHANGHAI"], (16, 36), "Hong Kong container ship, Qingdao-Busan-"
-         "Shanghai."),
-        ("O10", 563110010, "LION PEARL", 933010, "9VLP1", 80, 183, 32, 11.2, 12.5,
-         ["ULSAN", "TIANJIN"], (30, 70), "Singapore product tanker Ulsan-Tianjin."),
-        ("O11", 538111011, "PACIFIC DAWN", 928111, "V7PD1", 70, 190, 32, 11.0, 12.0,
-         ["QINGDAO", "VLADIVOSTOK"], (48, 100), "Marshall Islands bulk carrier, Qingdao-"
-         "Vladivostok."),
-        ("O12", 441112012, "HANBIT", 919212, "D7HN2", 70, 118, 19, 7.0, 12.0,
-         ["BUSAN", "INCHEON"], (24, 60), "Korean general cargo Busan-Incheon."),
-        ("O13", 440113013, "EASTERN DREAM", 906413, "DSED3", 60, 140, 23, 6.0, 14.0,
-         ["DONGHAE", "VLADIVOSTOK"], (20, 40), "Korean ro-pax ferry Donghae-Vladivostok."),
-        ("O14", 351114014, "GREAT LUCK", 913614, "3ELK4", 70, 170, 27, 9.8, 11.5,
-         ["LIANYUNGANG", "BUSAN"], (36, 90), "Panama-flagged bulk carrier Lianyungang-Busan."),
-        ("O15", 412115015, "JIN LING", 938515, "BJLI5", 70, 140, 22, 8.0, 12.5,
-         ["LIANYUNGANG", "INCHEON"], (24, 60), "Chinese container feeder Lianyungang-Incheon."),
-        ("O18", 412118018, "YING HAI 3", 926818, "BYHA3", 70, 125, 20, 7.3, 11.5,
-         ["DALIAN", "TIANJIN"], (30, 80), "Chinese general cargo Dalian-Tianjin."),
-        ("O19", 574119019, "VIET SUN", 931919, "3WVS9", 70, 140, 22, 8.0, 12.5,
-         ["SHANGHAI", "INCHEON"], (30, 70), "Vietnamese container feeder Shanghai-Incheon."),
-        ("O20", 636120020, "ATLANTIC GRACE", 940720, "D5AG2", 70, 190, 32, 11.0, 13.0,
-         ["TIANJIN", "BUSAN"], (30, 70), "Liberian bulk carrier Tianjin-Busan."),
-        ("O21", 249121021, "MARE NOSTRUM", 917821, "9HMN1", 80, 176, 31, 10.5, 12.5,
-         ["VLADIVOSTOK", "SHANGHAI"], (40, 90), "Maltese tanker Vladivostok-Shanghai."),
-        ("O22", 431122022, "HOKUTO MARU", 902922, "JDHO2", 70, 110, 18, 6.6, 12.5,
-         ["HAKATA", "ULSAN"], (24, 60), "Japanese general cargo Hakata-Ulsan."),
-    ]
-    # fmt: on
-    # Some come into the area later or leave it earlier (first or last fix in port).
-    presence = {
-        "O04": (at("2026-05-10 00:00"), END),
-        "O06": (START, at("2026-07-31 12:00")),
-        "O11": (at("2026-04-01 00:00"), at("2026-09-15 12:00")),
-        "O14": (at("2026-06-01 00:00"), END),
-        "O18": (START, at("2026-06-30 12:00")),
-        "O20": (at("2026-03-15 00:00"), at("2026-08-31 12:00")),
-        "O21": (at("2026-07-01 00:00"), END),
-        "O22": (START, at("2026-08-15 12:00")),
-        "O01": (at("2026-04-20 00:00"), END),
-        "O09": (START, at("2026-07-10 12:00")),
-        "O10": (at("2026-05-01 00:00"), END),
-        "O13": (at("2026-05-15 00:00"), END),
-        "O15": (START, at("2026-08-20 12:00")),
-        "O19": (at("2026-03-20 00:00"), at("2026-09-30 12:00")),
-    }
-    for key, mmsi, name, imo6, cs, st, length, width, draught, kn, cycle, dwell, story in ordinary:
-        first, last = presence.get(key, (START, END))
-        p = vessel(
-            key,
-            mmsi,
-            name,
-            imo(imo6),
-            cs,
-            st,
-            length,
-            width,
-            draught,
-            kn,
-            cycle[0],
-            start=first,
-            story=story,
-            expect="clear",
-            why="ordinary traffic between non-KP ports",
-        )
-        p.shuttle(cycle[1:] + cycle[:1], last, dwell_h=(dwell[0] * 2.2, dwell[1] * 2.2))
-        p.finish(last)
-
-    # ---- class B fishing boats: day trips, never stopped at sea -------------------------------
-    for key, mmsi, name, cs, port, grounds, story in (
-        (
-            "O16",
-            440116016,
-            "DAE JIN 3",
-            "DSDJ3",
-            "BUSAN",
-            [(34.92, 129.30), (34.86, 129.40), (34.80, 129.33), (34.86, 129.24)],
-            "Korean class B trawler on day trips from Busan (trawling at 3 kn).",
-        ),
-        (
-            "O17",
-            431117017,
-            "KAIYO MARU 8",
-            "JDKM8",
-            "HAKATA",
-            [(33.80, 130.22), (33.86, 130.32), (33.92, 130.24), (33.86, 130.14)],
-            "Japanese class B trawler on day trips from Hakata (trawling at 3 kn).",
-        ),
-    ):
-        p = vessel(
-            key,
-            mmsi,
-            name,
-            None,
-            cs,
-            30,
-            24,
-            7,
-            2.5,
-            8.0,
+def _play(p: Plan, verb: str, port: str, opts: dict[str, str], plans: dict[str, Plan],
+          labels: dict[str, Stay]) -> None:
+    """One row of timeline.csv (the verbs are described in README.md)."""
+    dwell = tuple(float(d) for d in opts["dwell_h"].split("/")) if "dwell_h" in opts else None
+    speed = float(opts["speed_kn"]) if "speed_kn" in opts else None
+    if verb == "shuttle":
+        scale = float(opts.get("dwell_scale", 1))
+        low, high = dwell or (40, 120)
+        if "dwell_scale" in opts:
+            low, high = low * scale, high * scale
+        p.shuttle(port.split("-"), _time(opts["until"], labels), (low, high), speed)
+    elif verb in ("go", "be_at"):
+        if verb == "be_at":
+            if p.last.port == port:  # type: ignore[union-attr]
+                return
+        stay = p.go(
             port,
-            cls="B",
-            story=story,
-            expect="clear",
-            why="ordinary traffic (fishing, class B)",
+            depart=_time(opts["depart"], labels) if "depart" in opts else None,
+            arrive=_time(opts["arrive"], labels) if "arrive" in opts else None,
+            dwell_h=dwell[0] if dwell else None,
+            speed_kn=speed,
+            via_pts=_points(opts["via"]) if "via" in opts else None,
+            **{k: int(opts[k]) for k in _SAIL_OPTS if k in opts},
         )
-        day = START
-        while day + timedelta(days=2) < END:
-            day += timedelta(days=1)
-            if p.rng.random() < 0.5:
-                continue  # a day in port
-            depart = day.replace(hour=19) + timedelta(minutes=p.rng.randrange(60))
-            k = p.rng.randrange(len(grounds))
-            p.go(port, depart=depart, via_pts=grounds[k:] + grounds[:k], speed_kn=4.5)
-        p.finish()
-    return _finish_scenario(vs, plans)
+        _set_stay(stay, opts, labels)
+    elif verb == "sts":
+        via_a = opts["via_a"].split() if "via_a" in opts else None
+        via_b = opts["via_b"].split() if "via_b" in opts else None
+        sts(p, plans[port], _point(opts["point"]), at(opts["at"]), float(opts["hours"]),
+            via_a, via_b)
+    elif verb == "stay":
+        assert isinstance(p.last, Stay)
+        _set_stay(p.last, opts, labels)
+    elif verb == "dark":
+        p.v.dark.append((_time(opts["from"], labels), _time(opts["to"], labels)))
+    elif verb == "unseen_calls":
+        p.v.kp_calls.clear()
+    elif verb == "day_trips":
+        _day_trips(p, port, _points(opts["grounds"]), speed or p.v.speed_kn)
+    elif verb == "finish":
+        p.finish(_time(opts["end"], labels) if "end" in opts else END)
+        if opts.keys() - {"end"}:
+            assert isinstance(p.last, Stay)
+            _set_stay(p.last, opts, labels)
+    else:
+        raise ValueError(f"unknown verb {verb!r}")
 
 
 def _flag(mmsi: int) -> str:
