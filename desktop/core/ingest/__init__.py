@@ -155,7 +155,12 @@ def _assemble(files: list[Path], raws: list[RawRead], max_speed_kn: float) -> In
         name: np.concatenate(parts) if parts else np.array([], dtype=_COLUMNS[name])
         for name, parts in columns.items()
     }
-    cleaned = clean_positions(positions, max_speed_kn=max_speed_kn)
+    # Reports of one vessel at one instant in several files keep the first file's; "first" is
+    # by path, not by the order given, or swapping two files moves positions (two receivers
+    # round one position differently: an STS min_distance_m moved by 0.1 m).
+    rank = np.argsort(np.argsort(np.array([str(f) for f in files], dtype=object), kind="stable"))
+    by_path = {**positions, "file": rank[positions["file"]]} if len(files) > 1 else positions
+    cleaned = clean_positions(by_path, max_speed_kn=max_speed_kn)
 
     # Move cleaned-out rows from accepted "fix" to their reason, per file.
     file_no = positions["file"]
