@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from desktop.core.errors import ParameterError
 from desktop.core.model import Event, Verdict, VesselVerdict
+from desktop.core.screening import AS_OF_MAX, AS_OF_MIN
 from desktop.gui import style
 from desktop.gui.details import DetailsPanel
 from desktop.gui.export_actions import ExportActions
@@ -246,6 +247,8 @@ class MainWindow(QMainWindow):
         bar.addWidget(QLabel(" As of (00:00 UTC): "))
         self.as_of_edit = QDateEdit(_qdate(datetime.now(UTC).date()))
         self.as_of_edit.setCalendarPopup(True)
+        # the core's range (nanosecond times): dates outside it cannot be picked
+        self.as_of_edit.setDateRange(_qdate(AS_OF_MIN.date()), _qdate(AS_OF_MAX.date()))
         self.as_of_edit.setDisplayFormat("yyyy-MM-dd")
         self.as_of_edit.setToolTip("Apply the 180-day rule as of this date, 00:00 UTC")
         self.as_of_edit.dateChanged.connect(self._on_as_of_date)
