@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import CORPUS_TRACK_FILES
 from pyais import encode_dict
 
 from desktop.core.errors import Cancelled
@@ -24,8 +25,6 @@ from desktop.core.ingest import ingest, read_file
 from desktop.core.ingest import stream as st
 from desktop.core.ingest.assemble import assemble
 from desktop.core.ingest.base import RawRead
-
-from conftest import CORPUS_TRACK_FILES
 
 T0 = 1_700_000_000  # 2023-11-14T22:13:20Z
 
