@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from numbers import Integral
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
@@ -112,6 +113,10 @@ def _utc(value: datetime, what: str) -> datetime:
         raise ReviewError(f"{what} {value.isoformat()} is out of the supported range") from None
 
 
+def _positive_integer(value: object) -> bool:
+    return isinstance(value, Integral) and not isinstance(value, bool) and int(value) > 0
+
+
 @dataclass(frozen=True)
 class Review:
     """One analyst decision on one vessel.
@@ -133,12 +138,13 @@ class Review:
     inputs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if isinstance(self.mmsi, bool) or not isinstance(self.mmsi, int) or self.mmsi <= 0:
+        if not _positive_integer(self.mmsi):
             raise ReviewError(f"review MMSI must be a positive integer, got {self.mmsi!r}")
-        if self.imo is not None and (
-            isinstance(self.imo, bool) or not isinstance(self.imo, int) or self.imo <= 0
-        ):
+        if self.imo is not None and not _positive_integer(self.imo):
             raise ReviewError(f"review IMO must be a positive integer or None, got {self.imo!r}")
+        # numpy integers from a table become plain ints: the row and equality stay simple
+        object.__setattr__(self, "mmsi", int(self.mmsi))
+        object.__setattr__(self, "imo", None if self.imo is None else int(self.imo))
         if self.decision not in RECORDED_DECISIONS:
             raise ReviewError(
                 f"review decision must be one of {', '.join(DECISIONS)}, got {self.decision!r}"
