@@ -415,17 +415,26 @@ class ReviewStore:
     def remove(self, mmsi: int, reviewer: str = "", note: str = "") -> None:
         """Withdraw the current review of ``mmsi`` (nothing happens if there is none): a
         ``withdrawn`` row is appended; the earlier decisions stay in the history."""
-        current = self.get(mmsi)
-        if current is None:
-            return
-        self.put(
-            Review(
+
+        def withdraw(conn: sqlite3.Connection) -> None:
+            # Read and append in one transaction: another window's decision made in between
+            # would otherwise be the one withdrawn without anyone seeing it.
+            rows = conn.execute(self._current_sql("WHERE mmsi = ?"), (int(mmsi),)).fetchall()
+            if not rows:
+                return
+            current = _review_of(tuple(rows[0]))
+            withdrawn = Review(
                 mmsi=current.mmsi, imo=current.imo, decision=WITHDRAWN, note=note,
                 reviewer=reviewer, decided_at=max(self.clock(), current.decided_at),
                 verdict_at_review=current.verdict_at_review, as_of=current.as_of,
                 inputs=current.inputs,
             )
-        )
+            conn.execute(
+                f"INSERT INTO decisions ({_COLUMNS}, source) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                _row(withdrawn, "app"),
+            )
+
+        self._write(withdraw)
 
     def history(self, mmsi: int | None = None) -> list[Review]:
         """Every decision recorded (of ``mmsi``, or of all vessels by MMSI), oldest first,
@@ -437,14 +446,19 @@ class ReviewStore:
             f"SELECT {_COLUMNS} FROM decisions WHERE mmsi = ? {order}", (int(mmsi),)
         )
 
-    def _current(self, mmsi: int | None = None) -> list[Review]:
-        where = "" if mmsi is None else "WHERE mmsi = ?"
-        return self._select(
+    @staticmethod
+    def _current_sql(where: str) -> str:
+        """The newest decision of each vessel (``where`` picks the rows), unless withdrawn."""
+        return (
             f"SELECT {_COLUMNS} FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY mmsi "
             f"ORDER BY decided_at DESC, id DESC) AS newest FROM decisions {where}) "
-            f"WHERE newest = 1 AND decision != '{WITHDRAWN}' ORDER BY mmsi",
-            () if mmsi is None else (int(mmsi),),
+            f"WHERE newest = 1 AND decision != '{WITHDRAWN}' ORDER BY mmsi"
         )
+
+    def _current(self, mmsi: int | None = None) -> list[Review]:
+        if mmsi is None:
+            return self._select(self._current_sql(""))
+        return self._select(self._current_sql("WHERE mmsi = ?"), (int(mmsi),))
 
     def get(self, mmsi: int) -> Review | None:
         """The current review of ``mmsi``: its newest decision, None if none or withdrawn."""
