@@ -1,7 +1,8 @@
 """The `exposure` command (DESIGN.md §6): the desktop app, `check` and `ingest`.
 
 Exit status: 0 when the run worked (whatever the verdicts), 2 for unusable input or
-arguments, with one clear line on stderr.
+arguments, with one clear line on stderr (also when standard output cannot be written: a full
+disk, a closed descriptor); 141 with nothing on stderr when the reader of a pipe went away.
 """
 
 from __future__ import annotations
