@@ -31,7 +31,8 @@ from desktop.core.rule import day
 NO_FIX: Final = Coverage(None, None, None, 0.0, CoverageStatus.STALE)
 
 
-def _moment(ns: int) -> datetime:
+def moment_of_ns(ns: int) -> datetime:
+    """An int64 ns since the epoch as an aware UTC datetime (to the microsecond)."""
     return datetime.fromtimestamp(ns // 1_000_000_000, UTC) + timedelta(
         microseconds=(ns % 1_000_000_000) // 1000
     )
@@ -71,8 +72,8 @@ def vessel_coverage(
             CoverageStatus.CURRENT if silent_h < params.stale_after_h else CoverageStatus.STALE
         )
         out[int(mmsi[lo])] = Coverage(
-            first_fix=_moment(int(t[lo])),
-            last_fix=_moment(int(t[hi])),
+            first_fix=moment_of_ns(int(t[lo])),
+            last_fix=moment_of_ns(int(t[hi])),
             silent_h=silent_h,
             covered_fraction=float(covered_ns[i]) / window_ns if window_ns else 0.0,
             status=status,
@@ -86,7 +87,7 @@ def data_end_of(fixes: pd.DataFrame, as_of: datetime) -> datetime | None:
         return None
     t = time_ns(fixes)
     t = t[t <= to_ns(as_of)]
-    return _moment(int(t.max())) if len(t) else None
+    return moment_of_ns(int(t.max())) if len(t) else None
 
 
 def silence_words(since: datetime, as_of: datetime) -> str:
