@@ -77,6 +77,7 @@ def vessel_coverage(
             silent_h=silent_h,
             covered_fraction=float(covered_ns[i]) / window_ns if window_ns else 0.0,
             status=status,
+            as_of=as_of,
         )
     return out
 
@@ -101,10 +102,11 @@ def silence_words(since: datetime, as_of: datetime) -> str:
     return f"{days:,} days"
 
 
-def stale_sentence(coverage: Coverage, as_of: datetime) -> str:
+def stale_sentence(coverage: Coverage, as_of: datetime | None = None) -> str:
     """Why a stale verdict saw nothing recent, e.g. 'No AIS since 16 May 2026 (196 days before
     the as-of date): a North Korean call since then cannot be ruled out from this data.'"""
-    if coverage.last_fix is None or coverage.silent_h is None:
+    as_of = as_of or coverage.as_of
+    if coverage.last_fix is None or coverage.silent_h is None or as_of is None:
         return (
             "No AIS at or before the as-of date: a North Korean call cannot be ruled out from "
             "this data."
@@ -116,11 +118,14 @@ def stale_sentence(coverage: Coverage, as_of: datetime) -> str:
     )
 
 
-def coverage_sentence(coverage: Coverage | None, as_of: datetime, window_days: float) -> str:
+def coverage_sentence(
+    coverage: Coverage | None, as_of: datetime | None, window_days: float
+) -> str:
     """Coverage in words for any verdict: the stale sentence, or when it was last heard and
-    how much of the window its fixes cover."""
+    how much of the window its fixes cover. ``as_of`` None: the coverage's own."""
     if coverage is None:
         return "Coverage not computed."
+    as_of = as_of or coverage.as_of or datetime.now(UTC)
     if coverage.stale:
         text = stale_sentence(coverage, as_of)
     else:

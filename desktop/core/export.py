@@ -123,7 +123,8 @@ def _where(reason: Reason) -> str:
     return ", ".join(parts)
 
 
-def _reasons_html(vessel: VesselVerdict) -> list[str]:
+def reasons_html(vessel: VesselVerdict) -> list[str]:
+    """Every reason of ``vessel`` as an HTML table (facts, then the explanation underneath)."""
     if not vessel.reasons:
         return ["<p>No event found for this vessel in the data read.</p>"]
     # The explanation gets a full-width row under its facts: it is what an official reads.
@@ -200,7 +201,7 @@ def _vessel_html(
             "(EO 13810, 31 CFR 510.208(b)).</p>"
         )
     out.append("<h3>Reasons (newest first)</h3>")
-    out += _reasons_html(vessel)
+    out += reasons_html(vessel)
     out += _review_html(vessel, review)
     out.append(f"<p class='outside'>{_e(OUTSIDE_AIS)}</p>")
     out.append("</div>")

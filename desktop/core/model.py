@@ -134,6 +134,9 @@ class Coverage:
     silent_h: float | None
     covered_fraction: float
     status: CoverageStatus
+    # The instant it was measured at, so that views can word it ("196 days before the as-of
+    # date") from the verdict alone; not in the JSON, whose document carries ``as_of``.
+    as_of: datetime | None = None
 
     @property
     def stale(self) -> bool:

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableView,
+    QTabWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -31,6 +32,8 @@ from PySide6.QtWidgets import (
 from desktop.core.errors import ParameterError
 from desktop.core.model import Event, Verdict, VesselVerdict
 from desktop.gui import style
+from desktop.gui.arrivals_view import ArrivalsController
+from desktop.gui.banner import DataEndBanner, VerdictLegend
 from desktop.gui.details import DetailsPanel
 from desktop.gui.export_actions import ExportActions
 from desktop.gui.map_view import MapView
@@ -140,19 +143,35 @@ class MainWindow(QMainWindow):
         self._columns_sized = False
         self.review_keeper = ReviewKeeper(self, review_folder)
         self.exports = ExportActions(self)
+        self.banner = DataEndBanner()
+        self.banner.use_data_end.connect(self.set_as_of_instant)
+        self.arrivals = ArrivalsController(self)
 
         self._build_vessel_panel()
         self._build_toolbar()
         self._build_menus()
         self._build_status()
 
+        # The vessel list and the arrivals list share the place above the details.
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.vessel_panel, "Vessels")
+        self.tabs.addTab(self.arrivals.panel, "Arrivals")
+        self.tabs.currentChanged.connect(self._on_tab)
+        self.arrivals.screened.connect(lambda _r: self.tabs.setCurrentWidget(self.arrivals.panel))
         right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(self.vessel_panel)
+        right.addWidget(self.tabs)
         right.addWidget(self.details)
         right.setStretchFactor(0, 1)
         right.setStretchFactor(1, 1)
+        # The as-of trap banner sits over the map, where the user reads the colours.
+        self.map_panel = QWidget()
+        map_layout = QVBoxLayout(self.map_panel)
+        map_layout.setContentsMargins(0, 0, 0, 0)
+        map_layout.setSpacing(0)
+        map_layout.addWidget(self.banner)
+        map_layout.addWidget(self.map, 1)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(self.map)
+        self.splitter.addWidget(self.map_panel)
         self.splitter.addWidget(right)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
@@ -216,6 +235,11 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(4, 4, 4, 0)
         layout.addLayout(filters)
         layout.addWidget(self.table)
+        self.legend = VerdictLegend()
+        layout.addWidget(self.legend)
+        # The legend and the tab bar take a few lines: let the list shrink for them in a small
+        # window rather than grow the window's minimum height.
+        self.table.setMinimumHeight(24)
 
     def _build_toolbar(self) -> None:
         bar = QToolBar("Screening")
@@ -278,10 +302,12 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.act_zones)
         file_menu.addAction(self.act_watchlist)
         file_menu.addAction(self.act_clear_watchlist)
+        file_menu.addAction(self.arrivals.act_open)
         self.recent_menu = QMenu("Recent files", self)
         file_menu.addMenu(self.recent_menu)
         file_menu.addSeparator()
         self.exports.add_to(file_menu)
+        file_menu.addAction(self.arrivals.act_sheet)
         file_menu.addSeparator()
         quit_action = QAction("Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -466,6 +492,10 @@ class MainWindow(QMainWindow):
         finally:
             self._syncing = False
         self.review_keeper.open()  # the table's review marks, before any selection
+        self.banner.show_for(result)
+        self.details.window_days = result.params.window_days
+        self.legend.set_stale_after_h(result.params.stale_after_h)
+        self.arrivals.refresh()
         if not self._columns_sized:
             self._size_columns()
         if new_tracks:
@@ -613,6 +643,20 @@ class MainWindow(QMainWindow):
     def set_as_of_date(self, day: date) -> None:
         """Set the as-of date (00:00 UTC of ``day``) as the date picker does."""
         self.as_of_edit.setDate(_qdate(day))
+
+    def set_as_of_instant(self, moment: datetime) -> None:
+        """Screen as of ``moment`` exactly (the banner's "data's end"); the date picker shows
+        its day without applying 00:00 of it."""
+        self.as_of_edit.blockSignals(True)
+        self.as_of_edit.setDate(_qdate(moment.astimezone(UTC).date()))
+        self.as_of_edit.blockSignals(False)
+        self.session.set_as_of(moment)
+
+    def _on_tab(self, index: int) -> None:
+        if self.tabs.widget(index) is self.vessel_panel:
+            # back from an arrival: the vessel as of the window's as-of, the user's time filter
+            self._apply_time_filter()
+            self.select_vessel(self.selected_mmsi)
 
     def set_as_of_now(self) -> None:
         self.as_of_edit.blockSignals(True)
