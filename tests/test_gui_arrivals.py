@@ -148,7 +148,7 @@ def test_file_ending_long_before_now_opens_with_the_banner_and_its_button_screen
     end = datetime(2022, 1, 3, 12, tzinfo=UTC)
     assert window.session.as_of == end
     assert window.session.current.result.as_of == end
-    assert window.as_of_edit.date().toPython() == date(2022, 1, 3)
+    assert window.as_of_edit.value() == date(2022, 1, 3)
     assert not window.banner.isVisible()
     # as of the data's end the first vessel was heard at that very instant: a current clear
     assert model.index(0, COL_VERDICT).data(Qt.ItemDataRole.ForegroundRole).color() != (

@@ -41,6 +41,12 @@ from desktop.core.errors import ZoneError
 from desktop.core.resources import resource_path
 
 ZONE_KINDS: Final = ("port", "anchorage", "waters")
+# What each required property takes, for the refusal of a feature that lacks it.
+PROPERTY_VALUES: Final = {
+    "name": "the zone's name as text, e.g. \"Nampo\"",
+    "kind": f"one of {', '.join(ZONE_KINDS)}",
+    "country": "the ISO 3166 alpha-2 code of the country, e.g. \"KP\"",
+}
 ZONE_COLUMNS: Final = ("name", "kind", "country", "locode", "source", "geometry")
 # Bundled default zone files, relative to resources/ (DESIGN.md §4).
 DEFAULT_ZONE_FILES: Final = ("zones/kp_ports.geojson", "zones/kp_waters.geojson")
@@ -245,9 +251,12 @@ def _row(feature: Any, index: int, source: str) -> dict[str, Any]:
                                       ("country", props.get("country")))
                if value is None or (isinstance(value, str) and not value.strip())]
     if missing:
+        # Name the values each one takes: the user is often converting someone else's file
+        # (AMSA's port polygons have neither kind nor country) and needs to know what to add.
         listed = ", ".join(repr(m) for m in missing)
         plural = "properties" if len(missing) > 1 else "property"
-        raise refuse(f"missing {plural} {listed}")
+        takes = "; ".join(f"{m}: {PROPERTY_VALUES[m]}" for m in missing)
+        raise refuse(f"missing {plural} {listed} ({takes})")
     kind = props["kind"]
     if kind not in ZONE_KINDS:
         raise refuse(f"unknown kind {kind!r} (expected one of {', '.join(ZONE_KINDS)})")

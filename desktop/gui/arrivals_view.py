@@ -53,7 +53,12 @@ from desktop.gui import style
 from desktop.gui.tasks import Task
 
 if TYPE_CHECKING:
-    from desktop.gui.main_window import MainWindow
+    from PySide6.QtWidgets import QStatusBar
+
+    from desktop.gui.details import DetailsPanel
+    from desktop.gui.map_view import MapView
+    from desktop.gui.notifier import Notifier
+    from desktop.gui.session import Session
 
 COLUMNS: Final = (
     "ETA (UTC)",
@@ -278,13 +283,36 @@ def write_sheet_pdf(
 
 
 class ArrivalsController(QObject):
-    """Opens an arrivals list for the window, keeps it screened, and saves its clearance sheet."""
+    """Opens an arrivals list for the window, keeps it screened, and saves its clearance sheet.
+
+    It takes what it needs, not the window: the session (the data screened), the notifier, the
+    map and the details (a selected arrival shows there as of its ETA), the status bar, the
+    folder to start dialogs in, and ``restore_map`` to put the user's time filter back.
+    """
 
     screened = Signal(object)  # ArrivalsResult
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(
+        self,
+        parent: QWidget,
+        session: Session,
+        notifier: Notifier,
+        map_view: MapView,
+        details: DetailsPanel,
+        status: QStatusBar,
+        *,
+        start_dir: Callable[[], str],
+        restore_map: Callable[[], None],
+    ) -> None:
+        super().__init__(parent)
+        self.parent_widget = parent
+        self.session = session
+        self.notifier = notifier
+        self.map = map_view
+        self.details = details
+        self.status = status
+        self._start_dir = start_dir
+        self._restore_map = restore_map
         self.panel = ArrivalsPanel()
         self.ask_open_path: AskPath = _ask_open
         self.ask_save_path: AskPath = _ask_save
@@ -294,12 +322,12 @@ class ArrivalsController(QObject):
         self.task: Task | None = None
         self._screened_with: tuple[Any, ...] | None = None
         self.last_written: Path | None = None
-        self.act_open = QAction("Open arrivals list…", window)
+        self.act_open = QAction("Open arrivals list…", parent)
         self.act_open.setToolTip(
             "Screen the vessels of an arrivals list (CSV or XLSX), each as of its ETA"
         )
         self.act_open.triggered.connect(self.ask_open)
-        self.act_sheet = QAction("Save clearance sheet…", window)
+        self.act_sheet = QAction("Save clearance sheet…", parent)
         self.act_sheet.setEnabled(False)
         self.act_sheet.triggered.connect(self.save_sheet)
         self.panel.line_selected.connect(self.show_line)
@@ -308,16 +336,16 @@ class ArrivalsController(QObject):
 
     def ask_open(self) -> None:
         path = self.ask_open_path(
-            self.window, "Open arrivals list", self.window._last_dir(), LIST_FILTER
+            self.parent_widget, "Open arrivals list", self._start_dir(), LIST_FILTER
         )
         if path:
             self.open(path)
 
     def open(self, path: str | Path) -> Task | None:
         """Read the list and screen it against the loaded tracks (off the GUI thread)."""
-        current = self.window.session.current
+        current = self.session.current
         if current is None or current.result is None:
-            self.window.notifier.error(
+            self.notifier.error(
                 "No tracks loaded", "Open the AIS tracks first: arrivals are screened against them."
             )
             return None
@@ -330,7 +358,7 @@ class ArrivalsController(QObject):
 
     def refresh(self) -> None:
         """Screen the open list again when the data, parameters, zones or watch list changed."""
-        current = self.window.session.current
+        current = self.session.current
         if self.list_path is None or current is None or current.result is None:
             return
         if self._key(current.result) != self._screened_with:
@@ -370,9 +398,9 @@ class ArrivalsController(QObject):
             return
         self.task = None
         if isinstance(exc, ExposureError):
-            self.window.notifier.error("Could not open the arrivals list", str(exc))
+            self.notifier.error("Could not open the arrivals list", str(exc))
         else:
-            self.window.notifier.error(
+            self.notifier.error(
                 "Could not open the arrivals list", f"{type(exc).__name__}: {exc}", tb
             )
 
@@ -380,14 +408,13 @@ class ArrivalsController(QObject):
 
     def show_line(self, line: ArrivalLine) -> None:
         """The vessel's details and its track as of the arrival's ETA."""
-        w = self.window
-        w.details.show_vessel(line.vessel)
+        self.details.show_vessel(line.vessel)
         mmsi = line.match.mmsi if line.match is not None else None
-        w.map.set_selected(mmsi)
+        self.map.set_selected(mmsi)
         eta = line.arrival.eta
         if line.match is not None and eta is not None:
-            w.map.set_time_range(None, eta)  # the track as the screening saw it
-            w.map.fit_selection()
+            self.map.set_time_range(None, eta)  # the track as the screening saw it
+            self.map.fit_selection()
 
     # ---- the clearance sheet ---------------------------------------------------------------
 
@@ -396,7 +423,7 @@ class ArrivalsController(QObject):
         back after)."""
         from desktop.gui.export_actions import png_bytes
 
-        view = self.window.map
+        view = self.map
         saved = (view.center_m, view.m_per_px, view.selected_mmsi)
         maps: dict[int, bytes] = {}
         try:
@@ -410,18 +437,20 @@ class ArrivalsController(QObject):
         finally:
             view.center_m, view.m_per_px = saved[0], saved[1]
             view.set_selected(saved[2])
-            self.window._apply_time_filter()
+            self._restore_map()
             view.update()
         return maps
 
     def save_sheet(self) -> Path | None:
         result = self.result
         if result is None:
-            self.window.notifier.error("No arrivals list", "Open an arrivals list first.")
+            self.notifier.error("No arrivals list", "Open an arrivals list first.")
             return None
         stem = f"clearance-{Path(result.list.path).stem}"
-        start = str(Path(self.window._last_dir()) / f"{stem}.pdf")
-        chosen = self.ask_save_path(self.window, "Save clearance sheet", start, SHEET_FILTER)
+        start = str(Path(self._start_dir()) / f"{stem}.pdf")
+        chosen = self.ask_save_path(
+            self.parent_widget, "Save clearance sheet", start, SHEET_FILTER
+        )
         if not chosen:
             return None
         path = Path(chosen)
@@ -434,10 +463,10 @@ class ArrivalsController(QObject):
             else:
                 path.write_text(text, encoding="utf-8")
         except OSError as exc:
-            self.window.notifier.error("Could not save", f"{path}: {exc}")
+            self.notifier.error("Could not save", f"{path}: {exc}")
             return None
         self.last_written = path
-        self.window.statusBar().showMessage(f"Saved {path}", 8000)
+        self.status.showMessage(f"Saved {path}", 8000)
         return path
 
 
