@@ -255,3 +255,16 @@ def test_screenshot_mode_returns_2_when_nothing_loads(qtbot, tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"{broken}: no position report could be read" in err
     assert not (tmp_path / "shot.png").exists()
+
+
+def test_map_toolbar_takes_a_second_row_when_both_do_not_fit(qtbot, tmp_path, monkeypatch):
+    window, _ = make_window(qtbot, tmp_path, monkeypatch)
+    both = window.screening_bar.sizeHint().width() + window.map_bar.sizeHint().width()
+    window.resize(both + 200, 700)
+    assert not window.toolBarBreak(window.map_bar)
+    window.resize(both - 100, 700)
+    assert window.toolBarBreak(window.map_bar)
+    # Each row fits on its own: no tool hides behind the toolbar's extension button.
+    assert window.screening_bar.sizeHint().width() <= window.width()
+    window.resize(both + 200, 700)
+    assert not window.toolBarBreak(window.map_bar)

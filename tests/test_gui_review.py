@@ -3,7 +3,6 @@ marked in the vessel table, kept on disk; a corrupt review file is named and lef
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 from PySide6.QtCore import Qt
@@ -55,12 +54,13 @@ def test_confirm_with_a_note_is_back_when_the_vessel_is_selected_again(
     assert icon is not None and not icon.isNull()
     assert tip == expected
     assert _marker(window, CLEAR) == (None, None)
-    stored = json.loads((tmp_path / "reviews" / "reviews.json").read_text())["reviews"]
-    assert stored == [{
+    stored = ReviewStore(tmp_path / "reviews").history()
+    assert [r.to_json() for r in stored] == [{
         "mmsi": BARRED, "decision": "confirmed", "note": "Seen moored at Nampo <3 h>",
         "reviewer": "ana", "decided_at": "2026-11-28T09:15:00Z", "verdict_at_review": "barred",
         "as_of": "2026-11-28T00:00:00Z",
     }]
+    assert stored[0].inputs == ("hand-made.nmea",)
 
 
 def test_dismiss_then_clear(qtbot, tmp_path, monkeypatch):
@@ -96,7 +96,8 @@ def test_reviews_of_an_earlier_session_mark_the_table_on_load(qtbot, tmp_path, m
         "Dismissed by bo on 2026-11-28 09:15 UTC (verdict then: review). The verdict is now clear.")
 
 
-def test_corrupt_review_file_is_named_once_and_not_overwritten(qtbot, tmp_path, monkeypatch):
+def test_damaged_reviews_json_is_named_once_left_alone_and_reviews_still_work(
+        qtbot, tmp_path, monkeypatch):
     folder = tmp_path / "reviews"
     folder.mkdir()
     (folder / "reviews.json").write_text("{not json")
@@ -105,13 +106,29 @@ def test_corrupt_review_file_is_named_once_and_not_overwritten(qtbot, tmp_path, 
     window.select_vessel(REVIEW)
     assert len(window.notifier.messages) == 1
     title, text, _ = window.notifier.messages[0]
-    assert title == "Reviews not loaded"
+    assert title == "Older reviews not imported"
     assert text.startswith(f"{folder / 'reviews.json'}: the review file is not valid JSON")
+    assert text.endswith("it was not imported")
+    panel = window.details.review
+    assert panel.confirm_button.isEnabled() and panel.dismiss_button.isEnabled()
+    assert (folder / "reviews.json").read_text() == "{not json"
+
+
+def test_unusable_review_database_is_named_once_and_not_overwritten(qtbot, tmp_path, monkeypatch):
+    folder = tmp_path / "reviews"
+    folder.mkdir()
+    (folder / "reviews.sqlite").write_bytes(b"{not a database}" * 64)
+    window = _window(qtbot, tmp_path, monkeypatch)
+    window.select_vessel(BARRED)
+    window.select_vessel(REVIEW)
+    assert len(window.notifier.messages) == 1
+    title, text, _ = window.notifier.messages[0]
+    assert title == "Reviews not loaded"
+    assert text.startswith(f"{folder / 'reviews.sqlite'}: the review database cannot be used")
     panel = window.details.review
     assert not panel.confirm_button.isEnabled() and not panel.dismiss_button.isEnabled()
     assert panel.status.text().startswith("Reviews unavailable: ")
-    assert (folder / "reviews.json").read_text() == "{not json"
-
+    assert (folder / "reviews.sqlite").read_bytes() == b"{not a database}" * 64
 
 
 def test_tick_is_cleared_when_a_new_as_of_date_changes_the_verdict(qtbot, tmp_path, monkeypatch):

@@ -47,6 +47,7 @@ from desktop.core.output import OUTSIDE_AIS, coverage_cells, summary
 from desktop.core.params import DEFAULT_PARAMS, ScreeningParams
 from desktop.core.rule import main_reason, when
 from desktop.core.screening import ScreeningResult, screen
+from desktop.core.textsafe import csv_cell, terminal_text
 from desktop.core.watchlist import Watchlist, imo_is_valid
 from desktop.core.zones import ZoneSet
 
@@ -548,10 +549,12 @@ def to_table_text(result: ArrivalsResult) -> str:
     )
     for line in result.lines:
         until = iso_utc(line.barred_until) or "-"
+        # The list's cells and the AIS names are untrusted text: nothing reaches the terminal raw.
+        listed = terminal_text(line.arrival.as_listed)[:34]
         lines.append(
-            f"{line.arrival.line:<4}  {eta_text(line):<16}  {line.arrival.as_listed[:34]:<34}  "
+            f"{line.arrival.line:<4}  {terminal_text(eta_text(line))[:16]:<16}  {listed:<34}  "
             f"{line.outcome:<8}  {until:<20}  {_short_match(line):<30}  {last_ais(line):<22}  "
-            f"{line.reason_text()}"
+            f"{terminal_text(line.reason_text())}"
         )
     lines += ["", OUTSIDE_AIS]
     return "\n".join(lines) + "\n"
@@ -565,6 +568,7 @@ def _short_match(line: ArrivalLine) -> str:
 
 
 def to_csv_text(result: ArrivalsResult) -> str:
+    """One row per arrival (``CSV_COLUMNS``); a cell a spreadsheet would run is defused."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
@@ -572,7 +576,7 @@ def to_csv_text(result: ArrivalsResult) -> str:
         a, v = line.arrival, line.vessel
         reason = main_reason(v) if v is not None else None
         cov = coverage_cells(v) if v is not None else ["", "", "", "", ""]
-        writer.writerow([
+        writer.writerow([csv_cell(cell) for cell in [
             a.line, a.listed.get("imo", ""), a.listed.get("mmsi", ""), a.listed.get("name", ""),
             iso_utc(a.eta) or a.listed.get("eta", ""), a.port or "",
             "" if line.match is None else line.match.by,
@@ -583,7 +587,7 @@ def to_csv_text(result: ArrivalsResult) -> str:
             "" if reason is None else str(reason.event.kind),
             line.reason_text(), *cov,
             "; ".join(x for x in (line.match.note if line.match else None, line.note) if x),
-        ])
+        ]])
     return buffer.getvalue()
 
 

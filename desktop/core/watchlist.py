@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from desktop.core.errors import InputError
+from desktop.core.files import read_regular_file
 
 LIST_NAME: Final = "OFAC SDN"
 SDN_COLUMNS: Final = (
@@ -217,10 +218,8 @@ def _clean(value: str) -> str | None:
 
 
 def _read_text(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the watch list ({exc.strerror or exc})") from exc
+    # InputError naming the file; a FIFO or a device is refused instead of blocking for ever.
+    data = read_regular_file(path, "the watch list")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

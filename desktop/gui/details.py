@@ -87,10 +87,8 @@ class DetailsPanel(QWidget):
         self.hidden_note.setText(text)
         self.hidden_note.setVisible(bool(text))
 
-    def show_vessel(self, vessel: VesselVerdict | None, window_days: float | None = None) -> None:
-        """Show ``vessel``; ``window_days``: the window of the result it comes from."""
-        if window_days is not None:
-            self.window_days = window_days
+    def show_vessel(self, vessel: VesselVerdict | None) -> None:
+        """Show ``vessel`` (the window named is ``window_days``, set by the window per result)."""
         self.vessel = vessel
         if vessel is None:
             self.banner.setText("No vessel selected: click a track or a row")

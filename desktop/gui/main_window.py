@@ -144,7 +144,8 @@ class MainWindow(QMainWindow):
         self.details = DetailsPanel()
         self._columns_sized = False
         self.review_keeper = ReviewKeeper(
-            self.details.review, self.notifier, self._as_of_on_screen, review_folder, parent=self
+            self.details.review, self.notifier, self._as_of_on_screen, review_folder,
+            inputs=self._inputs_on_screen, parent=self,
         )
         self.review_keeper.reviews_changed.connect(self.model.set_reviews)
         self.review_keeper.saved.connect(lambda text: self.statusBar().showMessage(text, 8000))
@@ -572,7 +573,6 @@ class MainWindow(QMainWindow):
             self._syncing = False
         self.review_keeper.open()  # the table's review marks, before any selection
         self.banner.show_for(result)
-        self.details.window_days = result.params.window_days
         self.legend.set_stale_after_h(result.params.stale_after_h)
         self.arrivals.refresh()
         if not self._columns_sized:
@@ -811,6 +811,11 @@ class MainWindow(QMainWindow):
         # Today is shown, but "now" is applied: Enter on today's date applies 00:00 UTC today.
         self.as_of_edit.set_value(datetime.now(UTC).date(), in_force=False)
         self.session.set_as_of(None)
+
+    def _inputs_on_screen(self) -> list[str]:
+        """The track files of the result on screen (recorded with each review decision)."""
+        current = self.session.current
+        return [] if current is None else list(current.paths)
 
     def _as_of_on_screen(self) -> datetime | None:
         """The as-of instant of the result on screen (None: nothing loaded)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -197,14 +197,17 @@ class ReviewKeeper(QObject):
         notifier: Notifier,
         as_of: Callable[[], datetime | None],
         folder: str | Path | None = None,
+        inputs: Callable[[], Sequence[str]] = tuple,
         clock: Callable[[], datetime] | None = None,
         parent: QObject | None = None,
     ) -> None:
-        """``as_of``: the as-of instant of the screening on screen (None: nothing loaded)."""
+        """``as_of``: the as-of instant of the screening on screen (None: nothing loaded);
+        ``inputs``: the input files of that screening, recorded with each decision."""
         super().__init__(parent)
         self.panel = panel
         self.notifier = notifier
         self.as_of = as_of
+        self.inputs = inputs
         self.folder = None if folder is None else Path(folder)
         self.clock = clock or (lambda: datetime.now(UTC))
         self.vessel: VesselVerdict | None = None
@@ -222,6 +225,8 @@ class ReviewKeeper(QObject):
                 self.problem = str(exc)
                 self.notifier.error("Reviews not loaded", str(exc))
             else:
+                if self._store.import_problem:  # a damaged reviews.json: named, left alone
+                    self.notifier.error("Older reviews not imported", self._store.import_problem)
                 self.reviews_changed.emit(self._store.as_mapping())
         return self._store
 
@@ -261,6 +266,8 @@ class ReviewKeeper(QObject):
                 decided_at=self.clock(),
                 verdict_at_review=vessel.verdict,
                 as_of=as_of,
+                imo=vessel.imo,
+                inputs=tuple(self.inputs()),
             )
             store.put(review)
         except ExposureError as exc:
@@ -276,7 +283,7 @@ class ReviewKeeper(QObject):
         if vessel is None or store is None:
             return
         try:
-            store.remove(vessel.mmsi)
+            store.remove(vessel.mmsi, reviewer=current_user())
         except ExposureError as exc:
             self.notifier.error("Review not removed", str(exc))
             return

@@ -21,6 +21,7 @@ from desktop.core.ingest.clean import clean_positions, mmsi_invalid, mmsi_not_a_
 from desktop.core.ingest.csv_reader import empty_statics
 from desktop.core.ingest.result import FileReport, IngestResult
 from desktop.core.ingest.vessels import build_vessels
+from desktop.core.textsafe import printable_path
 
 
 def time_ns(values: pd.Series) -> np.ndarray:
@@ -32,7 +33,9 @@ def time_ns(values: pd.Series) -> np.ndarray:
 
 def assemble(files: list[Path], raws: list[RawRead], max_speed_kn: float) -> IngestResult:
     """Clean the positions of all files together and build the tables and reports."""
-    names = [path.name for path in files]
+    # File names that are not UTF-8 (lone surrogates in Python) are shown as \xNN: pyarrow
+    # strings, JSON and the terminal all need valid text.
+    names = [printable_path(path.name) for path in files]
     cleaned = clean_raws(names, raws, max_speed_kn)
     statics, dropped = statics_table(raws, names)
     for raw, count in zip(raws, dropped, strict=True):
@@ -171,7 +174,7 @@ def _reports(files: list[Path], raws: list[RawRead], positions: dict[str, np.nda
     for number, (path, raw) in enumerate(zip(files, raws, strict=True)):
         mine = file_no == number
         report = FileReport(
-            path=str(path),
+            path=printable_path(path),
             format=raw.format,
             lines=raw.lines,
             fixes=int(mine.sum()),
