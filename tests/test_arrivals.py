@@ -166,3 +166,27 @@ def test_cli_arrivals_exit_2_for_a_bad_list_and_0_with_unusable_rows(
     doc = json.loads(capsys.readouterr().out)
     assert [(a["verdict"], a["coverage"] and a["coverage"]["silent_h"]) for a in
             doc["arrivals"]] == [("clear", 6.0), ("unusable", None)]
+
+
+def test_clearance_sheet_escapes_the_list_and_lists_every_line_with_its_as_of(
+    screened, tmp_path: Path
+) -> None:
+    from desktop.core.clearance import to_clearance_html
+
+    listed = read_arrivals(_write(tmp_path / "a.csv", (
+        "imo,name,eta,port\n"
+        "9123453,<b>EAST</b> STAR,2026-12-29T03:59:59Z,USLAX\n"
+        ",NOBODY,2026-09-15,=cmd()\n"
+        ",,soon,USLAX\n")))
+    result = screen_arrivals(listed, result_source(screened), inputs=[
+        {"path": "t.csv", "format": "csv", "fixes": 3, "sha256": "ab" * 32}])
+    text = to_clearance_html(result, {2: b"\x89PNG"})
+    assert "<b>EAST</b>" not in text and "&lt;b&gt;EAST&lt;/b&gt; STAR (IMO 9123453)" in text
+    assert "<td>2026-12-29 03:59</td><td>USLAX</td>" in text  # the ETA is the as-of instant
+    assert "Screened as of 2026-12-29T03:59:59Z." in text
+    assert "BARRED until 29 Dec 2026 04:00 UTC" in text
+    assert "<td class=''>no data</td><td>not established</td>" in text
+    assert ("unusable row: no IMO, MMSI or name; ETA &#x27;soon&#x27; is not an ISO 8601 "
+            "date") in text
+    assert f"<code>{listed.sha256}</code>" in text and f"<code>{'ab' * 32}</code>" in text
+    assert text.count("data:image/png;base64,") == 1  # the barred line's map only

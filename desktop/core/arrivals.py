@@ -21,6 +21,11 @@ before its ETA, is ``no_data``: never ``clear``.
 Screening goes through a ``ScreeningSource``: a callable giving the ``ScreeningResult`` as of an
 instant (``files_source`` ingests files once and re-screens per ETA; the archive supplies its own).
 Each distinct ETA is screened once, with the same ``screen`` as ``exposure check``.
+
+The seam for ``exposure arrivals LIST --archive ARCHIVE`` (DESIGN.md §8-§9): a source that reads
+the archive's days for each ETA, with the list's vessels as the selection so that their
+counterparts come along, e.g. ``lambda eta: screen_archive(archive, zones, as_of=eta,
+vessels=..., watchlist=...)``; matching then runs against what each screening read.
 """
 
 from __future__ import annotations
