@@ -25,6 +25,7 @@ from test_gui_support import BARRED, CLEAR, REVIEW, make_window, wait_idle
 from test_sample_arrivals import LIST_CSV, TRACKS, readme_rows
 
 from desktop.core.clearance import RULE_TEXT
+from desktop.core.model import Verdict
 from desktop.core.output import OUTSIDE_AIS
 from desktop.gui import style
 from desktop.gui.arrivals_view import COLUMNS
@@ -89,13 +90,20 @@ def test_sample_arrivals_in_the_app_give_the_readme_table_and_a_row_shows_its_et
     assert window.map.selected_mmsi == 667001101
     eta_ns = int(datetime(2026, 10, 20, 8, tzinfo=UTC).timestamp()) * 10**9
     assert window.map.t_range_ns is not None and window.map.t_range_ns[1] == eta_ns
+    assert window.map._verdict_of[667001101] == Verdict.BARRED  # noqa: SLF001
     # JIN HUI 6 on 20 Sep: clear, its one-hop bar having ended on 16 Sep
     row = next(i for i, r in enumerate(panel.rows()) if r[0] == "2026-09-20 00:00")
     panel.select_row(row)
     assert window.details.banner.text().startswith("CLEAR: nothing in the window")
+    assert window.map._verdict_of[414000310] == Verdict.CLEAR  # noqa: SLF001
+    # JIN HUI 6 on 15 Sep: barred at its ETA, drawn red although clear as of 1 Nov
+    row = next(i for i, r in enumerate(panel.rows()) if r[0] == "2026-09-15 00:00")
+    panel.select_row(row)
+    assert window.map._verdict_of[414000310] == Verdict.BARRED  # noqa: SLF001
     # back to the vessel list: the window's own as-of again, the time filter put back
     window.tabs.setCurrentWidget(window.vessel_panel)
     assert window.map.t_range_ns is None
+    assert window.map._verdict_of[414000310] == Verdict.CLEAR  # noqa: SLF001
 
 
 def _old_tracks(folder: Path) -> Path:

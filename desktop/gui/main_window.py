@@ -185,6 +185,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.arrivals.panel, "Arrivals")
         self.tabs.currentChanged.connect(self._on_tab)
         self.arrivals.screened.connect(lambda _r: self.tabs.setCurrentWidget(self.arrivals.panel))
+        self.arrivals.panel.line_selected.connect(self._on_arrival_line)
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.tabs)
         right.addWidget(self.details)
@@ -805,7 +806,15 @@ class MainWindow(QMainWindow):
         if self.tabs.widget(index) is self.vessel_panel:
             # back from an arrival: the vessel as of the window's as-of, the user's time filter
             self._apply_time_filter()
+            self.map.set_verdicts({m: v.verdict for m, v in self._verdict_of.items()})
             self.select_vessel(self.selected_mmsi)
+
+    def _on_arrival_line(self, line: Any) -> None:
+        """The arrival's vessel drawn in its verdict at the ETA (the details say the same)."""
+        colours = {m: v.verdict for m, v in self._verdict_of.items()}
+        if line.vessel is not None:
+            colours[line.vessel.mmsi] = line.vessel.verdict
+        self.map.set_verdicts(colours)
 
     def set_as_of_now(self) -> None:
         # Today is shown, but "now" is applied: Enter on today's date applies 00:00 UTC today.
