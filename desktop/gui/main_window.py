@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from desktop.core.errors import ParameterError
 from desktop.core.model import Event, Verdict, VesselVerdict
+from desktop.core.screening import AS_OF_MAX, AS_OF_MIN
 from desktop.gui import help as help_pages
 from desktop.gui import style
 from desktop.gui.arrivals_view import ArrivalsController
@@ -309,6 +310,8 @@ class MainWindow(QMainWindow):
             "Apply the rule as of this date, 00:00 UTC: type YYYY-MM-DD and press Enter, "
             "or pick it on the calendar"
         )
+        # the core's range (nanosecond times): dates outside it are refused
+        self.as_of_edit.set_range(AS_OF_MIN.date(), AS_OF_MAX.date())
         self.as_of_edit.applied.connect(self._on_as_of_date)
         self.as_of_edit.refused.connect(self._on_date_refused)
         bar.addWidget(self.as_of_edit)

@@ -23,8 +23,8 @@ How it stays exact and bounded (the policy)
          lone tag block and the sentence it stamped), every line linked to a carried line.
      So multipart halves, ``$PGHP`` lines and tag-block groups cut by a border are judged
      as in the whole file, and line numbers run on. Exactness assumes a ``$PGHP`` line whose
-     arrival time matches its sentence stands fewer than ``MARGIN_LINES`` lines from it
-     (true of every exactEarth feed: they drift by a few lines). What is carried is bounded
+     arrival time matches its sentence stands fewer than ``MARGIN_LINES`` lines from it (in
+     AMSA's exactEarth file such matches reach 125 lines). What is carried is bounded
      by ``MARGIN_LINES`` plus the incomplete multipart messages: a file of many never-
      completed tag-block groups carries those lines to its end.
   3. CSV. Each piece is parsed with the header put in front of it; pyarrow infers column
@@ -80,7 +80,7 @@ from desktop.core.textsafe import printable_path
 __all__ = ["FileStream", "FixChunk", "read_raw", "stream_file"]
 
 # Lines at the end of a piece whose outcome waits for the next piece (see the policy).
-MARGIN_LINES: Final = 256
+MARGIN_LINES: Final = 2048
 # Input bytes (uncompressed) per cleaning bucket: about 600,000 NMEA sentences.
 BUCKET_INPUT_BYTES: Final = 48 << 20
 MAX_BUCKETS: Final = 1024
@@ -133,6 +133,10 @@ def _blocks(path: Path, chunk_bytes: int, notes: list[str]) -> Iterator[tuple[by
             if not feed:
                 feed = handle.read(read_size)
                 if not feed:  # the file ends inside a member: a copy cut short
+                    out = unzip.flush()
+                    produced += len(out)
+                    if out:
+                        yield out, handle.tell()
                     notes.append(
                         f"gzip data broken after {produced} decompressed bytes "
                         "(the compressed stream ends early)"
