@@ -167,6 +167,10 @@ def test_geojson_has_one_track_per_vessel_and_one_point_per_reason(result):
         "feature": "track", "mmsi": BARRED, "imo": 9000001, "name": "A<B&C", "flag": "PA",
         "verdict": "barred", "barred_until": "2026-12-30T06:20:00Z", "fixes": 70,
         "start": "2026-07-02T22:20:00Z", "end": "2026-07-03T09:50:00Z",
+        "coverage": "stale",
+        "coverage_note": "No AIS since 3 Jul 2026 (148 days before the as-of date): a North "
+                         "Korean call since then cannot be ruled out from this data. Its fixes "
+                         "cover 0.5% of the 180-day window.",
     }
     clear = tracks[2]["geometry"]["coordinates"]
     assert len(clear) == 60 and clear[0] == [122.0, 35.0] and clear[-1] == [124.0, 36.0]

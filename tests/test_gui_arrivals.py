@@ -100,6 +100,10 @@ def test_sample_arrivals_in_the_app_give_the_readme_table_and_a_row_shows_its_et
     row = next(i for i, r in enumerate(panel.rows()) if r[0] == "2026-09-15 00:00")
     panel.select_row(row)
     assert window.map._verdict_of[414000310] == Verdict.BARRED  # noqa: SLF001
+    row = next(i for i, r in enumerate(panel.rows()) if r[2].startswith("MORNING STAR"))
+    panel.select_row(row)
+    assert window.details.banner.text() == (
+        "NO DATA: no AIS for IMO 9074729 or name 'MORNING STAR' in the data")
     # back to the vessel list: the window's own as-of again, the time filter put back
     window.tabs.setCurrentWidget(window.vessel_panel)
     assert window.map.t_range_ns is None

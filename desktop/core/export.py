@@ -348,6 +348,11 @@ def _track_features(result: ScreeningResult, vessels: list[VesselVerdict]) -> li
                     "fixes": len(coords),
                     "start": None if times is None else iso_utc(times.iloc[0].to_pydatetime()),
                     "end": None if times is None else iso_utc(times.iloc[-1].to_pydatetime()),
+                    # how much was seen, for a GIS user filtering out stale clears
+                    "coverage": None if v.coverage is None else str(v.coverage.status),
+                    "coverage_note": coverage_sentence(
+                        v.coverage, result.as_of, result.params.window_days
+                    ),
                 },
             }
         )

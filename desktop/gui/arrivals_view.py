@@ -409,6 +409,10 @@ class ArrivalsController(QObject):
     def show_line(self, line: ArrivalLine) -> None:
         """The vessel's details and its track as of the arrival's ETA."""
         self.details.show_vessel(line.vessel)
+        if line.vessel is None:  # no data or an unusable row: say why, not "no vessel selected"
+            self.details.banner.setText(
+                f"{line.outcome.replace('_', ' ').upper()}: {line.reason_text()}"
+            )
         mmsi = line.match.mmsi if line.match is not None else None
         self.map.set_selected(mmsi)
         eta = line.arrival.eta
