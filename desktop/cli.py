@@ -1,4 +1,4 @@
-"""The `exposure` command (DESIGN.md §6): the desktop app, `check` and `ingest`.
+"""The `exposure` command (DESIGN.md §6): the desktop app, `check`, `arrivals` and `ingest`.
 
 Exit status: 0 when the run worked (whatever the verdicts), 2 for unusable input or
 arguments, with one clear line on stderr (also when standard output cannot be written: a full
@@ -52,6 +52,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="OFAC SDN list: sdn.csv (alt.csv beside it is read too), alt.csv, or their folder",
     )
 
+    arrivals = sub.add_parser(
+        "arrivals", help="screen an arrivals list (CSV or XLSX), each vessel as of its ETA"
+    )
+    arrivals.add_argument("list", metavar="LIST", help="arrivals list: CSV or XLSX")
+    arrivals.add_argument("files", nargs="+", metavar="FILES", help="track files or folders")
+    arrivals.add_argument("--zones", action="append", default=[], metavar="GEOJSON")
+    arrivals.add_argument("--no-default-zones", action="store_true")
+    arrivals.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    arrivals.add_argument("--output", metavar="PATH", help="write here instead of standard output")
+    arrivals.add_argument(
+        "--watchlist", action="append", default=[], metavar="PATH",
+        help="OFAC SDN list: sdn.csv (alt.csv beside it is read too), alt.csv, or their folder",
+    )
+
     ingest = sub.add_parser("ingest", help="read track files and report what was accepted")
     ingest.add_argument("files", nargs="+", help="track files or folders")
     ingest.add_argument("--output", metavar="FIXES.parquet", help="write the fixes table")
@@ -67,7 +81,6 @@ def _cmd_gui(args: argparse.Namespace) -> int:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     """Screen the files and write the verdicts (DESIGN.md §6); exit 0 whatever the verdicts."""
-    from desktop.core.atomic import write_text_atomic
     from desktop.core.output import render
     from desktop.core.screening import parse_as_of, screen
     from desktop.core.watchlist import load_watchlist
@@ -77,12 +90,35 @@ def _cmd_check(args: argparse.Namespace) -> int:
     zones = load_zones(args.zones, include_defaults=not args.no_default_zones)
     watchlist = load_watchlist(args.watchlist) if args.watchlist else None
     result = screen(args.files, zones, as_of=as_of, watchlist=watchlist)
-    text = render(result, args.format)
-    if args.output:
+    _write(render(result, args.format), args.output)
+    return EXIT_OK
+
+
+def _write(text: str, output: str | None) -> None:
+    """``text`` to ``output`` (a path) or to standard output."""
+    from desktop.core.atomic import write_text_atomic
+
+    if output:
         # Aside and renamed into place: a full disk never truncates the previous file.
-        write_text_atomic(args.output, text)  # InputError naming the file
+        write_text_atomic(output, text)  # InputError naming the file
     else:
         sys.stdout.write(text)
+
+
+def _cmd_arrivals(args: argparse.Namespace) -> int:
+    """Screen each arrival of the list as of its ETA (DESIGN.md §9); exit 0 whatever the
+    verdicts, and whatever rows of the list were unusable (they are listed and counted)."""
+    from desktop.core import arrivals
+    from desktop.core.watchlist import load_watchlist
+    from desktop.core.zones import load_zones
+
+    listed = arrivals.read_arrivals(args.list)  # before the tracks: a bad list fails fast
+    zones = load_zones(args.zones, include_defaults=not args.no_default_zones)
+    watchlist = load_watchlist(args.watchlist) if args.watchlist else None
+    # The seam for `--archive ARCHIVE`: any ScreeningSource (instant -> ScreeningResult) will do.
+    source, inputs = arrivals.files_source(args.files, zones, watchlist=watchlist)
+    result = arrivals.screen_arrivals(listed, source, inputs=inputs)
+    _write(arrivals.render(result, args.format), args.output)
     return EXIT_OK
 
 
@@ -110,7 +146,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.command or "gui"
     if args.command is None:
         args.files, args.screenshot = [], None
-    handler = {"gui": _cmd_gui, "check": _cmd_check, "ingest": _cmd_ingest}[command]
+    handler = {
+        "gui": _cmd_gui, "check": _cmd_check, "ingest": _cmd_ingest, "arrivals": _cmd_arrivals,
+    }[command]
     if command == "gui":
         return _run(handler, args)
     if sys.stdout is None:  # started with standard output closed (>&-)
