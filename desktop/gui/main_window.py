@@ -282,6 +282,9 @@ class MainWindow(QMainWindow):
         self.act_open.triggered.connect(self.ask_open_tracks)
         self.act_zones = QAction("Open zones…", self)
         self.act_zones.triggered.connect(self.ask_open_zones)
+        self.act_archive = QAction("Open archive…", self)
+        self.act_archive.setToolTip("Read days of an AIS archive (exposure archive add)")
+        self.act_archive.triggered.connect(self.ask_open_archive)
         self.act_watchlist = QAction("Open watch list…", self)
         self.act_watchlist.setToolTip(
             "Check the vessels against a watch list: OFAC's SDN list (sdn.csv, with alt.csv)"
@@ -368,6 +371,7 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.act_open)
+        file_menu.addAction(self.act_archive)
         file_menu.addAction(self.act_zones)
         file_menu.addAction(self.act_watchlist)
         file_menu.addAction(self.act_clear_watchlist)
@@ -441,6 +445,15 @@ class MainWindow(QMainWindow):
         )
         if paths:
             self.open_tracks(paths)
+
+    def ask_open_archive(self) -> None:
+        from desktop.gui.archive_dialog import ArchiveDialog
+
+        dialog = ArchiveDialog(
+            self, self.session.as_of, self.session.params.window_days, self._last_dir()
+        )
+        if dialog.exec():
+            self.session.open_archive(dialog.request())
 
     def ask_open_zones(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(self, "Open zones", self._last_dir(), ZONE_FILTER)
