@@ -66,7 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
         "arrivals", help="screen an arrivals list (CSV or XLSX), each vessel as of its ETA"
     )
     arrivals.add_argument("list", metavar="LIST", help="arrivals list: CSV or XLSX")
-    arrivals.add_argument("files", nargs="+", metavar="FILES", help="track files or folders")
+    arrivals.add_argument("files", nargs="*", metavar="FILES", help="track files or folders")
+    arrivals.add_argument(
+        "--archive", metavar="ARCHIVE",
+        help="screen against an archive (folder or fsspec URL) instead of track files",
+    )
     arrivals.add_argument("--zones", action="append", default=[], metavar="GEOJSON")
     arrivals.add_argument("--no-default-zones", action="store_true")
     arrivals.add_argument("--format", choices=("table", "json", "csv"), default="table")
@@ -146,14 +150,19 @@ def _cmd_arrivals(args: argparse.Namespace) -> int:
     """Screen each arrival of the list as of its ETA (DESIGN.md §9); exit 0 whatever the
     verdicts, and whatever rows of the list were unusable (they are listed and counted)."""
     from desktop.core import arrivals
+    from desktop.core.errors import InputError
     from desktop.core.watchlist import load_watchlist
     from desktop.core.zones import load_zones
 
+    if bool(args.files) == bool(args.archive):
+        raise InputError("arrivals takes track files or --archive ARCHIVE (one of the two)")
     listed = arrivals.read_arrivals(args.list)  # before the tracks: a bad list fails fast
     zones = load_zones(args.zones, include_defaults=not args.no_default_zones)
     watchlist = load_watchlist(args.watchlist) if args.watchlist else None
-    # The seam for `--archive ARCHIVE`: any ScreeningSource (instant -> ScreeningResult) will do.
-    source, inputs = arrivals.files_source(args.files, zones, watchlist=watchlist)
+    if args.archive:
+        source, inputs = arrivals.archive_source(args.archive, listed, zones, watchlist=watchlist)
+    else:
+        source, inputs = arrivals.files_source(args.files, zones, watchlist=watchlist)
     result = arrivals.screen_arrivals(listed, source, inputs=inputs)
     _write(arrivals.render(result, args.format), args.output)
     return EXIT_OK

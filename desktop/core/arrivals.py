@@ -509,6 +509,54 @@ def files_source(
     return source, inputs
 
 
+def archive_source(
+    archive: str,
+    arrivals: ArrivalsList,
+    zones: ZoneSet | None = None,
+    params: ScreeningParams = DEFAULT_PARAMS,
+    watchlist: Watchlist | None = None,
+    storage_options: dict[str, Any] | None = None,
+) -> tuple[ScreeningSource, list[dict[str, Any]]]:
+    """A screening source over an archive (DESIGN.md §8), and the inputs to record.
+
+    Each ETA reads only the days its screening needs, and only the listed vessels with the
+    whole archive as context (their counterparts, and those counterparts' calls), exactly as
+    ``exposure check --archive ARCHIVE --vessels LIST`` does. The inputs are the archive's files
+    (from its manifest) whose fixes overlap the days read for some ETA, each once."""
+    from desktop.core.archive.read import VesselList
+    from desktop.core.archive.screen import screen_archive
+
+    usable = [a for a in arrivals.arrivals if a.problem is None]
+    selection = VesselList(
+        mmsis={a.mmsi for a in usable if a.mmsi is not None},
+        imos={a.imo for a in usable if a.imo is not None},
+        names={a.name.strip().upper() for a in usable if a.name},
+        source=arrivals.path,
+    )
+    inputs: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+
+    def source(as_of: datetime) -> ScreeningResult:
+        result = screen_archive(
+            archive, zones, params, as_of, vessels=selection, watchlist=watchlist,
+            storage_options=storage_options,
+        )
+        for report in result.ingest.reports:
+            key = (report.path, report.format)
+            if key not in seen:
+                seen.add(key)
+                inputs.append({
+                    "path": report.path,
+                    "format": report.format,
+                    "lines": int(report.lines),
+                    "fixes": int(report.fixes),
+                    "rejected": {k: int(v) for k, v in sorted(report.rejected.items())},
+                })
+        return result
+
+    return source, inputs
+
+
 def result_source(result: ScreeningResult) -> ScreeningSource:
     """A screening source over data already screened once (the GUI): ``reapply`` per ETA."""
     return result.reapply
