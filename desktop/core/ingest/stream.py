@@ -657,7 +657,9 @@ class FileStream:
                 chunk, count = self._clean(raw, total)
                 dropped += count
                 reader.tally.merge(raw.tally)
+                del raw  # neither this bucket's rows nor its chunk held while the next is cleaned
                 yield chunk
+                del chunk
             if dropped:
                 notes.append(static_note(dropped))
             self._finish(reader.tally, notes)
