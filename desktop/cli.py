@@ -1,7 +1,9 @@
-"""The `exposure` command (DESIGN.md §6): the desktop app, `check`, `ingest` and `archive`.
+"""The `exposure` command (DESIGN.md §6): the desktop app, `check`, `arrivals`, `ingest` and
+`archive`.
 
 Exit status: 0 when the run worked (whatever the verdicts), 2 for unusable input or
-arguments, with one clear line on stderr.
+arguments, with one clear line on stderr (also when standard output cannot be written: a full
+disk, a closed descriptor); 141 with nothing on stderr when the reader of a pipe went away.
 """
 
 from __future__ import annotations
@@ -60,6 +62,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="OFAC SDN list: sdn.csv (alt.csv beside it is read too), alt.csv, or their folder",
     )
 
+    arrivals = sub.add_parser(
+        "arrivals", help="screen an arrivals list (CSV or XLSX), each vessel as of its ETA"
+    )
+    arrivals.add_argument("list", metavar="LIST", help="arrivals list: CSV or XLSX")
+    arrivals.add_argument("files", nargs="*", metavar="FILES", help="track files or folders")
+    arrivals.add_argument(
+        "--archive", metavar="ARCHIVE",
+        help="screen against an archive (folder or fsspec URL) instead of track files",
+    )
+    arrivals.add_argument("--zones", action="append", default=[], metavar="GEOJSON")
+    arrivals.add_argument("--no-default-zones", action="store_true")
+    arrivals.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    arrivals.add_argument("--output", metavar="PATH", help="write here instead of standard output")
+    arrivals.add_argument(
+        "--watchlist", action="append", default=[], metavar="PATH",
+        help="OFAC SDN list: sdn.csv (alt.csv beside it is read too), alt.csv, or their folder",
+    )
+
     ingest = sub.add_parser("ingest", help="read track files and report what was accepted")
     ingest.add_argument("files", nargs="+", help="track files or folders")
     ingest.add_argument("--output", metavar="FIXES.parquet", help="write the fixes table")
@@ -89,7 +109,6 @@ def _cmd_gui(args: argparse.Namespace) -> int:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     """Screen the files and write the verdicts (DESIGN.md §6); exit 0 whatever the verdicts."""
-    from desktop.core.atomic import write_text_atomic
     from desktop.core.errors import InputError
     from desktop.core.output import render
     from desktop.core.screening import parse_as_of, screen
@@ -112,12 +131,40 @@ def _cmd_check(args: argparse.Namespace) -> int:
         )
     else:
         result = screen(args.files, zones, as_of=as_of, watchlist=watchlist)
-    text = render(result, args.format)
-    if args.output:
+    _write(render(result, args.format), args.output)
+    return EXIT_OK
+
+
+def _write(text: str, output: str | None) -> None:
+    """``text`` to ``output`` (a path) or to standard output."""
+    from desktop.core.atomic import write_text_atomic
+
+    if output:
         # Aside and renamed into place: a full disk never truncates the previous file.
-        write_text_atomic(args.output, text)  # InputError naming the file
+        write_text_atomic(output, text)  # InputError naming the file
     else:
         sys.stdout.write(text)
+
+
+def _cmd_arrivals(args: argparse.Namespace) -> int:
+    """Screen each arrival of the list as of its ETA (DESIGN.md §9); exit 0 whatever the
+    verdicts, and whatever rows of the list were unusable (they are listed and counted)."""
+    from desktop.core import arrivals
+    from desktop.core.errors import InputError
+    from desktop.core.watchlist import load_watchlist
+    from desktop.core.zones import load_zones
+
+    if bool(args.files) == bool(args.archive):
+        raise InputError("arrivals takes track files or --archive ARCHIVE (one of the two)")
+    listed = arrivals.read_arrivals(args.list)  # before the tracks: a bad list fails fast
+    zones = load_zones(args.zones, include_defaults=not args.no_default_zones)
+    watchlist = load_watchlist(args.watchlist) if args.watchlist else None
+    if args.archive:
+        source, inputs = arrivals.archive_source(args.archive, listed, zones, watchlist=watchlist)
+    else:
+        source, inputs = arrivals.files_source(args.files, zones, watchlist=watchlist)
+    result = arrivals.screen_arrivals(listed, source, inputs=inputs)
+    _write(arrivals.render(result, args.format), args.output)
     return EXIT_OK
 
 
@@ -220,7 +267,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         args.files, args.screenshot = [], None
     handler = {
-        "gui": _cmd_gui, "check": _cmd_check, "ingest": _cmd_ingest, "archive": _cmd_archive,
+        "gui": _cmd_gui, "check": _cmd_check, "ingest": _cmd_ingest, "arrivals": _cmd_arrivals,
+        "archive": _cmd_archive,
     }[command]
     if command == "gui":
         return _run(handler, args)
