@@ -20,15 +20,16 @@ is also one of its vessel's reasons, with the effect the rule gave it (``desktop
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
+from desktop.core.coverage import NO_FIX, data_end_of, data_end_warning, vessel_coverage
 from desktop.core.detect.flag import detect_kp_flag
 from desktop.core.detect.gaps import detect_gaps
 from desktop.core.detect.geo import time_ns, to_ns
@@ -53,16 +54,38 @@ Progress = Callable[[float, str], None]
 KnownPorts = tuple[np.ndarray, np.ndarray]
 
 
+# Times are nanoseconds since 1970 in int64 throughout (pandas' datetime64[ns]): as_of must lie
+# in that span, with room for the look-back windows of the rule.
+AS_OF_MIN: Final = datetime(1678, 1, 1, tzinfo=UTC)
+AS_OF_MAX: Final = datetime(2262, 4, 11, tzinfo=UTC)
+AS_OF_RANGE: Final = f"{AS_OF_MIN:%Y-%m-%d} to {AS_OF_MAX:%Y-%m-%d} 00:00 UTC"
+
+
+def _in_range(moment: datetime, shown: str) -> datetime:
+    try:
+        utc = moment.astimezone(UTC)
+    except OverflowError:  # year 1 with a positive offset
+        utc = datetime.min.replace(tzinfo=UTC)
+    if not AS_OF_MIN <= utc <= AS_OF_MAX:
+        raise ParameterError(
+            f"as-of {shown} is outside the supported range {AS_OF_RANGE} (pandas' nanosecond "
+            "times span 1677-09-21 to 2262-04-11; the rule needs room for its look-back windows)"
+        )
+    return utc
+
+
 def normalise_as_of(as_of: datetime | date | None) -> datetime:
-    """``as_of`` as an aware UTC datetime (see the module docstring)."""
+    """``as_of`` as an aware UTC datetime (see the module docstring); ``ParameterError`` when it
+    lies outside ``AS_OF_MIN`` .. ``AS_OF_MAX``."""
     if as_of is None:
         return datetime.now(UTC)
     if isinstance(as_of, datetime):
         if as_of.tzinfo is None:
             raise ParameterError(f"as_of {as_of.isoformat()} has no time zone (give UTC)")
-        return as_of.astimezone(UTC)
+        return _in_range(as_of, as_of.isoformat())
     if isinstance(as_of, date):
-        return datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC)
+        return _in_range(datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC),
+                         as_of.isoformat())
     raise ParameterError(f"as_of must be a date or a datetime, got {as_of!r}")
 
 
@@ -74,13 +97,17 @@ def parse_as_of(text: str | None) -> datetime | date | None:
     value = text.strip()
     try:
         if len(value) == 10:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
+            normalise_as_of(day)  # refused before any file is read
+            return day
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise ParameterError(
             f"--as-of {text!r} is not a date (YYYY-MM-DD) or an ISO 8601 date and time"
         ) from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    _in_range(moment, value)  # refused before any file is read
+    return moment
 
 
 def empty_zones() -> ZoneSet:
@@ -156,6 +183,12 @@ class ScreeningResult:
     verdicts: list[VesselVerdict]
     known_ports: KnownPorts | None = field(default=None, repr=False)
     watchlist: Watchlist | None = field(default=None, repr=False)
+    data_end: datetime | None = None  # the latest fix of all inputs at or before as_of
+
+    @property
+    def warning(self) -> str | None:
+        """Set when the data end ``stale_after_h`` or more before ``as_of`` (DESIGN.md §2)."""
+        return data_end_warning(self.data_end, self.as_of, self.params.stale_after_h)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -163,8 +196,12 @@ class ScreeningResult:
             "as_of": iso_utc(self.as_of),
             "parameters": self.params.as_dict(),
             "inputs": [_input_json(r) for r in self.ingest.reports],
-            "vessels": [v.to_json() for v in self.verdicts],
+            "data_end": iso_utc(self.data_end),
         }
+        warning = self.warning
+        if warning is not None:
+            out["warning"] = warning
+        out["vessels"] = [v.to_json() for v in self.verdicts]
         if self.watchlist is not None:  # what the verdicts were checked against
             out["watchlist"] = self.watchlist.to_json()
         return out
@@ -329,10 +366,16 @@ def screen(
     verdicts = apply_rule(
         events, moment, params.window_days, all_mmsi.tolist(), _vessel_info(ingested, all_mmsi)
     )
+    # Coverage is attached after the rule on purpose: it never changes a verdict.
+    coverage = vessel_coverage(fixes, moment, params)
+    verdicts = [
+        replace(v, coverage=coverage.get(v.mmsi, NO_FIX)) for v in verdicts
+    ]
     if progress is not None:
         progress(1.0, "done")
     return ScreeningResult(
-        moment, params, ingested, zones, events, verdicts, known_ports, watchlist
+        moment, params, ingested, zones, events, verdicts, known_ports, watchlist,
+        data_end_of(fixes, moment),
     )
 
 

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core.coverage import coverage_sentence, is_stale_clear, stale_sentence
 from desktop.core.export import headline
 from desktop.core.model import Event, Verdict, VesselVerdict
 from desktop.core.output import OUTSIDE_AIS
@@ -24,6 +25,7 @@ from desktop.gui import style
 from desktop.gui.review_panel import ReviewPanel
 from desktop.gui.vessel_table import fmt_utc, where_text
 
+STALE_STYLE = style.STALE_CSS
 TIMELINE_COLUMNS = ("Start (UTC)", "End (UTC)", "Event", "In window", "Bars", "Where / with")
 
 
@@ -35,7 +37,15 @@ class DetailsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.vessel: VesselVerdict | None = None
+        self.window_days = 180.0  # the result's window (ScreeningParams.window_days)
         self._events: list[Event] = []
+        # Says when the selected vessel is hidden from the list by the search or the verdict
+        # filter: the details still show it, and the review buttons still apply to it.
+        self.hidden_note = QLabel("")
+        self.hidden_note.setWordWrap(True)
+        self.hidden_note.setMargin(4)
+        self.hidden_note.setStyleSheet("background: #fff3c4; color: #4a3b00;")
+        self.hidden_note.setVisible(False)
         self.banner = QLabel("No vessel selected")
         self.banner.setWordWrap(True)
         self.banner.setMargin(8)
@@ -63,6 +73,7 @@ class DetailsPanel(QWidget):
         self.review = ReviewPanel()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.hidden_note)
         layout.addWidget(self.banner)
         layout.addWidget(self.identity)
         layout.addWidget(self.explanation, 3)
@@ -71,7 +82,13 @@ class DetailsPanel(QWidget):
         layout.addWidget(self.timeline, 2)
         self.show_vessel(None)
 
+    def set_hidden_note(self, text: str) -> None:
+        """'' when the selected vessel is listed; else why it is not."""
+        self.hidden_note.setText(text)
+        self.hidden_note.setVisible(bool(text))
+
     def show_vessel(self, vessel: VesselVerdict | None) -> None:
+        """Show ``vessel`` (the window named is ``window_days``, set by the window per result)."""
         self.vessel = vessel
         if vessel is None:
             self.banner.setText("No vessel selected: click a track or a row")
@@ -109,7 +126,7 @@ class DetailsPanel(QWidget):
         if vessel.verdict == Verdict.BARRED and vessel.barred_until is not None:
             out.append(
                 f"<p><b>May not call at a US port before {when(vessel.barred_until)}</b> "
-                "(EO 13810, 180-day rule).</p>"
+                f"(EO 13810, {self.window_days:g}-day window).</p>"
             )
         if barring or review:
             out.append("<p><b>Why</b></p><ul>")
@@ -117,6 +134,12 @@ class DetailsPanel(QWidget):
                 mark = " style='color:#b00000'" if r.bars else ""
                 out.append(f"<li{mark}>{html.escape(r.explanation)}</li>")
             out.append("</ul>")
+        elif is_stale_clear(vessel):
+            assert vessel.coverage is not None
+            out.append(
+                f"<p style='{STALE_STYLE}'><b>Nothing found, but the data are stale.</b> "
+                f"{html.escape(stale_sentence(vessel.coverage))}</p>"
+            )
         elif vessel.verdict == Verdict.CLEAR:
             out.append("<p>Nothing in the window bars this vessel or calls for review.</p>")
         for title, group in (
@@ -127,6 +150,9 @@ class DetailsPanel(QWidget):
                 out.append(f"<p><b>{title}</b></p><ul style='color:#666'>")
                 out.extend(f"<li>{html.escape(r.explanation)}</li>" for r in group)
                 out.append("</ul>")
+        if vessel.coverage is not None:  # how much was seen, for every verdict
+            words = coverage_sentence(vessel.coverage, None, self.window_days)
+            out.append(f"<p><b>Coverage:</b> {html.escape(words)}</p>")
         out.append(f"<p style='color:#777; font-size:small'>{html.escape(OUTSIDE_AIS)}</p>")
         return "".join(out)
 

@@ -81,6 +81,7 @@ from desktop.core.ingest.csv_reader import (
 )
 from desktop.core.ingest.detect_format import GZIP_MAGIC, sniff
 from desktop.core.ingest.result import FileReport
+from desktop.core.textsafe import printable_path
 
 __all__ = ["FileStream", "FixChunk", "read_raw", "stream_file"]
 
@@ -678,7 +679,7 @@ class FileStream:
         notes = list(raw.notes)
         if raw.tally.total != raw.lines:
             notes.append(f"line accounting is off: {raw.tally.total} counted for {raw.lines} lines")
-        self.report = FileReport(str(self.path), raw.format, raw.lines)
+        self.report = FileReport(printable_path(self.path), raw.format, raw.lines)
         chunk, dropped = self._clean(raw, total)
         if dropped:
             notes.append(static_note(dropped))
@@ -687,7 +688,7 @@ class FileStream:
 
     def _clean(self, raw: RawRead, total: int) -> tuple[FixChunk, int]:
         """Clean one bucket (or a whole table file) as ``ingest`` cleans one file."""
-        name = self.path.name
+        name = printable_path(self.path.name)
         cleaned = clean_raws([name], [raw], self.max_speed_kn)
         statics, dropped = statics_table([raw], [name])
         statics["source"] = pd.Categorical(statics["source"].astype(object), categories=[name])
@@ -728,6 +729,6 @@ def stream_file(
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     kind = sniff(path, content_head(path))
-    report = FileReport(str(path), kind, 0)
+    report = FileReport(printable_path(path), kind, 0)
     return FileStream(path, kind, report, max_speed_kn, chunk_bytes, cancel, progress)
 
