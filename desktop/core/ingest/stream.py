@@ -639,7 +639,7 @@ class FileStream:
                 notes.append(
                     f"line accounting is off: {reader.tally.total} counted for {reader.lines} lines"
                 )
-            self.report = FileReport(str(self.path), reader.format, reader.lines)
+            self.report = FileReport(printable_path(self.path), reader.format, reader.lines)
             dropped = 0
             for bucket in range(buckets.count):
                 self._poll()
