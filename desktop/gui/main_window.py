@@ -565,7 +565,9 @@ class MainWindow(QMainWindow):
         self.select_vessel(int(current.data(MMSI_ROLE)))
 
     def _on_verdict_filter(self) -> None:
-        self.proxy.set_verdicts({v for v, box in self.verdict_boxes.items() if box.isChecked()})
+        shown = {v for v, box in self.verdict_boxes.items() if box.isChecked()}
+        self.proxy.set_verdicts(shown)
+        self.map.set_visible_verdicts(shown)  # the map hides what the list hides
 
     def first_barred(self) -> int | None:
         for vessel in self.model._rows:  # noqa: SLF001 -- same package, core order
