@@ -153,6 +153,7 @@ def test_fit_on_a_single_fix_vessel_centres_it_and_draws_it_selected(qtbot):
     view.fit_selection()
     x, y = to_xy(np.array([125.0]), np.array([37.0]))
     assert view.center_m == (float(x[0]), float(y[0]))
+    assert view.m_per_px == 500.0  # 200 km across: enough for the nearest coast to show
     image = _render(view)
     centre = image.pixelColor(200, 150)
     assert centre.rgb() == style.VERDICT_COLOURS[Verdict.REVIEW].darker(115).rgb()
@@ -195,6 +196,11 @@ def test_port_labels_give_way_by_priority_when_zoomed_out(qtbot):
     assert names[0] == "Nampo"  # a port with its own anchorages comes first
     assert "Sonbong" not in names or "Rajin (Najin)" in names  # Rajin before Sonbong
     assert len(names) < 15  # not every port fits at this scale
+
+
+def test_no_port_names_at_world_zoom_only_their_dots(qtbot):
+    view = _labelled_view(qtbot, 20_000.0)
+    assert view.label_boxes == []
 
 
 def test_zooming_in_brings_back_the_labels_that_gave_way(qtbot):

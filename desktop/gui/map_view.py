@@ -45,6 +45,10 @@ _WORLD_HALF_M = math.pi * EARTH_RADIUS_M
 _MIN_M_PER_PX = 0.5
 _MAX_M_PER_PX = 2 * _WORLD_HALF_M / 256
 _LABEL_POINT_SIZE = 8.5
+_POINT_FIT_M_PER_PX = 500.0
+# Zoomed out further than this (the whole peninsula in ~100 px) port names would only pile up
+# on a few pixels of coast: the port dots stay, the names come back when zooming in.
+_LABEL_MAX_M_PER_PX = 10_000.0
 # In a report the vessel's own track is the subject: the others are drawn faint, for context.
 _REPORT_OTHERS_ALPHA = 45
 
@@ -281,6 +285,10 @@ class MapView(QWidget):
         xmin, ymin, xmax, ymax = bounds_m
         w, h = self._size_px()
         span = max((xmax - xmin) / (w * 0.9), (ymax - ymin) / (h * 0.9), 50.0)
+        if xmax - xmin < 1.0 and ymax - ymin < 1.0:
+            # One point (a single fix, a ship that never moved): show a few hundred km
+            # around it, so that the nearest coast gives the dot a place.
+            span = _POINT_FIT_M_PER_PX
         self.center_m = ((xmin + xmax) / 2, (ymin + ymax) / 2)
         self.m_per_px = float(np.clip(span, _MIN_M_PER_PX, _MAX_M_PER_PX))
         self.update()
@@ -539,6 +547,8 @@ class MapView(QWidget):
         left out when none is free. Recomputed at every paint, so zooming in brings back the
         labels that had given way."""
         placed: list[tuple[str, QRectF]] = []
+        if view.m_per_px > _LABEL_MAX_M_PER_PX:
+            return placed
         for i in self._label_order:
             kind, name, _country, _path, (lx, ly) = self._zone_paths[i]
             if kind != "port":
