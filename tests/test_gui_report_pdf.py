@@ -35,7 +35,7 @@ def _pdftoppm() -> str:
 
 
 def _first_page(pdf: Path) -> np.ndarray:
-    """Page 1 of ``pdf`` as an (h, w) array of grey levels 0..255."""
+    """Page 1 of ``pdf`` as an (h, w, 4) array of B, G, R, A bytes."""
     subprocess.run([_pdftoppm(), "-png", "-r", str(DPI), "-f", "1", "-l", "1", "-singlefile",
                     str(pdf), str(pdf.with_suffix(""))], check=True)
     image = QImage(str(pdf.with_suffix(".png"))).convertToFormat(QImage.Format.Format_RGB32)

@@ -628,10 +628,10 @@ class MapView(QWidget):
             pen.setCosmetic(True)
             pen.setWidthF(1.0)  # wider cosmetic pens leave the fast stroker: 10x slower
             painter.setPen(pen)
-            for poly in self.tracks.polylines(view, rows, self.t_range_ns):
+            polys, dot_x, dot_y = self.tracks.polylines_and_dots(view, rows, self.t_range_ns)
+            for poly in polys:
                 painter.drawPolyline(poly)
             # A vessel with one fix (or all its fixes in one pixel) has no line to draw.
-            dot_x, dot_y = self.tracks.dots(view, rows, self.t_range_ns)
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(colour)
             for x, y in zip(dot_x, dot_y, strict=True):
@@ -663,12 +663,12 @@ class MapView(QWidget):
     def _paint_markers(self, painter: QPainter, view: ViewBox) -> None:
         if not len(self._event_xy):
             return
+        if self._report_mode and self.selected_mmsi is not None:
+            return  # a one-vessel report marks only that vessel's events
         sx, sy = view.to_screen(self._event_xy[:, 0], self._event_xy[:, 1])
         inside = (
             (sx >= -10) & (sx <= view.width_px + 10) & (sy >= -10) & (sy <= view.height_px + 10)
         )
-        if self._report_mode and self.selected_mmsi is not None:
-            return  # a one-vessel report marks only that vessel's events
         painter.setPen(QPen(QColor(40, 40, 40), 1.0))
         for i in np.flatnonzero(inside):
             event = self._events[i]
@@ -683,7 +683,7 @@ class MapView(QWidget):
             return
         rows = np.array([self.tracks.row_of[self.selected_mmsi]])
         verdict = self._verdict_of.get(self.selected_mmsi, Verdict.CLEAR)
-        polys = self.tracks.polylines(view, rows, self.t_range_ns)
+        polys, dot_x, dot_y = self.tracks.polylines_and_dots(view, rows, self.t_range_ns)
         halo = QPen(style.SELECTED_HALO, 6.0)
         halo.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
         painter.setPen(halo)
@@ -694,7 +694,6 @@ class MapView(QWidget):
         painter.setPen(pen)
         for poly in polys:
             painter.drawPolyline(poly)
-        dot_x, dot_y = self.tracks.dots(view, rows, self.t_range_ns)
         painter.setPen(QPen(style.SELECTED_HALO, 2.0))
         painter.setBrush(style.VERDICT_COLOURS[verdict].darker(115))
         for x, y in zip(dot_x, dot_y, strict=True):
