@@ -286,3 +286,12 @@ def test_report_map_fades_the_other_tracks_and_has_no_cursor_read_out(qtbot):
     on_8 = _screen(view, 124.5, 37.1)
     assert _redness(screen, on_8) > 50
     assert _redness(report, on_8) < 20
+
+
+def test_background_loader_hands_the_map_projected_land(qtbot, tmp_path, monkeypatch, land):
+    window, _ = make_window(qtbot, tmp_path, monkeypatch)
+    window.load_background_layers()
+    qtbot.waitUntil(lambda: window.layers_task is None, timeout=30_000)
+    assert len(window.map._land) == len(land)  # noqa: SLF001
+    # Web Mercator metres, not degrees: the world is 2 x 20,037,508 m wide.
+    assert window.map._land_bounds[:, 2].max() == pytest.approx(20_037_508.34, abs=1.0)  # noqa: SLF001

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -79,6 +80,27 @@ def _project_geoms(geoms: Sequence[shapely.Geometry]) -> np.ndarray:
     return shapely.transform(np.asarray(geoms, dtype=object), project)
 
 
+@dataclass(frozen=True)
+class ProjectedLand:
+    """Basemap land already projected to Web Mercator, with each polygon's bounds.
+
+    Projecting the whole world (some 470,000 points) takes a few tenths of a second: the
+    background loader does it (``project_land``), so that the window does not freeze.
+    """
+
+    geoms: np.ndarray
+    bounds_m: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.geoms)
+
+
+def project_land(geoms: Sequence[shapely.Geometry]) -> ProjectedLand:
+    """Land polygons in lon/lat degrees, projected for ``MapView.set_land`` (no Qt: any thread)."""
+    projected = _project_geoms(list(geoms)) if len(geoms) else np.zeros(0, dtype=object)
+    return ProjectedLand(projected, shapely.bounds(projected).reshape(-1, 4))
+
+
 def _zones_key(frame: Any) -> tuple[object, ...]:
     if frame is None or not len(frame):
         return ()
@@ -144,10 +166,12 @@ class MapView(QWidget):
 
     # ---- data -------------------------------------------------------------------------
 
-    def set_land(self, geoms: Sequence[shapely.Geometry]) -> None:
-        """The basemap land polygons, lon/lat degrees."""
-        self._land = _project_geoms(list(geoms)) if len(geoms) else None
-        self._land_bounds = shapely.bounds(self._land) if self._land is not None else None
+    def set_land(self, land: Sequence[shapely.Geometry] | ProjectedLand) -> None:
+        """The basemap land: polygons in lon/lat degrees, or already ``project_land``-ed."""
+        if not isinstance(land, ProjectedLand):
+            land = project_land(land)
+        self._land = land.geoms if len(land) else None
+        self._land_bounds = land.bounds_m if len(land) else None
         self._land_paths.clear()
         self.update()
 
