@@ -25,3 +25,7 @@ class ResourceError(ExposureError):
 
 class Cancelled(ExposureError):
     """The user cancelled a long operation; whatever was loaded before stays."""
+
+
+class ComputeError(ExposureError):
+    """A distributed run cannot start or cannot finish (scheduler, workers); no partial result."""
