@@ -54,14 +54,17 @@ TaskProgress = Callable[[int, int, str], None]
 
 @dataclass(frozen=True)
 class EngineOptions:
-    """How the work is cut. ``cell_deg``: side of the STS cells, degrees. ``partition_fixes``:
+    """How the work is cut. ``cell_deg``: side of the STS cells, degrees. ``days_per_task``
+    and ``block_bytes``: how many days one STS candidate task reads (``day_blocks``).
+    ``partition_fixes``:
     about how many fixes one MMSI partition or STS batch reads (its worker's memory: about
     100 bytes per fix while detecting). ``partitions_per_worker``: at least this many MMSI
     partitions per worker, for balance. ``no_worker_timeout_s``: how long a cluster may be
     without any worker before the run fails."""
 
     cell_deg: float = 5.0
-    days_per_task: int = 1
+    days_per_task: int | None = None
+    block_bytes: int = 64 * 2**20
     partition_fixes: int = 2_000_000
     partitions_per_worker: int = 2
     no_worker_timeout_s: float = 120.0
@@ -126,20 +129,36 @@ def dashboard_link(client: Client) -> str | None:
 
 
 def day_blocks(
-    archive: ArchiveSlice, days_per_task: int, params: ScreeningParams
+    archive: ArchiveSlice,
+    params: ScreeningParams,
+    days_per_task: int | None = None,
+    block_bytes: int = 64 * 2**20,
+    n_workers: int = 1,
 ) -> list[tuple[date, date]]:
-    """Runs of at most ``days_per_task`` consecutive days that hold fixes (first, last). A day
-    without fixes has no grid point while the interpolation limit is under a day (both fixes
-    around a grid instant lie within that limit of it), so it gets no task."""
+    """Runs of consecutive days with fixes, one task each (first, last): ``days_per_task``
+    days, or (None) days up to about ``block_bytes`` of Parquet but at least two runs per
+    worker, so that small days do not each pay a task's overhead. A day without fixes has no
+    grid point while the interpolation limit is under a day (both fixes around a grid instant
+    lie within that limit of it), so it starts no run."""
     days = archive.days()
     if params.sts_max_interp_gap_h < 24:
         days = [d for d in days if d in archive.fixes]
+    if days_per_task is None:
+        sizes = [max(int(archive.fixes_bytes.get(d, 0)), 1) for d in days]
+        target = max(1, min(block_bytes, sum(sizes) // max(2 * n_workers, 1)))
     blocks: list[tuple[date, date]] = []
-    for d in days:
-        if blocks and (d - blocks[-1][0]).days < max(days_per_task, 1):
+    load = 0
+    for k, d in enumerate(days):
+        if days_per_task is not None:
+            join = bool(blocks) and (d - blocks[-1][0]).days < max(days_per_task, 1)
+        else:
+            join = bool(blocks) and load + sizes[k] <= target
+        if join:
             blocks[-1] = (blocks[-1][0], d)
+            load += 0 if days_per_task is not None else sizes[k]
         else:
             blocks.append((d, d))
+            load = 0 if days_per_task is not None else sizes[k]
     return blocks
 
 
@@ -280,7 +299,10 @@ def screen_on_dask(
     run = _Tracker(client, options, progress, cancel)
     try:
         [zones_f] = client.scatter([zones], broadcast=True)
-        days = day_blocks(archive, options.days_per_task, params)
+        n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+        days = day_blocks(
+            archive, params, options.days_per_task, options.block_bytes, n_workers
+        )
         day_fs = [
             run.submit(tasks.day_points, archive, a, b, as_of_ns, params, options.cell_deg,
                        key=f"day-points-{a.isoformat()}-{b.isoformat()}")
@@ -303,7 +325,6 @@ def screen_on_dask(
         ]
         pairs_f = run.submit(tasks.merge_pairs, cand_fs, key="sts-candidates")
         [(mmsi, counts)] = run.gather([counts_f], "counting fixes")
-        n_workers = max(1, len(client.scheduler_info().get("workers", {})))
         n_parts = max(
             int(np.ceil(counts.sum() / max(options.partition_fixes, 1))),
             n_workers * options.partitions_per_worker,

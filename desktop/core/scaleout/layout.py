@@ -37,7 +37,8 @@ class ArchiveSlice:
 
     ``fixes`` and ``statics`` map each day to its files (full paths or fsspec URLs, as the
     archive's manifest lists them); a day without files is simply absent. ``reports`` are the
-    per-file ingest reports the JSON lists as ``inputs`` (from the manifest).
+    per-file ingest reports the JSON lists as ``inputs`` (from the manifest); ``fixes_bytes``
+    the size of each day's fixes files (how the engine groups small days into one task).
     """
 
     first_day: date
@@ -46,6 +47,7 @@ class ArchiveSlice:
     statics: Mapping[date, tuple[str, ...]]
     storage_options: Mapping[str, Any] = field(default_factory=dict)
     reports: Sequence[FileReport] = ()
+    fixes_bytes: Mapping[date, int] = field(default_factory=dict)  # file sizes, for planning
 
     def days(self) -> list[date]:
         """Every day of the slice, in order (days without files included)."""
@@ -68,6 +70,16 @@ def _filesystem(path: str, storage_options: Mapping[str, Any]) -> tuple[Any, str
     return fs, stripped
 
 
+def _arrow_filesystem(fs: Any) -> Any:
+    """pyarrow's own filesystem for local files (faster), fsspec's wrapped otherwise."""
+    import pyarrow.fs as pafs
+
+    protocols = (fs.protocol,) if isinstance(fs.protocol, str) else tuple(fs.protocol)
+    if "file" in protocols:
+        return pafs.LocalFileSystem()
+    return pafs.PyFileSystem(pafs.FSSpecHandler(fs))
+
+
 def read_table(
     paths: Sequence[str],
     columns: Sequence[str],
@@ -75,26 +87,23 @@ def read_table(
     filters: list[tuple[str, str, Any]] | None = None,
 ) -> pd.DataFrame:
     """``columns`` of the Parquet files ``paths`` (one table, in file order), rows kept by
-    ``filters`` (pyarrow's DNF, pushed down to the row groups). A file that cannot be read is
-    an ``InputError`` naming it."""
+    ``filters`` (pyarrow's DNF, pushed down to the row groups by their statistics). A file
+    that cannot be read is an ``InputError`` naming the archive."""
     import pyarrow as pa
+    import pyarrow.dataset as ds
     import pyarrow.parquet as pq
 
     if not paths:
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
     fs, _ = _filesystem(paths[0], storage_options)
-    parts = []
-    for path in paths:
-        _, stripped = _filesystem(path, storage_options)
-        try:
-            table = pq.read_table(
-                stripped, columns=list(columns), filesystem=fs, filters=filters,
-                partitioning=None,
-            )
-        except (OSError, pa.ArrowException) as exc:
-            raise InputError(f"{path}: cannot read this archive file ({exc})") from exc
-        parts.append(table)
-    table = pa.concat_tables(parts, promote_options="permissive")
+    stripped = [_filesystem(p, storage_options)[1] for p in paths]
+    try:
+        dataset = ds.dataset(stripped, format="parquet", filesystem=_arrow_filesystem(fs))
+        expression = pq.filters_to_expression(filters) if filters else None
+        table = dataset.to_table(columns=list(columns), filter=expression)
+    except (OSError, pa.ArrowException) as exc:
+        where = paths[0] if len(paths) == 1 else f"{paths[0]} .. {paths[-1]}"
+        raise InputError(f"{where}: cannot read the archive's files ({exc})") from exc
     return table.to_pandas()
 
 
@@ -137,9 +146,12 @@ def slice_from_layout(
     fs, base = _filesystem(root, options)
     protocol = fs.protocol[0] if isinstance(fs.protocol, tuple) else fs.protocol
 
+    sizes: dict[date, int] = {}
+
     def listing(kind: str) -> dict[date, tuple[str, ...]]:
         out: dict[date, tuple[str, ...]] = {}
-        for path in sorted(fs.glob(f"{base.rstrip('/')}/{kind}/day=*/*.parquet")):
+        found = fs.glob(f"{base.rstrip('/')}/{kind}/day=*/*.parquet", detail=True)
+        for path in sorted(found):
             day_text = path.rsplit("/", 2)[-2].removeprefix("day=")
             try:
                 day = date.fromisoformat(day_text)
@@ -148,8 +160,11 @@ def slice_from_layout(
             if first_day <= day <= last_day:
                 url = path if protocol in ("file", "local") else f"{protocol}://{path}"
                 out[day] = (*out.get(day, ()), url)
+                if kind == "fixes":
+                    sizes[day] = sizes.get(day, 0) + int(found[path].get("size") or 0)
         return out
 
     return ArchiveSlice(
-        first_day, last_day, listing("fixes"), listing("statics"), options, tuple(reports)
+        first_day, last_day, listing("fixes"), listing("statics"), options, tuple(reports),
+        sizes,
     )

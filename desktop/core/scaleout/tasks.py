@@ -248,7 +248,8 @@ def mmsi_ranges(
     n = max(1, min(n_partitions, len(mmsi)))
     cum = np.cumsum(counts)
     targets = cum[-1] * np.arange(1, n) / n
-    cuts = np.unique(np.searchsorted(cum, targets, side="right"))
+    # each cut comes after the vessel whose fixes reach the target (a vessel is never split)
+    cuts = np.unique(np.searchsorted(cum, targets, side="left") + 1)
     cuts = cuts[(cuts > 0) & (cuts < len(mmsi))]
     bounds = [int(mmsi[0])] + [int(mmsi[c]) for c in cuts] + [int(mmsi[-1]) + 1]
     return list(zip(bounds[:-1], bounds[1:], strict=True))

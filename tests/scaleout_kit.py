@@ -1,4 +1,4 @@
-"""Archives in the layout of DESIGN.md §8, written by the tests.
+"""Archives in the layout of DESIGN.md §8 for the Dask engine tests, written by the tests.
 
 ``write_archive`` splits a fixes table (and static records) by UTC day into
 ``fixes/day=YYYY-MM-DD/part-0.parquet`` (rows sorted by mmsi, time) and
