@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scaleout_kit import write_archive
+from screening_kit import M_PER_DEG, table
 
 from desktop.core.detect.geo import NS_PER_H, haversine_m
 from desktop.core.detect.sts import detect_encounters
@@ -18,8 +20,6 @@ from desktop.core.scaleout import tasks
 from desktop.core.scaleout.engine import day_blocks
 from desktop.core.scaleout.layout import ArchiveSlice, slice_from_layout
 from desktop.core.screening import empty_zones
-from scaleout_kit import write_archive
-from screening_kit import M_PER_DEG, table
 
 AS_OF_NS = pd.Timestamp("2026-07-10", tz="UTC").value
 START_NS = pd.Timestamp("2026-07-01 18:00", tz="UTC").value
