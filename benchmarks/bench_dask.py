@@ -102,7 +102,7 @@ def run_dask(root: Path, as_of: datetime, zones: Any, workers: int, local_json: 
     first, last = (as_of - pd.Timedelta(days=361)).date(), as_of.date()
     archive = slice_from_layout(str(root), first, last)
     options = EngineOptions(partition_fixes=partition_fixes)
-    with dask_client(workers=workers, dashboard=False, memory_limit=memory_limit,
+    with dask_client(workers=workers, memory_limit=memory_limit,
                      timeout_s=120) as client:
         client.wait_for_workers(workers, timeout=300)
         before = set(client.scheduler_info()["workers"])

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from distributed.diagnostics.plugin import WorkerPlugin
 
 from desktop.core.ingest.vessels import build_vessels
 from desktop.core.screening import ScreeningResult, ingest_result_of, screen
@@ -65,3 +66,41 @@ def local_reference(
 
 def as_uint(values: list[int]) -> np.ndarray:
     return np.asarray(values, dtype="uint32")
+
+
+class KillOnce(WorkerPlugin):
+    """A Dask worker plugin that ends its worker process (as a crash or the OOM killer would)
+    when the first task whose key starts with ``prefix`` starts executing, once per
+    ``marker`` file: the scheduler must then rerun that task on a live worker."""
+
+    idempotent = False
+
+    def __init__(self, prefix: str, marker: str) -> None:
+        self.prefix = prefix
+        self.marker = marker
+
+    def setup(self, worker: object) -> None:
+        pass
+
+    def teardown(self, worker: object) -> None:
+        pass
+
+    def transition(self, key: object, start: str, finish: str, **kwargs: object) -> None:
+        import os
+
+        if finish == "executing" and str(key).startswith(self.prefix):
+            try:
+                fd = os.open(self.marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                return
+            os.close(fd)
+            os._exit(1)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (bound, then released)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from scaleout_kit import days_read, local_reference, write_archive
+from scaleout_kit import KillOnce, days_read, free_port, local_reference, write_archive
 from screening_kit import M_PER_DEG, NAMPO, Track, east_of, fixes_of, north_of
 
 from desktop.core.detect.geo import haversine_m
+from desktop.core.errors import ComputeError, InputError
 from desktop.core.ingest import ingest
 from desktop.core.output import to_json_text
 from desktop.core.scaleout.engine import EngineOptions, dask_client, screen_on_dask
@@ -35,7 +36,7 @@ FINE = EngineOptions(cell_deg=1.0, days_per_task=1, partition_fixes=60, partitio
 @pytest.fixture(scope="module")
 def client() -> Iterator[object]:
     """One 2-worker LocalCluster (processes, one thread each) for the module, closed after."""
-    with dask_client(workers=2, dashboard=False, timeout_s=60) as c:
+    with dask_client(workers=2, timeout_s=60) as c:
         yield c
 
 
@@ -245,3 +246,51 @@ def test_vessel_seen_only_after_as_of_and_identity_changes_are_kept(
     assert kinds == {RENAMED: ["identity_change"], IMO_A: ["identity_change"],
                      IMO_B: ["identity_change"]}
     assert verdicts[_m(RENAMED)]["name"] == "OCEAN STAR"
+
+
+# --- failures -------------------------------------------------------------------------------
+
+
+def test_worker_killed_during_a_partition_is_replaced_and_the_json_unchanged(
+    client: object, generated_runs: tuple[dict, str, str], tmp_path: Path
+) -> None:
+    fixes, statics = generated()
+    root = write_archive(tmp_path / "archive", fixes, statics)
+    marker = tmp_path / "killed"
+    client.register_plugin(KillOnce("vessels-", str(marker)), name="kill-once")
+    try:
+        dask = to_json_text(_dask(client, root, AS_OF, FINE))
+    finally:
+        client.unregister_worker_plugin("kill-once")
+    assert marker.exists()  # a worker did die
+    assert dask == generated_runs[1]
+
+
+def test_unreadable_archive_file_fails_the_run_naming_it(client: object, tmp_path: Path) -> None:
+    fixes, statics = generated()
+    root = write_archive(tmp_path / "archive", fixes, statics)
+    broken = root / "fixes" / "day=2026-07-02" / "part-0.parquet"
+    broken.write_bytes(b"not parquet")
+    with pytest.raises(InputError, match="day=2026-07-02/part-0.parquet"):
+        _dask(client, root, AS_OF, FINE)
+
+
+def test_cluster_without_workers_fails_with_the_reason(tmp_path: Path) -> None:
+    from distributed import Client, LocalCluster
+
+    fixes, statics = generated()
+    root = write_archive(tmp_path / "archive", fixes, statics)
+    with LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as cluster, \
+            Client(cluster, set_as_default=False) as empty:
+        with pytest.raises(ComputeError, match="no worker for 1 s"):
+            _dask(empty, root, AS_OF, EngineOptions(no_worker_timeout_s=1.0))
+
+
+def test_scheduler_that_does_not_answer_is_one_clear_error() -> None:
+    port = free_port()
+    with pytest.raises(ComputeError) as caught:
+        with dask_client(f"tcp://127.0.0.1:{port}", timeout_s=5):
+            pass
+    message = str(caught.value)
+    assert message.startswith(f"the Dask scheduler tcp://127.0.0.1:{port} does not answer (")
+    assert "\n" not in message

@@ -77,7 +77,6 @@ def dask_client(
     workers: int | None = None,
     *,
     memory_limit: str | int | None = None,
-    dashboard: bool = True,
     timeout_s: float = 15.0,
 ) -> Iterator[Client]:
     """A client of the cluster at ``scheduler`` (``tcp://host:8786``), or of a ``LocalCluster``
@@ -107,7 +106,8 @@ def dask_client(
         threads_per_worker=1,
         processes=True,
         memory_limit=memory_limit if memory_limit is not None else "auto",
-        dashboard_address=":0" if dashboard else None,
+        # ":0": any free port (None would still take the default 8787, often in use)
+        dashboard_address=":0",
     )
     try:
         client = Client(cluster, set_as_default=False)
@@ -198,7 +198,8 @@ class _Tracker:
         if self.cancel is not None and self.cancel():
             raise Cancelled("screening cancelled")
         for f in self.futures:
-            if f.status in ("error", "cancelled", "lost"):
+            # "lost" is not a failure: the scheduler computes a lost result again
+            if f.status in ("error", "cancelled"):
                 raise _failure(f)
 
     def wait(self, futures: Sequence[Future], stage: str) -> None:
@@ -298,7 +299,8 @@ def screen_on_dask(
         zones = default_zones()
     run = _Tracker(client, options, progress, cancel)
     try:
-        [zones_f] = client.scatter([zones], broadcast=True)
+        # a task, not scattered data: the scheduler can compute it again when its worker dies
+        zones_f = run.submit(tasks.identity, zones, key="zones")
         n_workers = max(1, len(client.scheduler_info().get("workers", {})))
         days = day_blocks(
             archive, params, options.days_per_task, options.block_bytes, n_workers

@@ -439,6 +439,13 @@ def statics_task(
     return StaticsResult(identity, hits, vessels if vessels is not None else pd.DataFrame())
 
 
+def identity(value: Any) -> Any:
+    """``value`` itself: shared inputs (the zones) enter the graph as a task, which the
+    scheduler can recompute on another worker, not as scattered data, which dies with its
+    worker."""
+    return value
+
+
 def concat_events(parts: Sequence[Sequence[Event]]) -> list[Event]:
     return [e for part in parts for e in part]
 
