@@ -178,6 +178,7 @@ class _Tracker:
         self.progress = progress
         self.cancel = cancel
         self.futures: list[Future] = []
+        self.forgotten = 0  # finished futures let go of (their results may then be freed)
         self.stage = ""
 
     def add(self, futures: Sequence[Future]) -> list[Future]:
@@ -189,10 +190,18 @@ class _Tracker:
         self.futures.append(future)
         return future
 
+    def forget(self, futures: Sequence[Future]) -> None:
+        """Let go of finished futures: the scheduler keeps their results only while a pending
+        task needs them, so a worker does not hold every day's grid points to the end."""
+        gone = {f.key for f in futures if f.done()}
+        kept = [f for f in self.futures if f.key not in gone]
+        self.forgotten += len(self.futures) - len(kept)
+        self.futures = kept
+
     def _report(self) -> None:
         if self.progress is not None:
-            done = sum(f.done() for f in self.futures)
-            self.progress(done, len(self.futures), self.stage)
+            done = self.forgotten + sum(f.done() for f in self.futures)
+            self.progress(done, self.forgotten + len(self.futures), self.stage)
 
     def _check(self) -> None:
         if self.cancel is not None and self.cancel():
@@ -326,6 +335,8 @@ def screen_on_dask(
             for cell in day_cells
         ]
         pairs_f = run.submit(tasks.merge_pairs, cand_fs, key="sts-candidates")
+        run.forget(day_fs + key_fs)
+        del day_fs, key_fs
         [(mmsi, counts)] = run.gather([counts_f], "counting fixes")
         n_parts = max(
             int(np.ceil(counts.sum() / max(options.partition_fixes, 1))),
@@ -341,6 +352,8 @@ def screen_on_dask(
         )
         per_detector_f = run.submit(tasks.partition_events, part_fs, key="vessel-events")
         [pairs] = run.gather([pairs_f], "STS candidates by day and cell")
+        run.forget(cand_fs + [pairs_f])
+        del cand_fs, pairs_f
         batch_fs = [
             run.submit(tasks.sts_batch, archive, batch, as_of_ns, zones_f, params, known_ports,
                        key=f"sts-batch-{k}")

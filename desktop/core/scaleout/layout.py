@@ -102,9 +102,23 @@ def read_table(
         expression = pq.filters_to_expression(filters) if filters else None
         table = dataset.to_table(columns=list(columns), filter=expression)
     except (OSError, pa.ArrowException) as exc:
-        where = paths[0] if len(paths) == 1 else f"{paths[0]} .. {paths[-1]}"
-        raise InputError(f"{where}: cannot read the archive's files ({exc})") from exc
+        raise InputError(f"{_culprit(paths, stripped, fs)}: cannot read this archive file "
+                         f"({exc})") from exc
     return table.to_pandas()
+
+
+def _culprit(paths: Sequence[str], stripped: Sequence[str], fs: Any) -> str:
+    """The first of ``paths`` that is not readable Parquet (the error path only: one read of
+    each file's footer), so that the message names the file to look at."""
+    import pyarrow.parquet as pq
+
+    for path, local in zip(paths, stripped, strict=True):
+        try:
+            with fs.open(local, "rb") as fh:
+                pq.read_metadata(fh)
+        except Exception:  # noqa: BLE001  (any failure marks the culprit)
+            return path
+    return paths[0] if len(paths) == 1 else f"{paths[0]} .. {paths[-1]}"
 
 
 def as_fixes(frame: pd.DataFrame) -> pd.DataFrame:
