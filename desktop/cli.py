@@ -7,14 +7,17 @@ arguments, with one clear line on stderr.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
 
 from desktop import __version__
 from desktop.core.errors import ExposureError
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a command ended by SIGPIPE (128 + 13)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -63,7 +66,7 @@ def _cmd_gui(args: argparse.Namespace) -> int:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     """Screen the files and write the verdicts (DESIGN.md §6); exit 0 whatever the verdicts."""
-    from desktop.core.errors import InputError
+    from desktop.core.atomic import write_text_atomic
     from desktop.core.output import render
     from desktop.core.screening import parse_as_of, screen
     from desktop.core.watchlist import load_watchlist
@@ -75,11 +78,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     result = screen(args.files, zones, as_of=as_of, watchlist=watchlist)
     text = render(result, args.format)
     if args.output:
-        try:
-            with open(args.output, "w", encoding="utf-8", newline="") as fh:
-                fh.write(text)
-        except OSError as exc:
-            raise InputError(f"cannot write {args.output}: {exc.strerror}") from exc
+        # Aside and renamed into place: a full disk never truncates the previous file.
+        write_text_atomic(args.output, text)  # InputError naming the file
     else:
         sys.stdout.write(text)
     return EXIT_OK
@@ -89,6 +89,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     import json
 
     from desktop.core.ingest import ingest
+    from desktop.core.textsafe import printable_path
 
     result = ingest(args.files)  # InputError (exit 2) for a path that cannot be read
     if args.output:
@@ -98,7 +99,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     else:
         print("\n".join(result.summary_lines()))
         if args.output:
-            print(f"wrote {len(result.fixes)} fixes to {args.output}")
+            print(f"wrote {len(result.fixes)} fixes to {printable_path(args.output)}")
     return EXIT_OK
 
 
@@ -109,8 +110,84 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         args.files, args.screenshot = [], None
     handler = {"gui": _cmd_gui, "check": _cmd_check, "ingest": _cmd_ingest}[command]
+    if command == "gui":
+        return _run(handler, args)
+    if sys.stdout is None:  # started with standard output closed (>&-)
+        if not getattr(args, "output", None):
+            _say("exposure: standard output is closed; give --output or redirect it")
+            return EXIT_BAD_INPUT
+        with open(os.devnull, "w", encoding="utf-8") as nowhere:  # the result goes to --output
+            sys.stdout = nowhere
+            try:
+                return _run(handler, args)
+            finally:
+                sys.stdout = None  # type: ignore[assignment]
+    real_stdout = sys.stdout
+    sys.stdout = _GuardedStdout(real_stdout)  # type: ignore[assignment]
+    try:
+        code = _run(handler, args)
+        sys.stdout.flush()  # a full disk or a closed pipe shows here, not at exit
+        return code
+    except _StdoutFailed as failed:
+        _discard_stdout(real_stdout)
+        if isinstance(failed.error, BrokenPipeError):
+            # The reader went away (`exposure check ... | head`): stop quietly, as Unix tools do.
+            return EXIT_BROKEN_PIPE
+        _say(f"exposure: cannot write to standard output: {failed.error.strerror or failed.error}")
+        return EXIT_BAD_INPUT
+    finally:
+        sys.stdout = real_stdout
+
+
+def _run(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
     try:
         return handler(args)
     except ExposureError as exc:
-        print(f"exposure: {exc}", file=sys.stderr)
+        _say(f"exposure: {exc}")
         return EXIT_BAD_INPUT
+
+
+def _say(line: str) -> None:
+    """One line on stderr, if there is a stderr at all."""
+    if sys.stderr is not None:
+        print(line, file=sys.stderr)
+
+
+class _StdoutFailed(Exception):  # noqa: N818 -- internal signal, never shown
+    """Writing to standard output failed (``error``): a full disk, a closed pipe."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class _GuardedStdout:
+    """Standard output whose write errors are told apart from every other ``OSError``."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError as exc:
+            raise _StdoutFailed(exc) from exc
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            raise _StdoutFailed(exc) from exc
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _discard_stdout(stream: TextIO) -> None:
+    # What is still buffered would fail again when the interpreter flushes at exit.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -40,6 +41,17 @@ CORPUS_TRACK_FILES = (
     "signalk/nais400-merrimac.log",
 )
 CORPUS_NMEA_FILES = tuple(f for f in CORPUS_TRACK_FILES if not f.endswith((".csv", ".csv.gz")))
+
+
+# Hypothesis draws random examples and keeps failures in ./.hypothesis/. CI starts from a fresh
+# clone, so a random failure there could not be replayed: with CI set, the examples are
+# derandomized (the same ones on every machine and every run; `CI=true pytest
+# tests/test_properties.py` replays a red CI run exactly), no database is read or written, and
+# a failure prints its @reproduce_failure blob. Local runs stay random and keep the database,
+# so new cases keep being found.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture(autouse=True)

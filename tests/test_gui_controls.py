@@ -7,7 +7,7 @@ from dataclasses import fields
 from datetime import date
 
 import numpy as np
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from test_gui_support import BARRED, CLEAR, make_window, wait_idle
 
 from desktop.core.model import Verdict
@@ -17,6 +17,14 @@ from desktop.gui.main_window import MainWindow
 from desktop.gui.mercator import to_lonlat
 from desktop.gui.notifier import RecordingNotifier
 from desktop.gui.params_dialog import ParamsDialog, unit_of
+
+
+def type_date(qtbot, field, text):
+    """Select all in a date field, type ``text``, press Enter: what a user does."""
+    field.edit.setFocus()
+    field.edit.selectAll()
+    qtbot.keyClicks(field.edit, text)
+    qtbot.keyClick(field.edit, Qt.Key.Key_Return)
 
 
 def _load(qtbot, window):
@@ -37,9 +45,29 @@ def test_params_dialog_has_every_parameter_with_its_unit(qtbot):
     assert dialog.spins["gap_speed_kn"].suffix() == " kn"
     assert dialog.spins["gap_min_h"].suffix() == " h"
     assert all(unit_of(name) for name in dialog.spins)  # every parameter has a unit
-    assert dialog.spins["gap_min_h"].toolTip() == ScreeningParams.describe()["gap_min_h"]
+    assert dialog.spins["gap_min_h"].toolTip() == (
+        ScreeningParams.describe()["gap_min_h"] + " (gap_min_h)")
     dialog.spins["gap_min_h"].setValue(6.0)
     assert dialog.params() == ScreeningParams(window_days=90.0, gap_min_h=6.0)
+
+
+def test_params_dialog_shows_human_labels_with_units_and_its_help_whole(qtbot):
+    dialog = ParamsDialog(ScreeningParams())
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.labels["window_days"].text() == "Look-back window (days)"
+    assert dialog.labels["sts_max_distance_m"].text() == "Ship-to-ship: largest distance (metres)"
+    assert dialog.labels["gap_min_h"].text() == "AIS gap: shortest (hours)"
+    assert dialog.labels["sts_grid_min"].text() == "Ship-to-ship: time grid step (minutes)"
+    assert dialog.labels["max_speed_kn"].text() == "Implausible jump above (knots)"
+    assert not [label.text() for label in dialog.labels.values() if "_" in label.text()]
+    docs = ScreeningParams.describe()
+    for name, hint in dialog.hints.items():
+        assert hint.text() == docs[name]
+        assert hint.wordWrap()
+        # Tall enough for its wrapped text at the width it was given: nothing cut off.
+        assert hint.height() >= hint.heightForWidth(hint.width()), name
 
 
 def test_shorter_window_rescreens_without_reingest(qtbot, tmp_path, monkeypatch):
@@ -58,6 +86,25 @@ def test_shorter_window_rescreens_without_reingest(qtbot, tmp_path, monkeypatch)
     assert len(ingest.calls) == 1
 
 
+def test_legend_and_details_name_the_window_in_use(qtbot, tmp_path, monkeypatch):
+    window, _ = make_window(qtbot, tmp_path, monkeypatch)
+    _load(qtbot, window)
+    window.select_vessel(BARRED)
+    assert window.map.legend_rows()[0][1] == "barred (180-day window)"
+    # As of 2026-09-01 a 90-day window still reaches the call that ended 2026-07-03.
+    with qtbot.waitSignal(window.session.rescreened, timeout=10_000):
+        window.session.set_params(ScreeningParams(window_days=90.0))
+    wait_idle(qtbot, window)
+    with qtbot.waitSignal(window.session.rescreened, timeout=10_000):
+        window.set_as_of_date(date(2026, 9, 1))
+    wait_idle(qtbot, window)
+    assert window.details.vessel.verdict == Verdict.BARRED
+    assert window.map.legend_rows()[0][1] == "barred (90-day window)"
+    text = window.details.explanation.toPlainText()
+    assert "(EO 13810, 90-day window)" in text
+    assert "180" not in text
+
+
 def test_double_click_on_an_event_centres_the_map_on_it(qtbot, tmp_path, monkeypatch):
     window, _ = make_window(qtbot, tmp_path, monkeypatch)
     _load(qtbot, window)
@@ -73,12 +120,12 @@ def test_time_filter_limits_the_tracks_to_the_dates(qtbot, tmp_path, monkeypatch
     window, _ = make_window(qtbot, tmp_path, monkeypatch)
     _load(qtbot, window)
     # The data run from 2026-07-02 (barred vessel) to 2026-10-01 (review vessel).
-    assert window.time_from.date().toPython() == date(2026, 7, 2)
-    assert window.time_to.date().toPython() == date(2026, 10, 1)
+    assert window.time_from.value() == date(2026, 7, 2)
+    assert window.time_to.value() == date(2026, 10, 1)
     assert window.map.t_range_ns is None
-    window.time_from.setDate(date(2026, 9, 1))
-    window.time_to.setDate(date(2026, 9, 1))
     window.time_filter.setChecked(True)
+    type_date(qtbot, window.time_from, "2026-09-01")
+    type_date(qtbot, window.time_to, "2026-09-01")
     lo, hi = window.map.t_range_ns
     assert lo == 1_788_220_800 * 10**9  # 2026-09-01 00:00 UTC
     assert hi == lo + 86_400 * 10**9
@@ -208,3 +255,16 @@ def test_screenshot_mode_returns_2_when_nothing_loads(qtbot, tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"{broken}: no position report could be read" in err
     assert not (tmp_path / "shot.png").exists()
+
+
+def test_map_toolbar_takes_a_second_row_when_both_do_not_fit(qtbot, tmp_path, monkeypatch):
+    window, _ = make_window(qtbot, tmp_path, monkeypatch)
+    both = window.screening_bar.sizeHint().width() + window.map_bar.sizeHint().width()
+    window.resize(both + 200, 700)
+    assert not window.toolBarBreak(window.map_bar)
+    window.resize(both - 100, 700)
+    assert window.toolBarBreak(window.map_bar)
+    # Each row fits on its own: no tool hides behind the toolbar's extension button.
+    assert window.screening_bar.sizeHint().width() <= window.width()
+    window.resize(both + 200, 700)
+    assert not window.toolBarBreak(window.map_bar)

@@ -159,3 +159,18 @@ def test_file_menu_holds_the_report_and_export_actions(qtbot, tmp_path, monkeypa
     assert [a.text() for a in window.exports.export_menu.actions()] == [
         "Verdicts CSV…", "Verdicts JSON…", "GeoJSON of the listed vessels (tracks and events)…",
         "Reviews CSV…"]
+
+
+def test_save_dialog_starts_in_documents_then_in_the_last_folder_saved_to(
+        qtbot, tmp_path, monkeypatch):
+    documents = tmp_path / "Documents"
+    documents.mkdir()
+    monkeypatch.setattr("platformdirs.user_documents_dir", lambda: str(documents))
+    chosen = tmp_path / "exports" / "verdicts.csv"
+    chosen.parent.mkdir()
+    window, dialog = _window(qtbot, tmp_path, monkeypatch, chosen)
+    # The tracks came from the app's folder ("hand-made.nmea" in "."): not where to save.
+    window.exports.act_csv.trigger()
+    assert dialog.asked[0][1] == str(documents / "exposure-verdicts-20261128.csv")
+    window.exports.act_json.trigger()
+    assert dialog.asked[1][1] == str(chosen.parent / "exposure-verdicts-20261128.json")

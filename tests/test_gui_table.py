@@ -15,6 +15,7 @@ from desktop.gui.vessel_table import (
     COL_MMSI,
     COL_NAME,
     COL_REASON,
+    COL_REVIEW,
     COL_VERDICT,
     VesselFilterProxy,
     VesselTableModel,
@@ -63,9 +64,9 @@ def _model_and_proxy() -> tuple[VesselTableModel, VesselFilterProxy]:
 def test_model_has_one_row_per_vessel_with_every_column(qapp):
     model, _ = _model_and_proxy()
     assert model.rowCount() == 4
-    assert model.columnCount() == 9
-    row = [model.index(0, c).data() for c in range(9)]
-    assert row == ["351000001", "EAST STAR", "9000001", "PA", "barred", "2026-12-30 06:20",
+    assert model.columnCount() == 10
+    row = [model.index(0, c).data() for c in range(10)]
+    assert row == ["351000001", "EAST STAR", "9000001", "PA", "barred", "", "2026-12-30 06:20",
                    "2026-07-03 06:20 Nampo", "1", "port call: Nampo"]
     assert model.index(3, COL_BARRED).data() == ""
     assert model.index(2, COL_LAST_KP).data() == ""
@@ -148,3 +149,34 @@ def test_clear_vessel_with_only_no_effect_events_says_so_in_the_reason_column() 
     model.set_verdicts([VesselVerdict(244000005, Verdict.CLEAR, None, (sts,)), vessels()[3]])
     texts = [model.index(r, COL_REASON).data() for r in range(2)]
     assert texts == ["no exposure: 1 event without effect on the verdict", "nothing found"]
+
+
+def _review(mmsi: int, decision: str, verdict_then: Verdict):
+    from desktop.core.review import Review
+
+    return Review(mmsi=mmsi, decision=decision, note="seen", reviewer="ana",
+                  decided_at=T0 + timedelta(days=150), verdict_at_review=verdict_then,
+                  as_of=T0 + timedelta(days=150))
+
+
+def test_review_has_its_own_column_and_leaves_the_verdict_text_whole(qapp):
+    model, _ = _model_and_proxy()
+    model.set_reviews({351000001: _review(351000001, "confirmed", Verdict.BARRED)})
+    assert model.index(0, COL_VERDICT).data() == "barred"
+    assert model.index(0, COL_VERDICT).data(Qt.ItemDataRole.DecorationRole) is None
+    assert model.index(0, COL_REVIEW).data() == "confirmed"
+    icon = model.index(0, COL_REVIEW).data(Qt.ItemDataRole.DecorationRole)
+    assert icon is not None and not icon.isNull()
+    assert model.index(0, COL_REVIEW).data(Qt.ItemDataRole.ToolTipRole) == (
+        "Confirmed by ana on 2026-11-30 06:20 UTC (verdict then: barred): seen")
+
+
+def test_review_made_on_another_verdict_shows_no_tick_but_verdict_changed(qapp):
+    model, _ = _model_and_proxy()
+    # Dismissed when it was under review; the vessel is barred now.
+    model.set_reviews({636000002: _review(636000002, "dismissed", Verdict.REVIEW)})
+    assert model.index(1, COL_REVIEW).data() == "verdict changed"
+    assert model.index(1, COL_REVIEW).data(Qt.ItemDataRole.DecorationRole) is None
+    assert model.index(1, COL_REVIEW).data(Qt.ItemDataRole.ToolTipRole) == (
+        "Dismissed by ana on 2026-11-30 06:20 UTC (verdict then: review): seen. "
+        "The verdict is now barred: review it again.")

@@ -118,6 +118,7 @@ def test_cancel_stops_a_long_load_and_keeps_the_previous_data(qtbot, tmp_path, m
     assert window.model.rowCount() == 3
     assert not window.cancel_button.isVisible()
     assert window.notifier.messages == []
+    assert window.statusBar().currentMessage() == "Cancelled; the data on screen is unchanged"
 
 
 def test_as_of_changed_during_a_load_is_applied_when_the_load_ends(qtbot, tmp_path, monkeypatch):

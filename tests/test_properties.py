@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -54,6 +55,12 @@ def test_barred_exactly_while_a_started_call_is_inside_the_window(
     assert ends == sorted(ends, reverse=True)
 
 
+# Any latin-1 character that keeps a line one physical line: '\n' ends a line in every reader and
+# pyarrow's CSV reader also ends a row at '\r', so neither may appear inside a generated line
+# (issue 15: a '\n' put into a sentence made two lines of one, and the count "failed").
+ONE_LINE_ALPHABET = "".join(chr(code) for code in range(256) if chr(code) not in "\r\n")
+ONE_LINE_CHAR = st.sampled_from(ONE_LINE_ALPHABET)
+
 SENTENCES = (
     "!AIVDM,1,1,,B,15M67FC000G?ufbE`FepT@3n00Sa,0*5C",
     "!AIVDM,2,1,3,B,55P5TL01VIaAL@7WKO@mBplU@<PDhh000000001S;AJ::4A80?4i@E53,0*3E",
@@ -66,12 +73,26 @@ SENTENCES = (
 line = st.one_of(
     st.sampled_from(SENTENCES),
     st.sampled_from(SENTENCES).flatmap(
-        lambda s: st.tuples(st.integers(0, len(s) - 1), st.characters(codec="latin-1")).map(
+        lambda s: st.tuples(st.integers(0, len(s) - 1), ONE_LINE_CHAR).map(
             lambda pos_ch: s[: pos_ch[0]] + pos_ch[1] + s[pos_ch[0] + 1 :]
         )
     ),
-    st.text(alphabet=st.characters(codec="latin-1", exclude_characters="\r\n"), max_size=80),
+    st.text(alphabet=ONE_LINE_CHAR, max_size=80),
 )
+
+
+def test_generated_lines_draw_from_every_latin1_character_but_line_breaks() -> None:
+    # The premise of the counting tests below: their expected count is the number of lines drawn.
+    assert len(ONE_LINE_ALPHABET) == 254
+    assert "\n" not in ONE_LINE_ALPHABET and "\r" not in ONE_LINE_ALPHABET
+
+
+def test_ci_profile_replays_the_same_examples_without_a_database() -> None:
+    ci = settings.get_profile("ci")
+    assert ci.derandomize is True
+    assert ci.database is None
+    if os.environ.get("CI"):
+        assert settings.default.derandomize is True
 
 
 def _ingest_text(name: str, text: str) -> tuple[int, int, int]:
@@ -94,7 +115,8 @@ def test_any_nmea_like_text_counts_every_line_once(lines: list[str]) -> None:
 cell = st.one_of(
     st.sampled_from(["", "351000001", "2026-03-01T00:00:00Z", "38.7", "125.4", "511", "-0-",
                      "91", "181", "nan", "12.5", "\"a,b\""]),
-    st.text(alphabet=st.characters(codec="latin-1", exclude_characters="\r\n,\""), max_size=12),
+    # no separator or quote either: the row must keep its cells (quoted cells are sampled above)
+    st.text(alphabet=ONE_LINE_ALPHABET.replace(",", "").replace('"', ""), max_size=12),
 )
 
 

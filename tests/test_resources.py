@@ -37,18 +37,24 @@ def test_wheel_carries_resources_and_accessor_finds_them(tmp_path: Path) -> None
         names = set(zf.namelist())
         assert "desktop/_resources/README.md" in names
         assert "desktop/_resources/sample_tracks/sample_2026.nmea.gz" in names
+        assert "desktop/_resources/docs/README.md" in names
         zf.extractall(tmp_path / "site")
     code = (
-        "from desktop.core.resources import resources_root, sample_tracks; "
-        "print(resources_root()); print(sample_tracks())"
+        "from desktop.core.resources import resources_root, sample_tracks, user_guide_path; "
+        "print(resources_root()); print(sample_tracks()); print(user_guide_path())"
     )
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            cwd=tmp_path / "site", env={"PYTHONPATH": str(tmp_path / "site")},
                            timeout=120)
     assert found.returncode == 0, found.stderr
-    root, sample = found.stdout.split()
+    root, sample, guide = found.stdout.split()
     assert Path(root) == tmp_path / "site" / "desktop" / "_resources"
     assert Path(sample) == Path(root) / "sample_tracks" / "sample_2026.nmea.gz"
+    assert Path(guide).read_bytes() == (ROOT / "README.md").read_bytes()
+
+
+def test_checkout_user_guide_is_the_project_readme() -> None:
+    assert resources.user_guide_path() == ROOT / "README.md"
 
 
 def test_checkout_sample_is_the_nmea_file_only() -> None:

@@ -237,10 +237,11 @@ def test_unreadable_file_raises_input_error_naming_it(
 ) -> None:
     path = _write(tmp_path / "sdn.csv", SDN_LINES)
 
-    def refuse(self: Path) -> bytes:
-        raise PermissionError(13, "Permission denied", str(self))
+    def refuse(name: object, flags: int, *args: object) -> int:
+        raise PermissionError(13, "Permission denied", str(name))
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)
+    # chmod 000 does not stop root (CI containers run as root): the refusal is simulated
+    monkeypatch.setattr("desktop.core.files.os.open", refuse)
     with pytest.raises(InputError, match=rf"{path}: cannot read the watch list \(Permission"):
         load_watchlist([path])
 

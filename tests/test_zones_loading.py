@@ -112,13 +112,17 @@ def test_refuses_feature_missing_a_required_property(tmp_path: Path, missing: st
     feature = _feature(**{missing: None})
     path = _write(tmp_path, _collection(_feature("Other"), feature))
     label = "feature 1" if missing == "name" else "feature 1 ('Harbour A')"
-    assert _refusal(path) == f"{path}: {label}: missing property '{missing}'"
+    takes = {"name": 'the zone\'s name as text, e.g. "Nampo"',
+             "kind": "one of port, anchorage, waters",
+             "country": 'the ISO 3166 alpha-2 code of the country, e.g. "KP"'}[missing]
+    assert _refusal(path) == f"{path}: {label}: missing property '{missing}' ({missing}: {takes})"
 
 
 def test_refusal_lists_every_missing_property(tmp_path: Path) -> None:
     path = _write(tmp_path, _collection(_feature(kind=None, country=None)))
     assert _refusal(path) == (
-        f"{path}: feature 0 ('Harbour A'): missing properties 'kind', 'country'")
+        f"{path}: feature 0 ('Harbour A'): missing properties 'kind', 'country' (kind: one of "
+        'port, anchorage, waters; country: the ISO 3166 alpha-2 code of the country, e.g. "KP")')
 
 
 def test_refuses_unknown_kind(tmp_path: Path) -> None:
@@ -271,7 +275,8 @@ def test_amsa_port_polygons_as_published_are_refused_naming_the_missing_properti
 ) -> None:
     path = corpus / "amsa" / "au_port_visit_polygons.geojson"
     assert _refusal(path) == (
-        f"{path}: feature 0 ('Abbot Point'): missing properties 'kind', 'country'")
+        f"{path}: feature 0 ('Abbot Point'): missing properties 'kind', 'country' (kind: one of "
+        'port, anchorage, waters; country: the ISO 3166 alpha-2 code of the country, e.g. "KP")')
 
 
 def test_concat_accepts_a_set_built_with_only_the_documented_columns() -> None:

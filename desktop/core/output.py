@@ -14,6 +14,7 @@ from typing import Final
 from desktop.core.model import Verdict, VesselVerdict, iso_utc
 from desktop.core.rule import main_reason, no_main_reason_text, when
 from desktop.core.screening import ScreeningResult
+from desktop.core.textsafe import csv_cell, terminal_text
 
 OUTSIDE_AIS: Final = (
     "Not judged from AIS: exceptions (vessels in distress, 31 CFR 510.518; OFAC general "
@@ -64,8 +65,11 @@ def to_table_text(result: ScreeningResult) -> str:
     ]
     for v in result.verdicts:
         until = iso_utc(v.barred_until) or "-"
-        name = (v.name or "-")[:20]
-        lines.append(f"{v.verdict!s:<7}  {until:<20}  {v.mmsi:<9}  {name:<20}  {_summary(v)}")
+        # AIS names are untrusted text: no escape sequence or line break reaches the terminal.
+        name = terminal_text(v.name or "-")[:20]
+        lines.append(
+            f"{v.verdict!s:<7}  {until:<20}  {v.mmsi:<9}  {name:<20}  {terminal_text(_summary(v))}"
+        )
     lines += ["", OUTSIDE_AIS]
     return "\n".join(lines) + "\n"
 
@@ -77,21 +81,21 @@ def to_csv_text(result: ScreeningResult) -> str:
     writer.writerow(CSV_COLUMNS)
     for v in result.verdicts:
         reason = main_reason(v)
-        writer.writerow(
-            [
-                v.mmsi,
-                "" if v.imo is None else v.imo,
-                v.name or "",
-                v.callsign or "",
-                v.flag or "",
-                str(v.verdict),
-                iso_utc(v.barred_until) or "",
-                len(v.reasons),
-                sum(1 for r in v.reasons if r.in_window),
-                "" if reason is None else str(reason.event.kind),
-                "" if reason is None else reason.explanation,
-            ]
-        )
+        row: list[object] = [
+            v.mmsi,
+            "" if v.imo is None else v.imo,
+            v.name or "",
+            v.callsign or "",
+            v.flag or "",
+            str(v.verdict),
+            iso_utc(v.barred_until) or "",
+            len(v.reasons),
+            sum(1 for r in v.reasons if r.in_window),
+            "" if reason is None else str(reason.event.kind),
+            "" if reason is None else reason.explanation,
+        ]
+        # A name such as '=HYPERLINK(...)' from a type 5 message must not run in a spreadsheet.
+        writer.writerow([csv_cell(cell) for cell in row])
     return buffer.getvalue()
 
 

@@ -67,3 +67,20 @@ def sample_tracks() -> Path | None:
         if (folder / SAMPLE_TRACKS_FILE).is_file():
             return folder / SAMPLE_TRACKS_FILE
     return None
+
+
+USER_GUIDE_FILE = "README.md"
+
+
+def user_guide_path() -> Path:
+    """The project README, whose first part is the user guide (Help > User guide).
+
+    A wheel and the PyInstaller bundle carry it as ``docs/README.md`` among the resources
+    (pyproject.toml ``force-include``, installer/exposure.spec); a checkout has it beside
+    ``resources/``. Raises ResourceError when this installation has none.
+    """
+    root = resources_root()
+    for path in (root / "docs" / USER_GUIDE_FILE, root.parent / USER_GUIDE_FILE):
+        if path.is_file():
+            return path
+    raise ResourceError(f"user guide missing: {USER_GUIDE_FILE} (under {root})")

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -53,16 +53,38 @@ Progress = Callable[[float, str], None]
 KnownPorts = tuple[np.ndarray, np.ndarray]
 
 
+# Times are nanoseconds since 1970 in int64 throughout (pandas' datetime64[ns]): as_of must lie
+# in that span, with room for the look-back windows of the rule.
+AS_OF_MIN: Final = datetime(1678, 1, 1, tzinfo=UTC)
+AS_OF_MAX: Final = datetime(2262, 4, 11, tzinfo=UTC)
+AS_OF_RANGE: Final = f"{AS_OF_MIN:%Y-%m-%d} to {AS_OF_MAX:%Y-%m-%d} 00:00 UTC"
+
+
+def _in_range(moment: datetime, shown: str) -> datetime:
+    try:
+        utc = moment.astimezone(UTC)
+    except OverflowError:  # year 1 with a positive offset
+        utc = datetime.min.replace(tzinfo=UTC)
+    if not AS_OF_MIN <= utc <= AS_OF_MAX:
+        raise ParameterError(
+            f"as-of {shown} is outside the supported range {AS_OF_RANGE} (pandas' nanosecond "
+            "times span 1677-09-21 to 2262-04-11; the rule needs room for its look-back windows)"
+        )
+    return utc
+
+
 def normalise_as_of(as_of: datetime | date | None) -> datetime:
-    """``as_of`` as an aware UTC datetime (see the module docstring)."""
+    """``as_of`` as an aware UTC datetime (see the module docstring); ``ParameterError`` when it
+    lies outside ``AS_OF_MIN`` .. ``AS_OF_MAX``."""
     if as_of is None:
         return datetime.now(UTC)
     if isinstance(as_of, datetime):
         if as_of.tzinfo is None:
             raise ParameterError(f"as_of {as_of.isoformat()} has no time zone (give UTC)")
-        return as_of.astimezone(UTC)
+        return _in_range(as_of, as_of.isoformat())
     if isinstance(as_of, date):
-        return datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC)
+        return _in_range(datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC),
+                         as_of.isoformat())
     raise ParameterError(f"as_of must be a date or a datetime, got {as_of!r}")
 
 
@@ -74,13 +96,17 @@ def parse_as_of(text: str | None) -> datetime | date | None:
     value = text.strip()
     try:
         if len(value) == 10:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
+            normalise_as_of(day)  # refused before any file is read
+            return day
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise ParameterError(
             f"--as-of {text!r} is not a date (YYYY-MM-DD) or an ISO 8601 date and time"
         ) from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    _in_range(moment, value)  # refused before any file is read
+    return moment
 
 
 def empty_zones() -> ZoneSet:

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from desktop.core.errors import InputError
+from desktop.core.files import read_regular_file
 
 LIST_NAME: Final = "OFAC SDN"
 SDN_COLUMNS: Final = (
@@ -166,8 +167,11 @@ class Watchlist:
     by_mmsi: dict[int, list[WatchEntry]] = field(init=False, repr=False)
     by_name: dict[str, list[NameRef]] = field(init=False, repr=False)
 
+    _indexed: set[tuple[str, int, str]] = field(init=False, repr=False)
+
     def __post_init__(self) -> None:
         self.by_imo, self.by_mmsi, self.by_name = {}, {}, {}
+        self._indexed = set()
         for e in self.entries:
             if e.imo is not None:
                 self.by_imo.setdefault(e.imo, []).append(e)
@@ -183,11 +187,12 @@ class Watchlist:
                     self._index(cut, NameRef(e, kind, text, truncated=True))
 
     def _index(self, key: str, ref: NameRef) -> None:
-        if not key:
+        # One ref per (key, entry, kind), found through a set: a scan of the key's refs made
+        # the index quadratic when thousands of entries share a name.
+        if not key or (key, ref.entry.entry, ref.kind) in self._indexed:
             return
-        refs = self.by_name.setdefault(key, [])
-        if all(r.entry.entry != ref.entry.entry or r.kind != ref.kind for r in refs):
-            refs.append(ref)
+        self._indexed.add((key, ref.entry.entry, ref.kind))
+        self.by_name.setdefault(key, []).append(ref)
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -217,10 +222,8 @@ def _clean(value: str) -> str | None:
 
 
 def _read_text(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the watch list ({exc.strerror or exc})") from exc
+    # InputError naming the file; a FIFO or a device is refused instead of blocking for ever.
+    data = read_regular_file(path, "the watch list")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

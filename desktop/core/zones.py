@@ -37,10 +37,18 @@ import shapely
 import shapely.affinity
 from shapely.geometry import MultiPolygon, Polygon, box
 
-from desktop.core.errors import ZoneError
+from desktop.core.errors import InputError, ZoneError
+from desktop.core.files import read_regular_file
 from desktop.core.resources import resource_path
+from desktop.core.textsafe import printable_path
 
 ZONE_KINDS: Final = ("port", "anchorage", "waters")
+# What each required property takes, for the refusal of a feature that lacks it.
+PROPERTY_VALUES: Final = {
+    "name": "the zone's name as text, e.g. \"Nampo\"",
+    "kind": f"one of {', '.join(ZONE_KINDS)}",
+    "country": "the ISO 3166 alpha-2 code of the country, e.g. \"KP\"",
+}
 ZONE_COLUMNS: Final = ("name", "kind", "country", "locode", "source", "geometry")
 # Bundled default zone files, relative to resources/ (DESIGN.md §4).
 DEFAULT_ZONE_FILES: Final = ("zones/kp_ports.geojson", "zones/kp_waters.geojson")
@@ -141,10 +149,13 @@ def load_zone_file(path: str | Path, *, label: str | None = None) -> ZoneSet:
     ``label`` (default: the path as given) names the file in messages and in the ``source`` column.
     """
     path = Path(path)
-    name = label or str(path)
+    name = label or printable_path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+        # A FIFO or a device would block the read for ever: refused before reading.
+        text = read_regular_file(path, "zone file", label=name).decode("utf-8-sig")
+    except InputError as exc:
+        raise ZoneError(str(exc)) from exc
+    except UnicodeDecodeError as exc:
         raise ZoneError(f"{name}: cannot read zone file ({exc})") from exc
     try:
         obj = json.loads(text)
@@ -152,7 +163,12 @@ def load_zone_file(path: str | Path, *, label: str | None = None) -> ZoneSet:
         raise ZoneError(
             f"{name}: not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from exc
-    return ZoneSet.from_geojson(obj, name)
+    except RecursionError:
+        raise ZoneError(f"{name}: JSON nested too deeply to be a GeoJSON zone file") from None
+    try:
+        return ZoneSet.from_geojson(obj, name)
+    except RecursionError:  # arrays nested deeply enough to parse, too deeply to walk
+        raise ZoneError(f"{name}: JSON nested too deeply to be a GeoJSON zone file") from None
 
 
 def load_zones(paths: Sequence[str | Path] = (), *, include_defaults: bool = True) -> ZoneSet:
@@ -247,13 +263,18 @@ def _row(feature: Any, index: int, source: str) -> dict[str, Any]:
     if not isinstance(props, dict):
         raise refuse("'properties' is not an object")
     name = _name_of(props)
+    if name is None:
+        _refuse_non_text_name(props, refuse)
     missing = [key for key, value in (("name", name), ("kind", props.get("kind")),
                                       ("country", props.get("country")))
                if value is None or (isinstance(value, str) and not value.strip())]
     if missing:
+        # Name the values each one takes: the user is often converting someone else's file
+        # (AMSA's port polygons have neither kind nor country) and needs to know what to add.
         listed = ", ".join(repr(m) for m in missing)
         plural = "properties" if len(missing) > 1 else "property"
-        raise refuse(f"missing {plural} {listed}")
+        takes = "; ".join(f"{m}: {PROPERTY_VALUES[m]}" for m in missing)
+        raise refuse(f"missing {plural} {listed} ({takes})")
     kind = props["kind"]
     if kind not in ZONE_KINDS:
         raise refuse(f"unknown kind {kind!r} (expected one of {', '.join(ZONE_KINDS)})")
@@ -273,6 +294,23 @@ def _row(feature: Any, index: int, source: str) -> dict[str, Any]:
     }
 
 
+def _refuse_non_text_name(props: dict[str, Any], refuse: Any) -> None:
+    # A number where the name should be is a different mistake from no name at all.
+    for key in NAME_ALIASES:
+        value = props.get(key)
+        if value is not None and not isinstance(value, str):
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            what = "a number" if number else f"a JSON {_json_type(value)}"
+            raise refuse(f"property {key!r} is {what} ({json.dumps(value)[:40]}), but it must be "
+                         "text (the zone's name)")
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    return {dict: "object", list: "array"}.get(type(value), type(value).__name__)
+
+
 def _geometry(geo: Any, refuse: Any) -> Polygon | MultiPolygon:
     if geo is None:
         raise refuse("empty geometry (null)")
@@ -287,7 +325,14 @@ def _geometry(geo: Any, refuse: Any) -> Polygon | MultiPolygon:
         raise refuse("empty geometry (no coordinates)")
     built: list[Polygon] = []
     for poly in polys:
+        if not isinstance(poly, list):
+            raise refuse("coordinates are not a list of rings")
         rings = [_ring(r, refuse) for r in poly]
+        if rings and rings[0][:, 0].min() == -180.0 and rings[0][:, 0].max() == 180.0:
+            # Not an antimeridian crossing (whose edges jump from near 180 to near -180) but a
+            # ring round the whole globe: no port, anchorage or territorial sea is that.
+            raise refuse("the polygon spans every longitude from -180 to 180 (the whole world "
+                         "or a band round it), which cannot be a port, anchorage or waters zone")
         if _crosses_antimeridian(rings[0]):
             rings = [np.column_stack([np.where(r[:, 0] < 0, r[:, 0] + 360.0, r[:, 0]), r[:, 1]])
                      for r in rings]
@@ -308,6 +353,16 @@ def _geometry(geo: Any, refuse: Any) -> Polygon | MultiPolygon:
 
 
 def _ring(ring: Any, refuse: Any) -> np.ndarray:
+    if not isinstance(ring, list):
+        raise refuse("coordinates are not [lon, lat] pairs")
+    for point in ring:
+        # numpy would turn the text "10.5" into a number: GeoJSON coordinates are numbers.
+        for value in point if isinstance(point, list) else ():
+            if isinstance(value, list):
+                raise refuse("coordinates are not [lon, lat] pairs (arrays nested too deep)")
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise refuse(f"coordinates are not numbers ({json.dumps(value)[:40]} in "
+                             f"{json.dumps(point)[:60]})")
     try:
         xy = np.asarray(ring, dtype="float64")
     except (TypeError, ValueError) as exc:

@@ -35,7 +35,15 @@ class DetailsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.vessel: VesselVerdict | None = None
+        self.window_days = 180.0  # the result's window (ScreeningParams.window_days)
         self._events: list[Event] = []
+        # Says when the selected vessel is hidden from the list by the search or the verdict
+        # filter: the details still show it, and the review buttons still apply to it.
+        self.hidden_note = QLabel("")
+        self.hidden_note.setWordWrap(True)
+        self.hidden_note.setMargin(4)
+        self.hidden_note.setStyleSheet("background: #fff3c4; color: #4a3b00;")
+        self.hidden_note.setVisible(False)
         self.banner = QLabel("No vessel selected")
         self.banner.setWordWrap(True)
         self.banner.setMargin(8)
@@ -63,6 +71,7 @@ class DetailsPanel(QWidget):
         self.review = ReviewPanel()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.hidden_note)
         layout.addWidget(self.banner)
         layout.addWidget(self.identity)
         layout.addWidget(self.explanation, 3)
@@ -71,7 +80,13 @@ class DetailsPanel(QWidget):
         layout.addWidget(self.timeline, 2)
         self.show_vessel(None)
 
+    def set_hidden_note(self, text: str) -> None:
+        """'' when the selected vessel is listed; else why it is not."""
+        self.hidden_note.setText(text)
+        self.hidden_note.setVisible(bool(text))
+
     def show_vessel(self, vessel: VesselVerdict | None) -> None:
+        """Show ``vessel`` (the window named is ``window_days``, set by the window per result)."""
         self.vessel = vessel
         if vessel is None:
             self.banner.setText("No vessel selected: click a track or a row")
@@ -109,7 +124,7 @@ class DetailsPanel(QWidget):
         if vessel.verdict == Verdict.BARRED and vessel.barred_until is not None:
             out.append(
                 f"<p><b>May not call at a US port before {when(vessel.barred_until)}</b> "
-                "(EO 13810, 180-day rule).</p>"
+                f"(EO 13810, {self.window_days:g}-day window).</p>"
             )
         if barring or review:
             out.append("<p><b>Why</b></p><ul>")

@@ -6,16 +6,17 @@ the search and verdict filters, or all), grabs the map as PNG, asks for a path a
 is the same HTML laid out by Qt's text engine (no browser needed on a locked-down machine).
 A one-vessel report shows the map fitted to that vessel's track; the others, the map as shown.
 
-The file dialog is ``ExportActions.ask_save_path`` so that tests replace it.
+The file dialog is ``ExportActions.ask_save_path`` so that tests replace it. It starts in the
+folder of the last export, else the user's documents folder: never in the app's own folders.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QObject
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QObject, QSettings
 from PySide6.QtGui import (
     QAction,
     QKeySequence,
@@ -24,16 +25,15 @@ from PySide6.QtGui import (
     QPdfWriter,
     QTextDocument,
 )
-from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
+from PySide6.QtWidgets import QFileDialog, QMenu, QStatusBar, QWidget
 
 from desktop.core.errors import ExposureError
 from desktop.core.export import to_geojson_text, to_html_report
 from desktop.core.output import to_csv_text, to_json_text
-from desktop.core.review import reviews_csv_text
-from desktop.gui.vessel_table import MMSI_ROLE
-
-if TYPE_CHECKING:
-    from desktop.gui.main_window import MainWindow
+from desktop.core.review import Review, reviews_csv_text
+from desktop.gui.map_view import MapView
+from desktop.gui.notifier import Notifier
+from desktop.gui.session import Session
 
 REPORT_FILTER: Final = "HTML report (*.html);;PDF report (*.pdf)"
 CSV_FILTER: Final = "CSV (*.csv)"
@@ -42,6 +42,17 @@ GEOJSON_FILTER: Final = "GeoJSON (*.geojson)"
 SELECTED, LISTED, ALL = "selected", "listed", "all"
 
 AskSavePath = Callable[[QWidget, str, str, str], str]
+
+
+def documents_folder() -> Path:
+    """The user's documents folder (home when the platform has none)."""
+    import platformdirs
+
+    try:
+        folder = Path(platformdirs.user_documents_dir())
+    except Exception:  # noqa: BLE001 -- a locked-down profile may have no such folder
+        return Path.home()
+    return folder if folder.is_dir() else Path.home()
 
 
 def ask_save_path(parent: QWidget, title: str, suggested: str, name_filter: str) -> str:
@@ -75,11 +86,37 @@ def write_pdf(html_text: str, path: str | Path) -> None:
 
 
 class ExportActions(QObject):
-    """The Save report and Export actions of one window."""
+    """The Save report and Export actions of one window.
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
+    It takes what it reads, not the window: the session (the result), the map (grabbed into
+    reports), the settings (the last export folder), and callables for the selected vessel,
+    the vessels listed after the filters and the stored reviews.
+    """
+
+    def __init__(
+        self,
+        parent: QWidget,
+        session: Session,
+        map_view: MapView,
+        settings: QSettings,
+        notifier: Notifier,
+        status: QStatusBar,
+        *,
+        selected_mmsi: Callable[[], int | None],
+        listed_mmsis: Callable[[], list[int]],
+        reviews: Callable[[], Mapping[int, Review]],
+    ) -> None:
+        super().__init__(parent)
+        window = parent  # the owner of the actions and the parent of the dialogs
+        self.parent_widget = parent
+        self.session = session
+        self.map = map_view
+        self.settings = settings
+        self.notifier = notifier
+        self.status = status
+        self._selected_mmsi = selected_mmsi
+        self._listed_mmsis = listed_mmsis
+        self._reviews = reviews
         self.ask_save_path: AskSavePath = ask_save_path
         self.last_written: Path | None = None
         self.act_report = QAction("Save report…", window)
@@ -122,22 +159,21 @@ class ExportActions(QObject):
     # ---- what to write -----------------------------------------------------------------
 
     def _result(self) -> Any:
-        current = self.window.session.current
+        current = self.session.current
         if current is None or current.result is None:
-            self.window.notifier.error("Nothing to save", "Open AIS tracks first.")
+            self.notifier.error("Nothing to save", "Open AIS tracks first.")
             return None
         return current.result
 
     def listed_mmsis(self) -> list[int]:
         """The vessels in the table as shown (search and verdict filters applied), in order."""
-        proxy = self.window.proxy
-        return [int(proxy.index(row, 0).data(MMSI_ROLE)) for row in range(proxy.rowCount())]
+        return self._listed_mmsis()
 
     def _mmsis(self, scope: str) -> Sequence[int] | None:
         if scope == SELECTED:
-            mmsi = self.window.selected_mmsi
+            mmsi = self._selected_mmsi()
             if mmsi is None:
-                self.window.notifier.error(
+                self.notifier.error(
                     "No vessel selected", "Select a vessel (a row or its track) to report on it."
                 )
                 return []
@@ -147,11 +183,14 @@ class ExportActions(QObject):
         return None
 
     def _suggest(self, stem: str, suffix: str) -> str:
-        folder = Path(str(self.window.settings.value("export_dir", "") or self.window._last_dir()))
+        last = str(self.settings.value("export_dir", "") or "")
+        folder = Path(last) if last and Path(last).is_dir() else documents_folder()
         return str(folder / f"{stem}{suffix}")
 
     def _ask(self, title: str, stem: str, suffix: str, name_filter: str) -> Path | None:
-        chosen = self.ask_save_path(self.window, title, self._suggest(stem, suffix), name_filter)
+        chosen = self.ask_save_path(
+            self.parent_widget, title, self._suggest(stem, suffix), name_filter
+        )
         if not chosen:
             return None
         path = Path(chosen)
@@ -163,11 +202,11 @@ class ExportActions(QObject):
         try:
             write(path)
         except (OSError, ExposureError) as exc:
-            self.window.notifier.error("Could not save", f"{path}: {exc}")
+            self.notifier.error("Could not save", f"{path}: {exc}")
             return False
-        self.window.settings.setValue("export_dir", str(path.parent))
+        self.settings.setValue("export_dir", str(path.parent))
         self.last_written = path
-        self.window.statusBar().showMessage(f"Saved {path}", 8000)
+        self.status.showMessage(f"Saved {path}", 8000)
         return True
 
     def _stem(self, result: Any, what: str) -> str:
@@ -183,14 +222,14 @@ class ExportActions(QObject):
         mmsis = self._mmsis(scope)
         if mmsis is not None and not mmsis:
             if scope == LISTED:
-                self.window.notifier.error("No vessel listed", "The filters hide every vessel.")
+                self.notifier.error("No vessel listed", "The filters hide every vessel.")
             return None
         what = f"report-{mmsis[0]}" if scope == SELECTED and mmsis else f"report-{scope}"
         path = self._ask("Save report", self._stem(result, what), ".html", REPORT_FILTER)
         if path is None:
             return None
         map_png = self._map_png(scope)
-        text = to_html_report(result, mmsis, self.window.review_keeper.reviews(), map_png)
+        text = to_html_report(result, mmsis, dict(self._reviews()), map_png)
         if path.suffix.lower() == ".pdf":
             ok = self._write(path, lambda p: write_pdf(text, p))
         else:
@@ -200,7 +239,7 @@ class ExportActions(QObject):
     def _map_png(self, scope: str) -> bytes:
         """The map as PNG: fitted to the vessel for a one-vessel report (the user's view is
         put back at once), as the user left it for a report of several vessels."""
-        view = self.window.map
+        view = self.map
         if scope != SELECTED or view.selected_mmsi is None:
             return png_bytes(view)
         saved = (view.center_m, view.m_per_px)
@@ -236,6 +275,6 @@ class ExportActions(QObject):
                                  GEOJSON_FILTER, lambda r: to_geojson_text(r, listed))
 
     def export_reviews(self) -> Path | None:
-        reviews = self.window.review_keeper.reviews()
+        reviews = self._reviews()
         return self._export_text("Export reviews (CSV)", "reviews", ".csv", CSV_FILTER,
                                  lambda r: reviews_csv_text(reviews.values(), r))

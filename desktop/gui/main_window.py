@@ -7,11 +7,17 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Final
 
-from PySide6.QtCore import QDate, QItemSelectionModel, QModelIndex, QSettings, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSettings, Qt
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
     QCheckBox,
-    QDateEdit,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -30,13 +36,16 @@ from PySide6.QtWidgets import (
 
 from desktop.core.errors import ParameterError
 from desktop.core.model import Event, Verdict, VesselVerdict
+from desktop.core.screening import AS_OF_MAX, AS_OF_MIN
+from desktop.gui import help as help_pages
 from desktop.gui import style
+from desktop.gui.date_field import DateField
 from desktop.gui.details import DetailsPanel
 from desktop.gui.export_actions import ExportActions
 from desktop.gui.map_view import MapView
 from desktop.gui.notifier import Notifier
 from desktop.gui.params_dialog import ParamsDialog
-from desktop.gui.review_panel import ReviewKeeper
+from desktop.gui.review_panel import ReviewKeeper, vessel_label
 from desktop.gui.session import Loaded, Problem, Session
 from desktop.gui.tasks import Task
 from desktop.gui.vessel_table import (
@@ -52,6 +61,7 @@ COLUMN_SAMPLES: Final = (
     "9999999",
     "WW",
     "review",
+    "verdict changed",
     "2026-12-30 06:20",
     "2026-07-03 06:20 Chongjin",
     "99",
@@ -63,6 +73,7 @@ TRACK_FILTER: Final = (
 )
 ZONE_FILTER: Final = "GeoJSON zones (*.geojson *.json);;All files (*)"
 WATCHLIST_FILTER: Final = "OFAC SDN list (sdn.csv alt.csv *.csv *.CSV);;All files (*)"
+CANCELLED_MESSAGE: Final = "Cancelled; the data on screen is unchanged"
 
 AskOpenPaths = Callable[[QWidget, str], list[str]]
 
@@ -84,14 +95,6 @@ def watchlist_text(watchlist: Any, paths: Sequence[str]) -> str:
     count = len(watchlist)
     vessels = "vessel" if count == 1 else "vessels"
     return f"Watch list: {names} ({watchlist.name}, {count} {vessels})"
-
-
-def _qdate(d: date) -> QDate:
-    return QDate(d.year, d.month, d.day)
-
-
-def _pydate(q: QDate) -> date:
-    return date(q.year(), q.month(), q.day())
 
 
 def start_of_day_utc(d: date) -> datetime:
@@ -138,8 +141,24 @@ class MainWindow(QMainWindow):
         header.setStretchLastSection(True)
         self.details = DetailsPanel()
         self._columns_sized = False
-        self.review_keeper = ReviewKeeper(self, review_folder)
-        self.exports = ExportActions(self)
+        self.review_keeper = ReviewKeeper(
+            self.details.review, self.notifier, self._as_of_on_screen, review_folder,
+            inputs=self._inputs_on_screen, parent=self,
+        )
+        self.review_keeper.reviews_changed.connect(self.model.set_reviews)
+        self.review_keeper.saved.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.exports = ExportActions(
+            self,
+            self.session,
+            self.map,
+            self.settings,
+            self.notifier,
+            self.statusBar(),
+            selected_mmsi=lambda: self.selected_mmsi,
+            listed_mmsis=self.listed_mmsis,
+            reviews=self.review_keeper.reviews,
+        )
+        self.help_dialogs: dict[str, help_pages.HelpDialog] = {}
 
         self._build_vessel_panel()
         self._build_toolbar()
@@ -200,7 +219,9 @@ class MainWindow(QMainWindow):
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search MMSI, IMO or name")
         self.search.setClearButtonEnabled(True)
-        self.search.textChanged.connect(self.proxy.set_search)
+        self.search.textChanged.connect(
+            lambda text: self._refilter(lambda: self.proxy.set_search(text))
+        )
         self.verdict_boxes: dict[Verdict, QCheckBox] = {}
         filters = QHBoxLayout()
         filters.addWidget(self.search, 1)
@@ -221,6 +242,7 @@ class MainWindow(QMainWindow):
         bar = QToolBar("Screening")
         bar.setObjectName("screening_toolbar")
         self.addToolBar(bar)
+        self.screening_bar = bar
         self.act_open = QAction("Open tracks…", self)
         self.act_open.setShortcut(QKeySequence.StandardKey.Open)
         self.act_open.triggered.connect(self.ask_open_tracks)
@@ -237,40 +259,77 @@ class MainWindow(QMainWindow):
         self.act_params = QAction("Parameters…", self)
         self.act_params.triggered.connect(self.edit_params)
         self.act_fit = QAction("Fit to selection", self)
+        self.act_fit.setIconText("Fit")
+        self.act_fit.setToolTip("Fit the map to the selected vessel's track (F)")
         self.act_fit.setShortcut(QKeySequence("F"))
         self.act_fit.triggered.connect(self.map.fit_selection)
         bar.addAction(self.act_open)
         bar.addAction(self.act_zones)
         bar.addAction(self.exports.act_report)
         bar.addSeparator()
-        bar.addWidget(QLabel(" As of (00:00 UTC): "))
-        self.as_of_edit = QDateEdit(_qdate(datetime.now(UTC).date()))
-        self.as_of_edit.setCalendarPopup(True)
-        self.as_of_edit.setDisplayFormat("yyyy-MM-dd")
-        self.as_of_edit.setToolTip("Apply the 180-day rule as of this date, 00:00 UTC")
-        self.as_of_edit.dateChanged.connect(self._on_as_of_date)
+        # Short labels, so that the toolbars take little room (the tooltips say the rest).
+        as_of_label = QLabel(" As of: ")
+        as_of_label.setToolTip("The rule is applied as of 00:00 UTC of this date")
+        bar.addWidget(as_of_label)
+        self.as_of_edit = DateField(datetime.now(UTC).date(), "the as-of date")
+        self.as_of_edit.setToolTip(
+            "Apply the rule as of this date, 00:00 UTC: type YYYY-MM-DD and press Enter, "
+            "or pick it on the calendar"
+        )
+        # the core's range (nanosecond times): dates outside it are refused
+        self.as_of_edit.set_range(AS_OF_MIN.date(), AS_OF_MAX.date())
+        self.as_of_edit.applied.connect(self._on_as_of_date)
+        self.as_of_edit.refused.connect(self._on_date_refused)
         bar.addWidget(self.as_of_edit)
-        now = QPushButton("Now")
-        now.setToolTip("Apply the rule as of this moment (UTC)")
-        now.clicked.connect(self.set_as_of_now)
-        bar.addWidget(now)
+        # An action, not a push button: a toolbar button is as narrow as its text.
+        self.act_now = QAction("Now", self)
+        self.act_now.setToolTip("Apply the rule as of this moment (UTC)")
+        self.act_now.triggered.connect(self.set_as_of_now)
+        bar.addAction(self.act_now)
         bar.addAction(self.act_params)
-        bar.addSeparator()
+        # The map's tools in a toolbar of their own, which moves to a second row when the
+        # window is too narrow for both (see resizeEvent): nothing hides behind a "»".
+        bar = QToolBar("Map")
+        bar.setObjectName("map_toolbar")
+        self.addToolBar(bar)
+        self.map_bar = bar
         bar.addAction(self.act_fit)
         bar.addSeparator()
-        self.time_filter = QCheckBox("Show fixes from")
+        self.time_filter = QCheckBox("Fixes from")
         self.time_filter.setToolTip("Limit the tracks on the map to a date range (UTC)")
-        self.time_from = QDateEdit()
-        self.time_to = QDateEdit()
+        today = datetime.now(UTC).date()
+        self.time_from = DateField(today, "the first day shown")
+        self.time_to = DateField(today, "the last day shown")
         for edit in (self.time_from, self.time_to):
-            edit.setCalendarPopup(True)
-            edit.setDisplayFormat("yyyy-MM-dd")
-            edit.dateChanged.connect(self._apply_time_filter)
+            edit.applied.connect(self._apply_time_filter)
+            edit.refused.connect(self._on_date_refused)
         self.time_filter.toggled.connect(self._apply_time_filter)
         bar.addWidget(self.time_filter)
         bar.addWidget(self.time_from)
         bar.addWidget(QLabel(" to "))
         bar.addWidget(self.time_to)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_toolbars()
+
+    def _fit_toolbars(self) -> None:
+        """The map toolbar on a row of its own when both toolbars do not fit in one."""
+        # Counted with the longest Save report text, so that selecting a vessel does not make
+        # the rows jump.
+        metrics = self.screening_bar.fontMetrics()
+        longest = metrics.horizontalAdvance("Save report of 999999999…")
+        shown = metrics.horizontalAdvance(self.exports.act_report.text())
+        needed = (
+            self.screening_bar.sizeHint().width()
+            + self.map_bar.sizeHint().width()
+            + max(0, longest - shown)
+        )
+        two_rows = self.toolBarBreak(self.map_bar)
+        if needed > self.width() and not two_rows:
+            self.insertToolBarBreak(self.map_bar)
+        elif needed <= self.width() and two_rows:
+            self.removeToolBarBreak(self.map_bar)
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -294,7 +353,21 @@ class MainWindow(QMainWindow):
         view_menu.addAction(fit_all)
         screening_menu = self.menuBar().addMenu("&Screening")
         screening_menu.addAction(self.act_params)
+        self._build_help_menu()
         self._refresh_recent_menu()
+
+    def _build_help_menu(self) -> None:
+        help_menu = self.menuBar().addMenu("&Help")
+        self.act_guide = QAction("User guide", self)
+        self.act_guide.setShortcut(QKeySequence.StandardKey.HelpContents)
+        self.act_guide.triggered.connect(self.show_user_guide)
+        self.act_shortcuts = QAction("Keyboard shortcuts", self)
+        self.act_shortcuts.triggered.connect(self.show_shortcuts)
+        self.act_about = QAction("About", self)
+        self.act_about.triggered.connect(self.show_about)
+        for action in (self.act_guide, self.act_shortcuts, self.act_about):
+            help_menu.addAction(action)
+        self.help_menu = help_menu
 
     def _build_status(self) -> None:
         status = self.statusBar()
@@ -309,7 +382,7 @@ class MainWindow(QMainWindow):
         self.progress_bar.setFormat("%p%")
         self.progress_label = QLabel("")
         self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(self.session.cancel)
+        self.cancel_button.clicked.connect(self.cancel_work)
         status.addWidget(self.counts_label)
         status.addWidget(self.as_of_label)
         status.addWidget(self.watchlist_label)
@@ -451,6 +524,7 @@ class MainWindow(QMainWindow):
         result = loaded.result
         verdicts: list[VesselVerdict] = list(result.verdicts)
         self._verdict_of = {v.mmsi: v for v in verdicts}
+        self.map.window_days = self.details.window_days = result.params.window_days
         colour_of = {v.mmsi: v.verdict for v in verdicts}
         if new_tracks:
             self.map.set_tracks(loaded.tracks, colour_of)
@@ -505,6 +579,13 @@ class MainWindow(QMainWindow):
     def _on_problem(self, problem: Problem) -> None:
         self.notifier.error(problem.title, problem.text, problem.details)
 
+    def cancel_work(self) -> None:
+        """Cancel: the job ends at once and the result on screen stays (Session.cancel)."""
+        if not self.session.busy:
+            return
+        self.session.cancel()
+        self.statusBar().showMessage(CANCELLED_MESSAGE, 10_000)
+
     def _on_busy(self, busy: bool, label: str) -> None:
         self.progress_bar.setVisible(busy)
         self.cancel_button.setVisible(busy)
@@ -523,7 +604,11 @@ class MainWindow(QMainWindow):
     # ---- selection ------------------------------------------------------------------------
 
     def select_vessel(self, mmsi: int | None) -> None:
-        """Select one vessel everywhere: map, table row, details."""
+        """Select one vessel everywhere: map, table row, details, review, Save report.
+
+        Only the user's act (a row, a track, a new result keeping the same vessel) calls this:
+        the search and the verdict filter never change the selection (see ``_refilter``).
+        """
         if self._syncing:
             return
         vessel = self._verdict_of.get(mmsi) if mmsi is not None else None
@@ -531,11 +616,67 @@ class MainWindow(QMainWindow):
         self.map.set_selected(self.selected_mmsi)
         self.details.show_vessel(vessel)
         self.review_keeper.show_vessel(vessel)
+        self._name_report_action(vessel)
         self._syncing = True
         try:
             self._select_row(self.selected_mmsi)
         finally:
             self._syncing = False
+        self._update_hidden_note()
+
+    def _name_report_action(self, vessel: VesselVerdict | None) -> None:
+        """Save report names the vessel it will report on."""
+        action = self.exports.act_report
+        if vessel is None:
+            action.setText("Save report…")
+            action.setToolTip("Select a vessel (a row or its track) to save its report")
+        else:
+            action.setText(f"Save report of {vessel.mmsi}…")
+            action.setToolTip(
+                f"Save a printable report (HTML or PDF) of {vessel_label(vessel)}, with the map"
+            )
+
+    def _refilter(self, change: Callable[[], None]) -> None:
+        """Apply a new search or verdict filter without touching the selection.
+
+        Qt moves the table's current row to a neighbour when the current one is filtered out;
+        that move is not the user's choice, so it is ignored here and the row of the selected
+        vessel is marked again if it is still listed.
+        """
+        self._syncing = True
+        try:
+            change()
+            self._select_row(self.selected_mmsi)
+        finally:
+            self._syncing = False
+        self._update_hidden_note()
+
+    def is_listed(self, mmsi: int) -> bool:
+        """The vessel has a row in the table as filtered now."""
+        row = self.model.row_of(mmsi)
+        return row is not None and self.proxy.mapFromSource(self.model.index(row, 0)).isValid()
+
+    def listed_mmsis(self) -> list[int]:
+        """The vessels in the table as shown (search and verdict filters applied), in order."""
+        proxy = self.proxy
+        return [int(proxy.index(row, 0).data(MMSI_ROLE)) for row in range(proxy.rowCount())]
+
+    def _update_hidden_note(self) -> None:
+        vessel = self._verdict_of.get(self.selected_mmsi) if self.selected_mmsi else None
+        if vessel is None or self.is_listed(vessel.mmsi):
+            self.details.set_hidden_note("")
+            return
+        why = []
+        text = self.search.text().strip()
+        if text:
+            why.append(f"the search \u201c{text}\u201d")
+        if not self.verdict_boxes[vessel.verdict].isChecked():
+            why.append(f"the unticked verdict \u201c{vessel.verdict}\u201d")
+        self.details.set_hidden_note(
+            f"{vessel_label(vessel)} is not in the list ({' and '.join(why) or 'filtered'} "
+            "hides it). It stays selected: the details, Confirm, Dismiss and Save report apply "
+            "to it."
+        )
 
     def _select_row(self, mmsi: int | None) -> None:
         selection = self.table.selectionModel()
@@ -547,11 +688,11 @@ class MainWindow(QMainWindow):
             return
         index = self.proxy.mapFromSource(self.model.index(row, 0))
         if not index.isValid():
-            # Hidden by the search or the verdict filter: show everything rather than hide it.
-            self.search.clear()
-            for box in self.verdict_boxes.values():
-                box.setChecked(True)
-            index = self.proxy.mapFromSource(self.model.index(row, 0))
+            # Hidden by the search or the verdict filter: no row stands for it, and no other
+            # row may look selected (the details say why it is not listed).
+            selection.clearCurrentIndex()
+            selection.clearSelection()
+            return
         selection.setCurrentIndex(
             index,
             QItemSelectionModel.SelectionFlag.ClearAndSelect
@@ -565,7 +706,8 @@ class MainWindow(QMainWindow):
         self.select_vessel(int(current.data(MMSI_ROLE)))
 
     def _on_verdict_filter(self) -> None:
-        self.proxy.set_verdicts({v for v, box in self.verdict_boxes.items() if box.isChecked()})
+        shown = {v for v, box in self.verdict_boxes.items() if box.isChecked()}
+        self._refilter(lambda: self.proxy.set_verdicts(shown))
 
     def first_barred(self) -> int | None:
         for vessel in self.model._rows:  # noqa: SLF001 -- same package, core order
@@ -590,10 +732,8 @@ class MainWindow(QMainWindow):
             return
         lo = datetime.fromtimestamp(int(times.min()) / 1e9, UTC).date()
         hi = datetime.fromtimestamp(int(times.max()) / 1e9, UTC).date()
-        for edit, value in ((self.time_from, lo), (self.time_to, hi)):
-            edit.blockSignals(True)
-            edit.setDate(_qdate(value))
-            edit.blockSignals(False)
+        self.time_from.set_value(lo)
+        self.time_to.set_value(hi)
         self.time_filter.setChecked(False)
         self._apply_time_filter()
 
@@ -601,24 +741,67 @@ class MainWindow(QMainWindow):
         if not self.time_filter.isChecked():
             self.map.set_time_range(None, None)
             return
-        start = start_of_day_utc(_pydate(self.time_from.date()))
-        end = start_of_day_utc(_pydate(self.time_to.date())) + timedelta(days=1)
+        start = start_of_day_utc(self.time_from.value())
+        end = start_of_day_utc(self.time_to.value()) + timedelta(days=1)
         self.map.set_time_range(start, end)
 
     # ---- as-of and parameters -------------------------------------------------------------
 
-    def _on_as_of_date(self, qdate: QDate) -> None:
-        self.session.set_as_of(start_of_day_utc(_pydate(qdate)))
+    def _on_as_of_date(self, day: date) -> None:
+        self.session.set_as_of(start_of_day_utc(day))
+
+    def _on_date_refused(self, message: str) -> None:
+        self.statusBar().showMessage(message, 15_000)
 
     def set_as_of_date(self, day: date) -> None:
-        """Set the as-of date (00:00 UTC of ``day``) as the date picker does."""
-        self.as_of_edit.setDate(_qdate(day))
+        """Apply the as-of date (00:00 UTC of ``day``) as the date field does on Enter."""
+        if day != self.as_of_edit.value():
+            self.as_of_edit.set_value(day)
+            self._on_as_of_date(day)
 
     def set_as_of_now(self) -> None:
-        self.as_of_edit.blockSignals(True)
-        self.as_of_edit.setDate(_qdate(datetime.now(UTC).date()))
-        self.as_of_edit.blockSignals(False)
+        # Today is shown, but "now" is applied: Enter on today's date applies 00:00 UTC today.
+        self.as_of_edit.set_value(datetime.now(UTC).date(), in_force=False)
         self.session.set_as_of(None)
+
+    def _inputs_on_screen(self) -> list[str]:
+        """The track files of the result on screen (recorded with each review decision)."""
+        current = self.session.current
+        return [] if current is None else list(current.paths)
+
+    def _as_of_on_screen(self) -> datetime | None:
+        """The as-of instant of the result on screen (None: nothing loaded)."""
+        current = self.session.current
+        return None if current is None else current.result.as_of
+
+    # ---- help -----------------------------------------------------------------------------
+
+    def _show_help(self, title: str, *, markdown: str = "", html_text: str = "") -> None:
+        """Open (or raise) one help page; non-modal, so that the user can follow it."""
+        dialog = self.help_dialogs.get(title)
+        if dialog is None:
+            dialog = help_pages.HelpDialog(title, markdown=markdown, html_text=html_text,
+                                           parent=self)
+            self.help_dialogs[title] = dialog
+        elif html_text:
+            dialog.browser.setHtml(html_text)  # About names the window in use now
+        dialog.show()
+        dialog.raise_()
+
+    def show_user_guide(self) -> None:
+        self._show_help("User guide", markdown=help_pages.user_guide_text())
+
+    def show_about(self) -> None:
+        self._show_help("About", html_text=help_pages.about_html(self.session.params.window_days))
+
+    def show_shortcuts(self) -> None:
+        actions = [
+            (action.shortcut().toString(QKeySequence.SequenceFormat.NativeText),
+             action.text().replace("&", ""))
+            for action in self.findChildren(QAction)
+            if not action.shortcut().isEmpty()
+        ]
+        self._show_help("Keyboard shortcuts", html_text=help_pages.shortcuts_html(actions))
 
     def edit_params(self) -> None:
         dialog = ParamsDialog(self.session.params, self)

@@ -100,6 +100,7 @@ class MapView(QWidget):
         self.tracks: TrackData | None = None
         self.selected_mmsi: int | None = None
         self.t_range_ns: tuple[int, int] | None = None
+        self.window_days = 180.0  # the legend names the window of the result shown
         self._rows_by_verdict: dict[Verdict, np.ndarray] = {}
         self._verdict_of: dict[int, Verdict] = {}
         self._events: list[Event] = []
@@ -558,14 +559,11 @@ class MapView(QWidget):
             x, y = self._event_xy[i]
             self._marker(painter, self._events[i].kind, self.world_to_screen(x, y), 5.5)
 
-    def _paint_legend(self, painter: QPainter) -> None:
-        """What the colours and symbols mean, in the top-left corner."""
-        font = QFont(painter.font())
-        font.setPointSizeF(8.5)
-        painter.setFont(font)
-        metrics = QFontMetrics(font)
-        rows: list[tuple[str, str, object]] = [
-            ("line", "barred (180-day rule)", style.VERDICT_COLOURS[Verdict.BARRED]),
+    def legend_rows(self) -> list[tuple[str, str, object]]:
+        """(kind of symbol, label, colour or event kind) of each legend row."""
+        return [
+            ("line", f"barred ({self.window_days:g}-day window)",
+             style.VERDICT_COLOURS[Verdict.BARRED]),
             ("line", "review", style.VERDICT_COLOURS[Verdict.REVIEW]),
             ("line", "clear", style.VERDICT_COLOURS[Verdict.CLEAR]),
             ("marker", "port call", EventKind.PORT_CALL),
@@ -574,6 +572,14 @@ class MapView(QWidget):
             ("area", "North Korean port", style.PORT_FILL),
             ("area", "North Korean waters", style.KP_WATERS_FILL),
         ]
+
+    def _paint_legend(self, painter: QPainter) -> None:
+        """What the colours and symbols mean, in the top-left corner."""
+        font = QFont(painter.font())
+        font.setPointSizeF(8.5)
+        painter.setFont(font)
+        metrics = QFontMetrics(font)
+        rows = self.legend_rows()
         line_h = metrics.height() + 2
         width = max(metrics.horizontalAdvance(label) for _, label, _ in rows) + 40
         box = QRectF(8, 8, width, line_h * len(rows) + 8)

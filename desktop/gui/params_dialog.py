@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Final
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -30,6 +32,36 @@ UNIT_SUFFIXES: Final = {
 }
 
 
+# What the dialog calls each parameter: the user reads words, not code names (the code name
+# stays in the tooltip, for matching the CLI's JSON ``parameters``).
+LABELS: Final = {
+    "window_days": "Look-back window",
+    "port_stop_min_h": "Shortest stop that makes a port call",
+    "stop_sog_kn": "Stopped at or below",
+    "silent_stay_min_h": "Silent stay in port counted as a stop",
+    "sts_max_distance_m": "Ship-to-ship: largest distance",
+    "sts_max_sog_kn": "Ship-to-ship: highest speed",
+    "sts_min_duration_h": "Ship-to-ship: shortest transfer",
+    "sts_grid_min": "Ship-to-ship: time grid step",
+    "sts_max_interp_gap_h": "Ship-to-ship: longest gap interpolated",
+    "sts_min_port_distance_km": "Ship-to-ship: least distance from any port",
+    "sts_merge_gap_h": "Ship-to-ship: merge encounters closer than",
+    "gap_min_h": "AIS gap: shortest",
+    "gap_speed_kn": "AIS gap: speed to reach a North Korean port",
+    "gap_port_time_h": "AIS gap: time allowed for the call",
+    "max_speed_kn": "Implausible jump above",
+}
+UNIT_WORDS: Final = {"days": "days", "h": "hours", "min": "minutes", "kn": "knots", "km": "km",
+                     "m": "metres"}
+
+
+def label_of(name: str) -> str:
+    """'Look-back window (days)': the human label with its unit."""
+    unit = unit_of(name)
+    text = LABELS.get(name, name.replace("_", " "))
+    return f"{text} ({UNIT_WORDS.get(unit, unit)})" if unit else text
+
+
 def unit_of(name: str) -> str:
     for suffix, unit in UNIT_SUFFIXES.items():
         if name.endswith(suffix):
@@ -44,8 +76,12 @@ class ParamsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Screening parameters")
         self.spins: dict[str, QDoubleSpinBox] = {}
+        self.labels: dict[str, QLabel] = {}
+        self.hints: dict[str, QLabel] = {}
         docs = ScreeningParams.describe()
         form = QFormLayout()
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         for f in fields(ScreeningParams):
             spin = QDoubleSpinBox()
             spin.setDecimals(2)
@@ -54,15 +90,19 @@ class ParamsDialog(QDialog):
             unit = unit_of(f.name)
             if unit:
                 spin.setSuffix(f" {unit}")
-            spin.setToolTip(docs[f.name])
-            label = QLabel(f.name)
-            label.setToolTip(docs[f.name])
+            spin.setToolTip(f"{docs[f.name]} ({f.name})")
+            label = QLabel(label_of(f.name))
+            label.setToolTip(f.name)
+            label.setBuddy(spin)
             self.spins[f.name] = spin
+            self.labels[f.name] = label
             form.addRow(label, spin)
+            # Under the field across the whole row, wrapped: the help is read, not hovered.
             hint = QLabel(docs[f.name])
             hint.setWordWrap(True)
-            hint.setStyleSheet("color: #666; font-size: small;")
-            form.addRow("", hint)
+            hint.setStyleSheet("color: #555;")
+            self.hints[f.name] = hint
+            form.addRow(hint)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -71,9 +111,17 @@ class ParamsDialog(QDialog):
         reset.clicked.connect(lambda: self.set_params(ScreeningParams()))
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        # Fifteen parameters with their help are taller than a laptop screen: scroll them.
+        body = QWidget()
+        body.setLayout(form)
+        scroll = QScrollArea()
+        scroll.setWidget(body)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
+        layout.addWidget(scroll)
         layout.addWidget(buttons)
+        self.resize(620, 640)
 
     def set_params(self, params: ScreeningParams) -> None:
         for name, spin in self.spins.items():

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import Final
 
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
@@ -23,9 +23,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBox
 from desktop.core.errors import ExposureError
 from desktop.core.model import VesselVerdict
 from desktop.core.review import CONFIRMED, DISMISSED, Review, ReviewStore
-
-if TYPE_CHECKING:
-    from desktop.gui.main_window import MainWindow
+from desktop.gui.notifier import Notifier
 
 DATA_DIR_ENV: Final = "EXPOSURE_DATA_DIR"  # development and test override of the data folder
 APP_NAME: Final = "ExposureCheck"
@@ -58,6 +56,17 @@ def review_summary(review: Review) -> str:
         f"UTC (verdict then: {review.verdict_at_review})"
     )
     return f"{text}: {review.note}" if review.note else text
+
+
+def vessel_label(vessel: VesselVerdict) -> str:
+    """How buttons and messages name a vessel: 'MMSI 351000001 EAST STAR'."""
+    return f"MMSI {vessel.mmsi} {vessel.name}" if vessel.name else f"MMSI {vessel.mmsi}"
+
+
+def review_is_current(review: Review, vessel: VesselVerdict) -> bool:
+    """The review was made on the verdict the vessel has now: a Confirm of 'barred' says
+    nothing about a later 'clear', so the table shows it as outdated, not as a tick."""
+    return review.verdict_at_review == vessel.verdict
 
 
 @cache
@@ -109,7 +118,8 @@ class ReviewPanel(QWidget):
         # Two rows so that the panel adds no width to the window's minimum.
         note_row = QHBoxLayout()
         note_row.setContentsMargins(0, 0, 0, 0)
-        note_row.addWidget(QLabel("Review:"))
+        self.title = QLabel("Review:")
+        note_row.addWidget(self.title)
         note_row.addWidget(self.note, 1)
         button_row = QHBoxLayout()
         button_row.setContentsMargins(0, 0, 0, 0)
@@ -132,6 +142,21 @@ class ReviewPanel(QWidget):
     ) -> None:
         """Show the stored review of ``vessel`` (its note back in the field), or none."""
         usable = vessel is not None and not problem
+        if vessel is None:
+            self.confirm_button.setText("Confirm")
+            self.dismiss_button.setText("Dismiss")
+            self.title.setToolTip("")
+        else:
+            # The MMSI on the buttons (short: the panel must fit a 1024 px window); the name
+            # is in the banner above and in the tooltips.
+            label = vessel_label(vessel)
+            self.confirm_button.setText(f"Confirm {vessel.mmsi}")
+            self.dismiss_button.setText(f"Dismiss {vessel.mmsi}")
+            self.confirm_button.setToolTip(f"The flag on {label} stands: record it with the note")
+            self.dismiss_button.setToolTip(
+                f"{label} is a false alarm: record it with the note saying why"
+            )
+            self.title.setToolTip(f"The review of {label}")
         for button in (self.confirm_button, self.dismiss_button):
             button.setEnabled(usable)
         self.note.setEnabled(usable)
@@ -155,25 +180,39 @@ class ReviewPanel(QWidget):
 
 
 class ReviewKeeper(QObject):
-    """The review store of the window: opened on first use, saved on every decision.
+    """The review store: opened on first use, saved on every decision.
 
-    A store that cannot be opened (a corrupt file) is reported once through the window's
+    It knows the panel it fills, the notifier and a callable giving the as-of instant of the
+    result on screen, not the window: the table follows ``reviews_changed`` and the status bar
+    ``saved``. A store that cannot be opened (a corrupt file) is reported once through the
     notifier, naming the file; the buttons stay disabled so that nothing overwrites it.
     """
 
+    reviews_changed = Signal(object)  # dict[int, Review] by MMSI: every stored review
+    saved = Signal(str)  # a one-line message for the status bar
+
     def __init__(
         self,
-        window: MainWindow,
+        panel: ReviewPanel,
+        notifier: Notifier,
+        as_of: Callable[[], datetime | None],
         folder: str | Path | None = None,
+        inputs: Callable[[], Sequence[str]] = tuple,
         clock: Callable[[], datetime] | None = None,
+        parent: QObject | None = None,
     ) -> None:
-        super().__init__(window)
-        self.window = window
+        """``as_of``: the as-of instant of the screening on screen (None: nothing loaded);
+        ``inputs``: the input files of that screening, recorded with each decision."""
+        super().__init__(parent)
+        self.panel = panel
+        self.notifier = notifier
+        self.as_of = as_of
+        self.inputs = inputs
         self.folder = None if folder is None else Path(folder)
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.vessel: VesselVerdict | None = None
         self._store: ReviewStore | None = None
         self.problem = ""
-        self.panel: ReviewPanel = window.details.review
         self.panel.decided.connect(self.decide)
         self.panel.cleared.connect(self.clear)
 
@@ -184,9 +223,11 @@ class ReviewKeeper(QObject):
                 self._store = ReviewStore(self.folder or default_review_folder())
             except ExposureError as exc:
                 self.problem = str(exc)
-                self.window.notifier.error("Reviews not loaded", str(exc))
+                self.notifier.error("Reviews not loaded", str(exc))
             else:
-                self.window.model.set_reviews(self._store.as_mapping())
+                if self._store.import_problem:  # a damaged reviews.json: named, left alone
+                    self.notifier.error("Older reviews not imported", self._store.import_problem)
+                self.reviews_changed.emit(self._store.as_mapping())
         return self._store
 
     def open(self) -> None:
@@ -196,26 +237,25 @@ class ReviewKeeper(QObject):
     def use_store(self, store: ReviewStore) -> None:
         """Replace the store (another folder); the table and the panel follow."""
         self._store, self.problem = store, ""
-        self.window.model.set_reviews(store.as_mapping())
-        self.show_vessel(self._vessel())
+        self.reviews_changed.emit(store.as_mapping())
+        self.show_vessel(self.vessel)
 
     def reviews(self) -> dict[int, Review]:
         store = self.store
         return {} if store is None else store.as_mapping()
 
-    def _vessel(self) -> VesselVerdict | None:
-        return self.window.details.vessel
-
     def show_vessel(self, vessel: VesselVerdict | None) -> None:
+        """The vessel the panel's buttons apply to (None: no selection)."""
+        self.vessel = vessel
         store = self.store if vessel is not None else self._store
         review = None if store is None or vessel is None else store.get(vessel.mmsi)
         self.panel.show_review(vessel, review, self.problem)
 
     def decide(self, decision: str, note: str) -> None:
-        vessel = self._vessel()
+        vessel = self.vessel
         store = self.store
-        current: Any = self.window.session.current
-        if vessel is None or store is None or current is None:
+        as_of = self.as_of()
+        if vessel is None or store is None or as_of is None:
             return
         try:
             review = Review(
@@ -225,27 +265,28 @@ class ReviewKeeper(QObject):
                 reviewer=current_user(),
                 decided_at=self.clock(),
                 verdict_at_review=vessel.verdict,
-                as_of=current.result.as_of,
+                as_of=as_of,
+                imo=vessel.imo,
+                inputs=tuple(self.inputs()),
             )
             store.put(review)
         except ExposureError as exc:
-            self.window.notifier.error("Review not saved", str(exc))
+            self.notifier.error("Review not saved", str(exc))
             return
-        self.window.model.set_reviews(store.as_mapping())
+        self.reviews_changed.emit(store.as_mapping())
         self.show_vessel(vessel)
-        self.window.statusBar().showMessage(
-            f"MMSI {vessel.mmsi} {decision}; saved in {store.path}", 8000
-        )
+        self.saved.emit(f"{vessel_label(vessel)} {decision}; saved in {store.path}")
 
     def clear(self) -> None:
-        vessel = self._vessel()
+        vessel = self.vessel
         store = self.store
         if vessel is None or store is None:
             return
         try:
-            store.remove(vessel.mmsi)
+            store.remove(vessel.mmsi, reviewer=current_user())
         except ExposureError as exc:
-            self.window.notifier.error("Review not removed", str(exc))
+            self.notifier.error("Review not removed", str(exc))
             return
-        self.window.model.set_reviews(store.as_mapping())
+        self.reviews_changed.emit(store.as_mapping())
         self.show_vessel(vessel)
+        self.saved.emit(f"Review of {vessel_label(vessel)} removed")

@@ -23,7 +23,10 @@ from desktop.core.model import Event, EventKind, Reason, Verdict, VesselVerdict
 from desktop.core.review import Review
 from desktop.core.rule import main_reason, no_main_reason_text
 from desktop.gui import style
-from desktop.gui.review_panel import review_icon, review_summary
+from desktop.gui.review_panel import review_icon, review_is_current, review_summary
+
+# What the Review column says of a review made on another verdict than today's.
+OUTDATED_REVIEW: Final = "verdict changed"
 
 COLUMNS: Final = (
     "MMSI",
@@ -31,6 +34,7 @@ COLUMNS: Final = (
     "IMO",
     "Flag",
     "Verdict",
+    "Review",
     "Barred until (UTC)",
     "Last KP call (UTC)",
     "Events",
@@ -42,6 +46,7 @@ COLUMNS: Final = (
     COL_IMO,
     COL_FLAG,
     COL_VERDICT,
+    COL_REVIEW,
     COL_BARRED,
     COL_LAST_KP,
     COL_EVENTS,
@@ -107,13 +112,18 @@ class VesselTableModel(QAbstractTableModel):
         self.endResetModel()
 
     def set_reviews(self, reviews: Mapping[int, Review]) -> None:
-        """The analyst's reviews by MMSI: a tick or cross beside the verdict, the note as tip."""
+        """The analyst's reviews by MMSI: a tick or cross in the Review column, the note as tip."""
         self._reviews = dict(reviews)
         if self._rows:
             self.dataChanged.emit(
-                self.index(0, COL_VERDICT),
-                self.index(len(self._rows) - 1, COL_VERDICT),
-                [Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.ToolTipRole],
+                self.index(0, COL_REVIEW),
+                self.index(len(self._rows) - 1, COL_REVIEW),
+                [
+                    Qt.ItemDataRole.DisplayRole,
+                    Qt.ItemDataRole.DecorationRole,
+                    Qt.ItemDataRole.ToolTipRole,
+                    Qt.ItemDataRole.ForegroundRole,
+                ],
             )
 
     def review_of(self, mmsi: int) -> Review | None:
@@ -159,20 +169,31 @@ class VesselTableModel(QAbstractTableModel):
             return QBrush(style.VERDICT_COLOURS[vessel.verdict].darker(120))
         if role == Qt.ItemDataRole.BackgroundRole and vessel.verdict == Verdict.BARRED:
             return QBrush(QColor(214, 39, 40, 28))
-        if col == COL_VERDICT and role in (
-            Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.ToolTipRole
-        ):
-            review = self._reviews.get(vessel.mmsi)
-            if review is None:
-                return None
-            if role == Qt.ItemDataRole.DecorationRole:
-                return review_icon(review.decision)
-            return review_summary(review)
+        if col == COL_REVIEW:
+            return self._review_data(vessel, role)
         if role == Qt.ItemDataRole.ToolTipRole and col == COL_REASON:
             reason = main_reason(vessel)
             return reason.explanation if reason else None
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (COL_MMSI, COL_IMO, COL_EVENTS):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def _review_data(self, vessel: VesselVerdict, role: int) -> Any:
+        review = self._reviews.get(vessel.mmsi)
+        if review is None:
+            return None
+        current = review_is_current(review, vessel)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return str(review.decision) if current else OUTDATED_REVIEW
+        if role == Qt.ItemDataRole.DecorationRole:
+            return review_icon(review.decision) if current else None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            summary = review_summary(review)
+            if current:
+                return summary
+            return f"{summary}. The verdict is now {vessel.verdict}: review it again."
+        if role == Qt.ItemDataRole.ForegroundRole and not current:
+            return QBrush(QColor(120, 120, 120))
         return None
 
     def _display(self, vessel: VesselVerdict, col: int) -> str:
@@ -186,6 +207,8 @@ class VesselTableModel(QAbstractTableModel):
             return vessel.flag or ""
         if col == COL_VERDICT:
             return str(vessel.verdict)
+        if col == COL_REVIEW:
+            return str(self._review_data(vessel, Qt.ItemDataRole.DisplayRole) or "")
         if col == COL_BARRED:
             return fmt_utc(vessel.barred_until)
         if col == COL_LAST_KP:

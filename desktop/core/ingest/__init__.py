@@ -1,7 +1,8 @@
 """Readers (NMEA, CSV, tables) that turn files into the fixes and vessels tables.
 
 ``ingest(paths)`` is the one entry point: it expands folders, detects each file's format from
-its content (``detect_format``), reads it with the matching reader into a ``RawRead``, runs the
+its content (``detect_format``), reads it with the matching reader into a ``RawRead`` (NMEA and
+CSV piece by piece, ``stream.read_raw``, reporting progress by bytes), runs the
 shared cleaning (``clean``) over the positions of all files together (so duplicates and jumps
 are judged across files), and builds the fixes, statics, vessels and flagged tables with one
 ``FileReport`` per file.
@@ -20,16 +21,13 @@ from pathlib import Path
 from typing import Final
 
 import numpy as np
-import pandas as pd
 
-from desktop.core.errors import Cancelled, ParameterError
-from desktop.core.fixes import make_fixes
-from desktop.core.ingest.base import ACCEPTED_FIX, NOT_AIS, STATIC_COLUMNS, LineTally, RawRead
-from desktop.core.ingest.clean import clean_positions, mmsi_invalid, mmsi_not_a_vessel
+from desktop.core.errors import Cancelled, InputError, ParameterError
+from desktop.core.ingest.assemble import assemble
+from desktop.core.ingest.base import NOT_AIS, LineTally, RawRead
 from desktop.core.ingest.csv_reader import empty_positions, empty_statics, line_layout
 from desktop.core.ingest.detect_format import expand_paths, read_bytes, sniff
 from desktop.core.ingest.result import FileReport, IngestResult
-from desktop.core.ingest.vessels import build_vessels
 
 __all__ = ["FileReport", "IngestResult", "ingest", "read_file"]
 
@@ -38,6 +36,8 @@ log = logging.getLogger(__name__)
 READER_ERROR: Final = "reader_error"  # a reader failed on this file: every line counted here
 
 Progress = Callable[[float, str], None]
+# NMEA and CSV files are read this many bytes at a time (progress is reported per piece).
+INGEST_CHUNK_BYTES: Final = 32 << 20
 
 
 def read_file(path: Path) -> RawRead:
@@ -49,6 +49,37 @@ def read_file(path: Path) -> RawRead:
     except Exception as exc:  # noqa: BLE001 - bad content must never stop a run
         log.exception("reader failed on %s", path)
         lines, _ = line_layout(data)
+        tally = LineTally()
+        if lines:
+            tally.reject_many(READER_ERROR, np.arange(1, lines + 1))
+        raw = RawRead(str(path), kind, lines, empty_positions(), empty_statics(), tally)
+        raw.notes.append(f"the {kind} reader failed: {type(exc).__name__}: {exc}")
+        return raw
+
+
+def _read_streaming(path: Path, number: int, count: int, step: Progress) -> RawRead:
+    """Read one file for ``ingest``: NMEA and CSV piece by piece (``stream.read_raw``: same
+    records as ``read_file``, without the file's bytes in memory), with progress by bytes;
+    other formats whole."""
+    from desktop.core.ingest.stream import content_head, count_lines, read_raw, streamable
+
+    kind = sniff(path, content_head(path))  # InputError when the file cannot be read
+    if not streamable(kind):
+        return read_file(path)
+
+    def on_bytes(done: int, total: int) -> None:
+        step(
+            0.85 * (number + done / max(total, 1)) / count,
+            f"reading {path.name}: {done / 1e6:.0f} of {total / 1e6:.0f} MB",
+        )
+
+    try:
+        return read_raw(path, kind, chunk_bytes=INGEST_CHUNK_BYTES, progress=on_bytes)
+    except (Cancelled, InputError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - bad content must never stop a run
+        log.exception("reader failed on %s", path)
+        lines = count_lines(path)
         tally = LineTally()
         if lines:
             tally.reject_many(READER_ERROR, np.arange(1, lines + 1))
@@ -83,13 +114,6 @@ def _dispatch(path: Path, data: bytes, kind: str) -> RawRead:
     return raw
 
 
-def _time_ns(values: pd.Series) -> np.ndarray:
-    if values.dtype.kind in "iu":
-        return values.to_numpy("int64")
-    times = pd.to_datetime(values, utc=True)
-    return times.astype("datetime64[ns, UTC]").array.asi8
-
-
 def ingest(
     paths: Sequence[str | Path],
     *,
@@ -118,140 +142,15 @@ def ingest(
     raws: list[RawRead] = []
     for number, path in enumerate(files):
         step(0.85 * number / max(len(files), 1), f"reading {path.name}")
-        raw = read_file(path)
+        raw = _read_streaming(path, number, len(files), step)
         if raw.tally.total != raw.lines:
             raw.notes.append(
                 f"line accounting is off: {raw.tally.total} counted for {raw.lines} lines"
             )
         raws.append(raw)
     step(0.85, "cleaning")
-    result = _assemble(files, raws, max_speed_kn)
+    result = assemble(files, raws, max_speed_kn)
     step(1.0, "done")
     return result
 
 
-def _assemble(files: list[Path], raws: list[RawRead], max_speed_kn: float) -> IngestResult:
-    names = [path.name for path in files]
-    categories = list(dict.fromkeys(names))
-    code_of_name = {name: code for code, name in enumerate(categories)}
-
-    # Plain arrays, not a DataFrame: building and slicing frames of a million rows copies
-    # every column again, and nothing here needs pandas.
-    columns: dict[str, list[np.ndarray]] = {name: [] for name in _COLUMNS}
-    for number, raw in enumerate(raws):
-        pos = raw.positions
-        if not len(pos):
-            continue
-        columns["mmsi"].append(pos["mmsi"].to_numpy("int64"))
-        columns["time"].append(_time_ns(pos["time"]))
-        for name in ("lat", "lon", "sog_kn", "cog_deg", "heading_deg", "nav_status"):
-            columns[name].append(pos[name].to_numpy("float64", na_value=np.nan))
-        columns["file"].append(np.full(len(pos), number, dtype="int64"))
-        columns["line"].append(pos["line"].to_numpy("int64"))
-    positions = {
-        name: np.concatenate(parts) if parts else np.array([], dtype=_COLUMNS[name])
-        for name, parts in columns.items()
-    }
-    cleaned = clean_positions(positions, max_speed_kn=max_speed_kn)
-
-    # Move cleaned-out rows from accepted "fix" to their reason, per file.
-    file_no = positions["file"]
-    line = positions["line"]
-    rejected = np.flatnonzero(pd.notna(cleaned.reason))
-    for number, raw in enumerate(raws):
-        mine = rejected[file_no[rejected] == number]
-        if not len(mine):
-            continue
-        raw.tally.accepted[ACCEPTED_FIX] -= len(mine)
-        reasons = cleaned.reason[mine]
-        for reason in sorted(set(reasons)):
-            raw.tally.reject_many(reason, line[mine[reasons == reason]])
-
-    source_codes = np.array([code_of_name[n] for n in names], dtype="int64")
-
-    def table(rows: np.ndarray) -> pd.DataFrame:
-        # A gather over a million rows is a cache miss per row: take only what is used.
-        sub = {name: values[rows] for name, values in positions.items() if name != "line"}
-        source = pd.Categorical.from_codes(source_codes[sub["file"]], categories=categories)
-        return make_fixes(
-            {
-                "mmsi": sub["mmsi"],
-                "time": sub["time"],
-                "lat": sub["lat"],
-                "lon": sub["lon"],
-                "sog_kn": sub["sog_kn"],
-                "cog_deg": sub["cog_deg"],
-                "heading_deg": sub["heading_deg"],
-                "nav_status": sub["nav_status"],
-                "source": source,
-            },
-            sort=False,  # clean_positions already ordered the rows by (mmsi, time)
-        )
-
-    fixes = table(cleaned.order)
-    flagged = table(cleaned.flagged_order)
-    flagged["line"] = line[cleaned.flagged_order]
-    flagged["implied_speed_kn"] = cleaned.flagged_speed_kn.astype("float32")
-
-    statics = _statics(raws, names)
-    vessels = build_vessels(fixes, statics)
-    reports = _reports(files, raws, positions, cleaned.order)
-    return IngestResult(fixes, statics, vessels, flagged, reports)
-
-
-_COLUMNS: Final = {
-    "mmsi": "int64", "time": "int64", "lat": "float64", "lon": "float64", "sog_kn": "float64",
-    "cog_deg": "float64", "heading_deg": "float64", "nav_status": "float64", "file": "int64",
-    "line": "int64",
-}  # fmt: skip
-
-
-def _statics(raws: list[RawRead], names: list[str]) -> pd.DataFrame:
-    """Static records of vessels only (same MMSI rules as the fixes), sorted by mmsi, time."""
-    parts = []
-    for raw, name in zip(raws, names, strict=True):
-        frame = raw.statics
-        if not len(frame):
-            continue
-        mmsi = frame["mmsi"].to_numpy("int64")
-        keep = ~(mmsi_not_a_vessel(mmsi) | mmsi_invalid(mmsi))
-        if not keep.all():
-            raw.notes.append(f"{int((~keep).sum())} static records of non-vessel MMSIs left out")
-        frame = frame[keep].copy()
-        frame["source"] = name
-        parts.append(frame)
-    if not parts:
-        frame = empty_statics()
-        frame["source"] = pd.Series([], dtype=object)
-    else:
-        frame = pd.concat(parts, ignore_index=True)
-    frame["source"] = frame["source"].astype("category")
-    frame["time"] = pd.to_datetime(frame["time"], utc=True).astype("datetime64[ns, UTC]")
-    frame = frame.sort_values(["mmsi", "time"], kind="stable", na_position="first")
-    return frame.reset_index(drop=True)[[*STATIC_COLUMNS, "source"]]
-
-
-def _reports(files: list[Path], raws: list[RawRead], positions: dict[str, np.ndarray],
-             kept: np.ndarray) -> list[FileReport]:  # fmt: skip
-    file_no = positions["file"][kept]
-    mmsi = positions["mmsi"][kept]
-    t = positions["time"][kept]
-    reports = []
-    for number, (path, raw) in enumerate(zip(files, raws, strict=True)):
-        mine = file_no == number
-        report = FileReport(
-            path=str(path),
-            format=raw.format,
-            lines=raw.lines,
-            fixes=int(mine.sum()),
-            vessels=int(len(np.unique(mmsi[mine]))),
-            accepted={k: int(v) for k, v in raw.tally.accepted.items() if v},
-            rejected={k: int(v) for k, v in raw.tally.rejected.items() if v},
-            first_lines={k: list(v) for k, v in raw.tally.first_lines.items() if v},
-            notes=list(raw.notes),
-        )
-        if report.fixes:
-            report.time_min = pd.Timestamp(int(t[mine].min()), tz="UTC")
-            report.time_max = pd.Timestamp(int(t[mine].max()), tz="UTC")
-        reports.append(report)
-    return reports

@@ -66,11 +66,21 @@ class LineTally:
         if len(line_nos) == 0:
             return
         self.rejected[reason] += len(line_nos)
+        # The smallest numbers seen so far, whatever order the calls come in (a streamed file
+        # is counted piece by piece, and cleaning returns to earlier lines).
         kept = self.first_lines.setdefault(reason, [])
-        room = FIRST_LINES_KEPT - len(kept)
-        if room > 0:
-            kept.extend(int(x) for x in np.sort(np.asarray(line_nos))[:room])
-            kept.sort()
+        first = np.sort(np.asarray(line_nos, dtype="int64"))[:FIRST_LINES_KEPT].tolist()
+        kept[:] = sorted(set(kept) | set(first))[:FIRST_LINES_KEPT]
+
+    def merge(self, other: LineTally) -> None:
+        """Add the counts of ``other`` (another piece of the same file) to these."""
+        self.accepted.update(other.accepted)
+        for reason, count in other.rejected.items():
+            self.rejected[reason] += count
+            kept = self.first_lines.setdefault(reason, [])
+            kept[:] = sorted(set(kept) | set(other.first_lines.get(reason, ())))[
+                :FIRST_LINES_KEPT
+            ]
 
     @property
     def total(self) -> int:

@@ -16,8 +16,9 @@ What it accepts
 
 How lines are counted (``sum(accepted) + sum(rejected) == lines``, lines = physical lines)
   - Line numbers are physical: the header is line 1 and counts as accepted ``header``; empty
-    lines count as accepted ``blank``. Quoted fields spanning lines are not expected in AIS
-    exports; a file with them still adds up, but its line numbers after that point drift.
+    lines count as accepted ``blank``. A quoted value holding a newline (rare in AIS exports)
+    keeps its record whole: the record is numbered by its first line, and each further line
+    of it counts as accepted ``continued_row``.
   - A row whose field count differs from the header's, or whose mmsi, time, lat or lon cell is
     present but cannot be parsed, is rejected as ``bad_value``; an empty time cell is
     ``no_timestamp``. Unparseable optional cells (SOG, COG, ...) become missing values.
@@ -29,6 +30,7 @@ How lines are counted (``sum(accepted) + sum(rejected) == lines``, lines = physi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -52,6 +54,8 @@ from desktop.core.ingest.base import (
 
 ACCEPTED_HEADER: Final = "header"
 ACCEPTED_BLANK: Final = "blank"
+# A physical line that continues a quoted value of the record above (a value holding a newline).
+ACCEPTED_CONTINUED: Final = "continued_row"
 NO_FIX_COLUMNS: Final = "no_fix_columns"
 
 STATIC_FIELDS: Final = (
@@ -136,7 +140,31 @@ def times_ns(values: pd.Series, *, time_format: str | None = None) -> np.ndarray
     return parsed.astype("datetime64[ns, UTC]").array.asi8.copy()
 
 
-def _encoding_of(data: bytes) -> str:
+def record_layout(data: bytes) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """Physical lines of CSV text, quotes respected.
+
+    Returns the number of physical lines and the 1-based numbers of the blank lines, of the
+    lines that start a record, and of the lines that continue a quoted field of the record
+    above (a quoted value holding a newline). Blank lines inside quotes are continuations.
+    """
+    if not data:
+        empty = np.array([], dtype="int64")
+        return 0, empty, empty, empty
+    buf = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(buf == 10)
+    if buf[-1] != 10:
+        ends = np.append(ends, len(buf))
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    length = ends - starts
+    has_cr = (length == 1) & (buf[np.minimum(starts, len(buf) - 1)] == 13)
+    quotes = np.flatnonzero(buf == 34)
+    inside = np.searchsorted(quotes, starts) % 2 == 1  # an odd number of quotes before it
+    blank = ((length == 0) | has_cr) & ~inside
+    numbers = np.arange(1, len(ends) + 1, dtype="int64")
+    return len(ends), numbers[blank], numbers[~blank & ~inside], numbers[inside]
+
+
+def encoding_of(data: bytes) -> str:
     """``utf8`` when the bytes are valid UTF-8, else ``latin-1`` (every byte is a character).
 
     pyarrow hands a row it cannot parse to the invalid-row handler as text; a row that is not
@@ -152,7 +180,7 @@ def _encoding_of(data: bytes) -> str:
 
 def _read_table(
     data: bytes, wanted: list[str], time_column: str | None, dma: bool, threads: bool,
-    as_text: bool,
+    as_text: bool, encoding: str,
 ) -> tuple[pa.Table, list[tuple[int | None, str]]]:  # fmt: skip
     """Parse with pyarrow; ``as_text`` reads every column as text (no type inference)."""
     bad_rows: list[tuple[int | None, str]] = []
@@ -166,10 +194,8 @@ def _read_table(
         column_types = {name: pa.string() for name in wanted}
     table = pacsv.read_csv(
         pa.BufferReader(data),
-        read_options=pacsv.ReadOptions(
-            use_threads=threads, block_size=1 << 22, encoding=_encoding_of(data)
-        ),
-        parse_options=pacsv.ParseOptions(invalid_row_handler=on_bad_row),
+        read_options=pacsv.ReadOptions(use_threads=threads, block_size=1 << 22, encoding=encoding),
+        parse_options=pacsv.ParseOptions(invalid_row_handler=on_bad_row, newlines_in_values=True),
         convert_options=pacsv.ConvertOptions(
             include_columns=wanted,
             strings_can_be_null=True,
@@ -180,81 +206,304 @@ def _read_table(
     return table, bad_rows
 
 
+class StaticValues:
+    """The distinct static value tuples of one file, each with a number.
+
+    A vessel's static records are the rows where its static values change, in (mmsi, time,
+    line) order over the whole file. Pieces of a file (streaming) cannot judge that alone, so
+    every row keeps only the number of its tuple of raw values (text), and ``records`` turns
+    the rows that start a run into records once all rows of a vessel are together.
+    """
+
+    def __init__(self, present: list[str]) -> None:
+        self.present = present  # canonical static field names the header has
+        self._ids: dict[tuple[str | None, ...], int] = {}
+        self._values: list[tuple[str | None, ...]] = []
+
+    def ids(self, table: pa.Table, mapping: dict[str, str], rows: np.ndarray) -> np.ndarray:
+        """The tuple number of each of ``rows`` of ``table`` (int64)."""
+        if not self.present or not len(rows):
+            return np.zeros(len(rows), dtype="int64")
+        taken = table.select([mapping[name] for name in self.present]).take(pa.array(rows))
+        key = np.zeros(len(rows), dtype="int64")
+        radix = 1
+        dictionaries = []
+        for column in taken.columns:
+            encoded = pc.dictionary_encode(column.cast(pa.string())).combine_chunks()
+            dictionaries.append(encoded.dictionary.to_pylist())
+            codes = encoded.indices.to_numpy(zero_copy_only=False)
+            codes = np.where(np.isnan(codes.astype("float64")), -1, codes).astype("int64") + 1
+            size = len(dictionaries[-1]) + 1
+            if radix * size >= 2**62:  # too many combinations for one int64: renumber first
+                _, key = np.unique(key, return_inverse=True)
+                radix = int(key.max()) + 1
+            key = key + codes * radix
+            radix *= size
+        uniques, inverse = np.unique(key, return_inverse=True)
+        local = np.empty(len(uniques), dtype="int64")
+        for k, combined in enumerate(uniques.tolist()):
+            values = []
+            rest = combined
+            for d in dictionaries:
+                size = len(d) + 1
+                code = rest % size
+                rest //= size
+                values.append(None if code == 0 else d[code - 1])
+            local[k] = self._id(tuple(values))
+        return local[inverse.reshape(-1)]
+
+    def _id(self, values: tuple[str | None, ...]) -> int:
+        found = self._ids.get(values)
+        if found is None:
+            found = self._ids[values] = len(self._values)
+            self._values.append(values)
+        return found
+
+    def records(self, mmsi: np.ndarray, time: np.ndarray, line: np.ndarray,
+                ids: np.ndarray) -> pd.DataFrame:  # fmt: skip
+        """Static records (``STATIC_COLUMNS``) of the rows ``(mmsi, time ns, line, tuple id)``:
+        the first row of every run of equal values per vessel in (mmsi, time, line) order."""
+        if not self.present or not len(mmsi):
+            return empty_statics()
+        order = np.lexsort((line, time, mmsi))
+        mmsi, time, line, ids = mmsi[order], time[order], line[order], ids[order]
+        changed = np.ones(len(order), dtype=bool)
+        changed[1:] = (mmsi[1:] != mmsi[:-1]) | (ids[1:] != ids[:-1])
+        rows = np.flatnonzero(changed)
+        wanted = np.unique(ids[rows])
+        texts = pd.DataFrame(
+            [self._values[k] for k in wanted.tolist()], columns=self.present, dtype=object
+        )
+        at = np.searchsorted(wanted, ids[rows])
+        n = len(rows)
+        sub = {name: pd.Series(texts[name].to_numpy()[at], dtype=object) for name in self.present}
+
+        def pick(name: str) -> pd.Series:
+            return sub[name] if name in self.present else pd.Series([None] * n, dtype=object)
+
+        out = pd.DataFrame(
+            {
+                "mmsi": mmsi[rows].astype("uint32"),
+                # int64 min is NaT in datetime64[ns].
+                "time": pd.to_datetime(time[rows].view("datetime64[ns]"), utc=True),
+                "imo": cols.imo_numbers(pick("imo")),
+                "name": cols.object_column(cols.text_or_none(pick("name")), n),
+                "callsign": cols.object_column(cols.text_or_none(pick("callsign")), n),
+                "ship_type": cols.ship_type_codes(pick("ship_type")),
+                "length_m": cols.dimensions_m(pick("length_m")),
+                "width_m": cols.dimensions_m(pick("width_m")),
+                "destination": cols.object_column(cols.text_or_none(pick("destination")), n),
+                "line": line[rows].astype("int64"),
+            }
+        )
+        out["imo"] = out["imo"].astype("Int64")
+        out["ship_type"] = out["ship_type"].astype("Int64")
+        all_missing = (
+            out["imo"].isna()
+            & out["name"].isna()
+            & out["callsign"].isna()
+            & out["ship_type"].isna()
+            & out["length_m"].isna()
+            & out["width_m"].isna()
+            & out["destination"].isna()
+        )
+        return out[~all_missing.to_numpy()].reset_index(drop=True)[list(STATIC_COLUMNS)]
+
+
+@dataclass
+class StaticKeys:
+    """Per accepted-MMSI row of a CSV piece: what ``StaticValues.records`` needs."""
+
+    mmsi: np.ndarray  # int64
+    time: np.ndarray  # int64 ns, NaT as int64 min
+    line: np.ndarray  # int64 1-based line in the file
+    ids: np.ndarray  # int64 static tuple number
+
+    @classmethod
+    def empty(cls) -> StaticKeys:
+        z = np.zeros(0, dtype="int64")
+        return cls(z, z, z, z)
+
+    @classmethod
+    def concat(cls, parts: list[StaticKeys]) -> StaticKeys:
+        if not parts:
+            return cls.empty()
+        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in
+                     ("mmsi", "time", "line", "ids")))  # fmt: skip
+
+
+class CsvPieces:
+    """Reads a CSV track file piece by piece (each piece whole records, in file order).
+
+    The header is taken from the first piece holding a non-blank line; every later piece is
+    parsed with that header put in front of it. Line numbers, the tally and the notes are
+    those of the whole file, whatever the pieces. ``encoding`` is decided for the whole file
+    beforehand (``encoding_of``).
+    """
+
+    def __init__(self, path: str, kind: str, encoding: str) -> None:
+        self.path = path
+        self.kind = kind
+        self.encoding = encoding
+        self.tally = LineTally()
+        self.lines = 0
+        self.header_bytes: bytes | None = None
+        self.mapping: dict[str, str] = {}
+        self.missing: list[str] = []
+        self.statics = StaticValues([])
+        self._notes: list[str] = []
+        self._wrong_fields = 0
+
+    def notes(self) -> list[str]:
+        out = list(dict.fromkeys(self._notes))
+        if self._wrong_fields:
+            out.append(f"{self._wrong_fields} rows with a wrong number of fields")
+        return out
+
+    def feed(self, data: bytes) -> tuple[pd.DataFrame, StaticKeys]:
+        """Read the next piece of the file (whole records): its positions and static keys."""
+        first = self.lines + 1  # the piece's first line in the file
+        if self.header_bytes is None:
+            n_lines, blank, records, more = record_layout(data)
+            self.lines += n_lines
+            if not len(records):
+                self._count_blank(len(blank), len(more))
+                return empty_positions(), StaticKeys.empty()
+            header_local = int(records[0])
+            if not self._set_header(data, header_local, first):
+                return empty_positions(), StaticKeys.empty()
+            return self._parse(data, n_lines, blank, records, more, first - 1, True)
+        piece = self.header_bytes + b"\n" + data
+        n_lines, blank, records, more = record_layout(piece)
+        self.lines += n_lines - 1
+        return self._parse(piece, n_lines, blank, records, more, first - 2, False)
+
+    def _count_blank(self, blank: int, more: int) -> None:
+        if blank:
+            self.tally.accept(ACCEPTED_BLANK, blank)
+        if more:  # quoted text before any header: not a table we can read
+            self.tally.accept(ACCEPTED_CONTINUED, more)
+
+    def _set_header(self, data: bytes, header_local: int, first: int) -> bool:
+        lines = data.split(b"\n", header_local)
+        raw_header = lines[header_local - 1]
+        self.header_bytes = raw_header.rstrip(b"\r")
+        text = raw_header.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r")
+        header = cols.header_fields(text)
+        self.header = header
+        self.mapping = cols.map_header(header)
+        self.missing = [name for name in cols.REQUIRED if name not in self.mapping]
+        self.header_line = first - 1 + header_local
+        if self.missing:
+            self._notes.append(
+                f"header (line {self.header_line}) names no column for "
+                f"{', '.join(self.missing)}: not a track table"
+            )
+        self.statics = StaticValues([name for name in STATIC_FIELDS if name in self.mapping])
+        return True
+
+    def _parse(  # noqa: PLR0913
+        self, data: bytes, n_lines: int, blank: np.ndarray, records: np.ndarray,
+        more: np.ndarray, offset: int, has_header: bool,
+    ) -> tuple[pd.DataFrame, StaticKeys]:  # fmt: skip
+        """Parse ``data`` (its first record the header); local line L is file line L+offset."""
+        tally = self.tally
+        # Blank lines and continuations of the piece (never the header put in front).
+        self._count_blank(len(blank), len(more))
+        if has_header:
+            tally.accept(ACCEPTED_HEADER)
+        data_records = records[1:]
+        if self.missing:
+            rejected = np.sort(np.concatenate([data_records, more])) + offset
+            tally.reject_many(NO_FIX_COLUMNS, rejected)
+            if len(more):
+                tally.accepted[ACCEPTED_CONTINUED] -= len(more)
+            return empty_positions(), StaticKeys.empty()
+        if not len(data_records):
+            return empty_positions(), StaticKeys.empty()
+
+        mapping = self.mapping
+        wanted = sorted(set(mapping.values()), key=self.header.index)
+        dma = self.kind == "csv-dma"
+        table: pa.Table | None = None
+        error: Exception | None = None
+        for as_text in (False, True):
+            # pyarrow infers column types from the first block and fails on a later cell that
+            # does not fit (one "n/a" in an MMSI column a million rows down): then read as
+            # text, and let the per-cell conversion below count that one row.
+            try:
+                table, bad_rows = _read_table(
+                    data, wanted, mapping["time"], dma, True, as_text, self.encoding
+                )
+                if bad_rows:
+                    # Only the single-threaded reader numbers the rows it skips.
+                    table, bad_rows = _read_table(
+                        data, wanted, mapping["time"], dma, False, as_text, self.encoding
+                    )
+                break
+            except (pa.ArrowInvalid, pa.ArrowException) as exc:
+                error = exc
+        if table is None:
+            tally.reject_many(BAD_VALUE, data_records + offset)
+            self._notes.append(f"could not parse as CSV: {error}")
+            return empty_positions(), StaticKeys.empty()
+
+        # pyarrow numbers records among non-empty lines, the header being 1.
+        bad_numbers = np.array([n for n, _ in bad_rows if n is not None], dtype="int64")
+        unnumbered = sum(1 for n, _ in bad_rows if n is None)
+        if unnumbered or len(bad_numbers) + table.num_rows != len(data_records):
+            # Cannot place the rows on records: count, and number by position.
+            self._notes.append("rows could not be placed on physical lines exactly")
+            row_lines = data_records[: table.num_rows]
+            bad_lines = data_records[table.num_rows :]
+        else:
+            bad_lines = records[bad_numbers - 1]
+            keep = np.ones(len(records), dtype=bool)
+            keep[0] = False
+            keep[bad_numbers - 1] = False
+            row_lines = records[keep]
+        row_lines = row_lines + offset
+        tally.reject_many(BAD_VALUE, bad_lines + offset)
+        self._wrong_fields += len(bad_lines)
+
+        # Only the fix columns go to pandas whole; static text is numbered per distinct tuple
+        # of values and converted once per tuple.
+        fix_sources = list(dict.fromkeys(mapping[k] for k in POSITION_COLUMNS if k in mapping))
+        frame = table.select(fix_sources).to_pandas()
+        positions, mmsi_ok, time = _positions(frame, mapping, row_lines, tally, dma)
+        rows = np.flatnonzero(mmsi_ok)
+        mmsi = positions_mmsi(frame, mapping)
+        keys = StaticKeys(
+            mmsi=mmsi[rows].astype("int64"),
+            time=time[rows],
+            line=row_lines[rows].astype("int64"),
+            ids=self.statics.ids(table, mapping, rows),
+        )
+        if not self.statics.present:
+            keys = StaticKeys.empty()
+        return positions, keys
+
+
+def positions_mmsi(frame: pd.DataFrame, mapping: dict[str, str]) -> np.ndarray:
+    """The MMSI column as float64 (NaN where not a number)."""
+    return pd.to_numeric(frame[mapping["mmsi"]], errors="coerce").to_numpy(
+        "float64", na_value=np.nan
+    )
+
+
 def read_csv_track(path: Path, data: bytes, kind: str) -> RawRead:
     """Read one CSV track file (already gunzipped ``data``) of format ``kind`` into a RawRead.
 
     ``kind`` is ``csv-noaa``, ``csv-dma`` or ``csv`` (from ``detect_format.sniff``); the
-    columns are found through the header either way.
+    columns are found through the header either way. The whole file is one piece of
+    ``CsvPieces``, so the streaming reader gives the same records.
     """
-    tally = LineTally()
-    n_lines, nonblank = line_layout(data)
-    tally.accept(ACCEPTED_BLANK, n_lines - len(nonblank)) if n_lines > len(nonblank) else None
-    raw = RawRead(str(path), kind, n_lines, empty_positions(), empty_statics(), tally)
-    if len(nonblank) == 0:
-        return raw
-    header_line = int(nonblank[0])
-    tally.accept(ACCEPTED_HEADER)
-    data_lines = nonblank[1:]
-
-    text_head = data[: 1 << 16].decode("utf-8", errors="replace").lstrip("\ufeff")
-    header = cols.header_fields(text_head.split("\n")[header_line - 1].rstrip("\r"))
-    mapping = cols.map_header(header)
-    missing = [name for name in cols.REQUIRED if name not in mapping]
-    if missing:
-        tally.reject_many(NO_FIX_COLUMNS, data_lines)
-        raw.notes.append(
-            f"header (line {header_line}) names no column for {', '.join(missing)}: "
-            f"not a track table"
-        )
-        return raw
-
-    wanted = sorted(set(mapping.values()), key=header.index)
-    dma = kind == "csv-dma"
-    table: pa.Table | None = None
-    error: Exception | None = None
-    for as_text in (False, True):
-        # pyarrow infers column types from the first block and fails on a later cell that
-        # does not fit (one "n/a" in an MMSI column a million rows down): then read as text,
-        # and let the per-cell conversion below count that one row.
-        try:
-            table, bad_rows = _read_table(data, wanted, mapping["time"], dma, True, as_text)
-            if bad_rows:
-                # Only the single-threaded reader numbers the rows it skips.
-                table, bad_rows = _read_table(data, wanted, mapping["time"], dma, False, as_text)
-            break
-        except (pa.ArrowInvalid, pa.ArrowException) as exc:
-            error = exc
-    if table is None:
-        tally.reject_many(BAD_VALUE, data_lines)
-        raw.notes.append(f"could not parse as CSV: {error}")
-        return raw
-
-    # pyarrow numbers rows among non-empty lines, the header being 1.
-    bad_numbers = np.array([number for number, _ in bad_rows if number is not None], dtype="int64")
-    unnumbered = sum(1 for number, _ in bad_rows if number is None)
-    if unnumbered or len(bad_numbers) + table.num_rows != len(data_lines):
-        # Cannot place the rows on lines (quoted newlines): count, and number by position.
-        raw.notes.append("rows could not be placed on physical lines exactly (quoted newlines?)")
-        row_lines = data_lines[: table.num_rows]
-        bad_lines = data_lines[table.num_rows :]
-    else:
-        bad_lines = nonblank[bad_numbers - 1]
-        keep = np.ones(len(nonblank), dtype=bool)
-        keep[0] = False
-        keep[bad_numbers - 1] = False
-        row_lines = nonblank[keep]
-    tally.reject_many(BAD_VALUE, bad_lines)
-    if len(bad_lines):
-        raw.notes.append(f"{len(bad_lines)} rows with a wrong number of fields")
-
-    # Only the fix columns go to pandas whole; static text is compared as arrow dictionary
-    # codes and converted for the few rows where a vessel's static values change.
-    fix_sources = list(dict.fromkeys(mapping[k] for k in POSITION_COLUMNS if k in mapping))
-    frame = table.select(fix_sources).to_pandas()
-    positions, mmsi_ok, time = _positions(frame, mapping, row_lines, tally, dma)
-    raw.positions = positions
-    raw.statics = statics_from_rows(table, mapping, row_lines, time, mmsi_ok)
-    return raw
+    pieces = CsvPieces(str(path), kind, encoding_of(data))
+    positions, keys = pieces.feed(data)
+    statics = pieces.statics.records(keys.mmsi, keys.time, keys.line, keys.ids)
+    return RawRead(
+        str(path), kind, pieces.lines, positions, statics, pieces.tally, pieces.notes()
+    )
 
 
 def _positions(

@@ -209,6 +209,12 @@ class _Parsed:
     time_ns: np.ndarray  # int64 per message, NO_TIME when none
     pb: ap.PayloadBatch
     notes: list[str]
+    # What the streaming reader needs to cut the lines into chunks (``stream.py``):
+    numbers: np.ndarray  # int64 0-based line number in the file of each line read
+    pending: list[int]  # lines of multipart messages still incomplete at the end
+    lone_used: list[int]  # lines holding only a tag block that was applied to the next line
+    stamps: list[tuple[int, int]]  # ($PGHP line, message) pairs that were matched
+    tag_bad_lines: np.ndarray  # int64 lines whose tag-block checksum is wrong
 
 
 def _read_bytes(path: Path) -> tuple[bytes, list[str]]:
@@ -277,10 +283,10 @@ def _epochs_ns(texts: Sequence[str]) -> np.ndarray:
     return out
 
 
-def _bad_tag_checksums(tags: list[str]) -> int:
-    """How many tag blocks (``fields*hh``) have a checksum that is not the XOR of the fields."""
+def _bad_tag_mask(tags: list[str]) -> np.ndarray:
+    """Which tag blocks (``fields*hh``) have a checksum that is not the XOR of the fields."""
     if not tags:
-        return 0
+        return np.zeros(0, dtype=bool)
     star = np.fromiter(map(str.find, tags, repeat("*")), dtype=np.int64, count=len(tags))
     length = np.fromiter(map(len, tags), dtype=np.int64, count=len(tags))
     buf = np.frombuffer("".join(tags).encode("latin-1"), dtype=np.uint8)
@@ -294,7 +300,7 @@ def _bad_tag_checksums(tags: list[str]) -> int:
     hi = _HEXVAL[buf[np.minimum(pos + 1, len(buf) - 1)]]
     lo = _HEXVAL[buf[np.minimum(pos + 2, len(buf) - 1)]]
     good = has & (hi < 16) & (lo < 16) & (((hi << 4) | lo) == xor)
-    return int(np.count_nonzero(~good))
+    return ~good
 
 
 def _c_text(tag: str | None) -> str:
@@ -309,11 +315,23 @@ def _tail_text(tail: str) -> str:
     return tail.rsplit(",", 1)[1].strip() if tail[:1] == "," else ""
 
 
-def _scan(path: Path) -> _Parsed:  # noqa: C901 - one pass over the lines, kept in one place
+def _scan(path: Path) -> _Parsed:
     data, notes = _read_bytes(path)
+    return scan_lines(data, str(path), notes)
+
+
+def scan_lines(  # noqa: C901, PLR0915 - one pass over the lines, kept in one place
+    data: bytes, path: str, notes: list[str], numbers: np.ndarray | None = None
+) -> _Parsed:
+    """Read the lines of ``data``; ``numbers`` are their 0-based numbers in the file when
+    ``data`` is a piece of it (adjacency of a tag block or ``$PGHP`` line and its sentence is
+    judged on them), else ``0..n-1``."""
     fl = nmea_lines.parse(data)
     del data
     n_lines = len(fl.starts)
+    if numbers is None:
+        numbers = np.arange(n_lines, dtype=np.int64)
+    nums = numbers.tolist()
     outcome = np.zeros(n_lines, dtype=np.int8)
 
     # The other lines, one by one with cheap string operations. Single-part sentences are
@@ -377,7 +395,7 @@ def _scan(path: Path) -> _Parsed:  # noqa: C901 - one pass over the lines, kept 
         if star < 0:
             outcome[i] = _TRUNC
             continue
-        if tag is None and i - 1 in lone:
+        if tag is None and i - 1 in lone and nums[i - 1] + 1 == nums[i]:
             tag = lone[i - 1]
             used_lone.append(i - 1)
         body = s[1:star]
@@ -400,9 +418,12 @@ def _scan(path: Path) -> _Parsed:  # noqa: C901 - one pass over the lines, kept 
         outcome[[o[0] for o in odd]] = np.where(ok, _BADPAY, _BADSUM)
 
     # Tag-block checksums are counted, not enforced (see read_nmea).
-    tag_bad = fl.tag_bad + _bad_tag_checksums(
-        [t[4] for t in singles if t[4] is not None] + [t[4] for t in multis if t[4] is not None]
+    tagged = [t for t in singles if t[4] is not None] + [t for t in multis if t[4] is not None]
+    bad_tags = _bad_tag_mask([t[4] for t in tagged])
+    tag_bad_lines = np.concatenate(
+        [fl.tag_bad_lines, np.array([t[0] for t in tagged], dtype=np.int64)[bad_tags]]
     )
+    tag_bad = len(tag_bad_lines)
 
     # Single-part sentences: the fast lines (already checked) and the loop's.
     s_cols = list(zip(*singles, strict=True)) if singles else [()] * 9
@@ -454,6 +475,7 @@ def _scan(path: Path) -> _Parsed:  # noqa: C901 - one pass over the lines, kept 
     m_lead: list[int] = []
     m_own: list[bool] = []
     m_sums: list[tuple[str, ...]] = []
+    pending: list[int] = []
     if multis:
         m_ok = _checksum_ok([m[1] for m in multis], [m[2] for m in multis])
         partial: dict[tuple[str, ...], list[tuple]] = {}
@@ -509,6 +531,7 @@ def _scan(path: Path) -> _Parsed:  # noqa: C901 - one pass over the lines, kept 
             m_sums.append(tuple(p[6] for p in held))
         for held in partial.values():
             outcome[[p[0] for p in held]] = _ORPHAN
+            pending.extend(p[0] for p in held)
 
     msgs = _Messages(
         fill=np.concatenate([fill, _fill_bits(m_fill)]),
@@ -518,7 +541,8 @@ def _scan(path: Path) -> _Parsed:  # noqa: C901 - one pass over the lines, kept 
         own_ship=np.concatenate([own, np.asarray(m_own, dtype=bool)]),
         sums=sums1 + m_sums if pghp else [],
     )
-    pghp_ns = _match_pghp(pghp, msgs, outcome)
+    stamps: list[tuple[int, int]] = []
+    pghp_ns = _match_pghp(pghp, msgs, outcome, numbers, stamps)
 
     # Time source priority: tag block c:, then $PGHP, then trailing epoch, then leading stamp.
     time_ns = np.concatenate([tag_ns, _epochs_ns(m_c)])
@@ -539,19 +563,28 @@ def _scan(path: Path) -> _Parsed:  # noqa: C901 - one pass over the lines, kept 
     )
     pb = ap.batch_raw(raw, length, np.clip(msgs.fill, 0, 5))
     pb.invalid |= (msgs.fill < 0) | (msgs.fill > 5)
+    notes.extend(count_notes(tag_bad, int(np.count_nonzero(msgs.own_ship)), len(used_lone)))
+    return _Parsed(
+        path, n_lines, outcome, msgs, time_ns, pb, notes,
+        numbers, pending, used_lone, stamps, tag_bad_lines,
+    )  # fmt: skip
+
+
+def count_notes(tag_bad: int, own_count: int, used_lone: int) -> list[str]:
+    """The notes of a file: wrong tag-block checksums, VDO messages, lone tag blocks used."""
+    notes = []
     if tag_bad:
         notes.append(
             f"{tag_bad} tag block(s) with a wrong tag-block checksum: their fields were used "
             "because the sentence's own checksum was valid"
         )
-    own_count = int(np.count_nonzero(msgs.own_ship))
     if own_count:
         notes.append(f"{own_count} own-ship (VDO) message(s) decoded like VDM")
     if used_lone:
         notes.append(
-            f"{len(used_lone)} tag block(s) on a line of their own applied to the next sentence"
+            f"{used_lone} tag block(s) on a line of their own applied to the next sentence"
         )
-    return _Parsed(str(path), n_lines, outcome, msgs, time_ns, pb, notes)
+    return notes
 
 
 def _fill_bits(texts: Sequence[str]) -> np.ndarray:
@@ -564,7 +597,11 @@ def _fill_bits(texts: Sequence[str]) -> np.ndarray:
 
 
 def _match_pghp(
-    pghp: list[tuple[int, list[str], int | None]], msgs: _Messages, outcome: np.ndarray
+    pghp: list[tuple[int, list[str], int | None]],
+    msgs: _Messages,
+    outcome: np.ndarray,
+    numbers: np.ndarray,
+    stamps: list[tuple[int, int]],
 ) -> np.ndarray:
     """Times from Gatehouse ``$PGHP`` lines, per message (NO_TIME where none applies).
 
@@ -587,6 +624,9 @@ def _match_pghp(
     The first rule runs over every $PGHP line before the second, so a loose match never takes
     a message that its own $PGHP line claims. A $PGHP line that stamps nothing (its sentence
     is missing or was rejected), or whose date does not parse, is ``orphan_timestamp``.
+
+    Lines are compared by their ``numbers`` in the file (the streaming reader scans pieces of
+    it); every match is appended to ``stamps`` as ($PGHP line, message).
     """
     n = len(msgs.line)
     out = np.full(n, NO_TIME, dtype=np.int64)
@@ -594,11 +634,12 @@ def _match_pghp(
         return out
     starts: dict[int, int] = {}  # first line of a message -> message
     by_sum: dict[str, list[tuple[int, int]]] = {}  # checksum -> (line, message)
+    num = numbers.tolist()
     for m in range(n):
         lines = (*msgs.earlier[m], int(msgs.line[m]))
-        starts[lines[0]] = m
+        starts[num[lines[0]]] = m
         for line, s in zip(lines, msgs.sums[m], strict=True):
-            by_sum.setdefault(s, []).append((line, m))
+            by_sum.setdefault(s, []).append((num[line], m))
     left: list[tuple[int, int, str, int | None]] = []
     for i, fields, arrival in pghp:
         ns = _pghp_ns(fields)
@@ -606,7 +647,7 @@ def _match_pghp(
             outcome[i] = _ORPHTS
             continue
         ref = fields[-1].strip().upper()
-        nxt = starts.get(i + 1)
+        nxt = starts.get(num[i] + 1)
         if (
             nxt is not None
             and out[nxt] == NO_TIME
@@ -614,6 +655,7 @@ def _match_pghp(
         ):
             out[nxt] = ns
             outcome[i] = _STAMP
+            stamps.append((i, nxt))
         else:
             left.append((i, ns, ref, arrival))
     for i, ns, ref, arrival in left:
@@ -626,11 +668,11 @@ def _match_pghp(
                 gap = abs(tail - arrival)
                 if gap > _PGHP_MAX_ARRIVAL_GAP_NS:
                     continue
-            elif abs(line - i) <= _PGHP_WINDOW_LINES:
+            elif abs(line - num[i]) <= _PGHP_WINDOW_LINES:
                 gap = 0
             else:
                 continue
-            rank = (gap, abs(line - i))
+            rank = (gap, abs(line - num[i]))
             if best is None or rank < best[0]:
                 best = (rank, m)
         if best is None:
@@ -638,6 +680,7 @@ def _match_pghp(
         else:
             out[best[1]] = ns
             outcome[i] = _STAMP
+            stamps.append((i, best[1]))
     return out
 
 
@@ -669,7 +712,11 @@ def _decode(path: str | Path) -> _Decoded:
 
 
 def _decode_all(path: str | Path) -> _Decoded:
-    parsed = _scan(Path(path))
+    return decode_parsed(_scan(Path(path)))
+
+
+def decode_parsed(parsed: _Parsed) -> _Decoded:
+    """Decode the payloads of scanned lines; every line's outcome is then final."""
     pb, msgs, outcome = parsed.pb, parsed.msgs, parsed.outcome
     n = len(msgs.line)
     kind = pb.msg_type
@@ -832,6 +879,16 @@ def read_nmea(path: str | Path) -> RawRead:
     """
     decoded = _decode(path)
     parsed = decoded.parsed
+    raw = raw_records(decoded, parsed.numbers)
+    raw.tally = _tally(parsed.outcome)
+    return raw
+
+
+def raw_records(decoded: _Decoded, numbers: np.ndarray) -> RawRead:
+    """The timed position records and the static records of decoded lines, numbered by
+    ``numbers`` (0-based line in the file of each line read), in line order. The tally is
+    left empty."""
+    parsed = decoded.parsed
     timed = parsed.time_ns[decoded.pos_rows] != NO_TIME
     order = np.flatnonzero(timed)
     order = order[np.argsort(parsed.msgs.line[decoded.pos_rows[order]], kind="stable")]
@@ -847,17 +904,21 @@ def read_nmea(path: str | Path) -> RawRead:
             "cog_deg": pos["cog_deg"],
             "heading_deg": pos["heading_deg"],
             "nav_status": pos["nav_status"],
-            "line": np.asarray(parsed.msgs.line, dtype=np.int64)[rows] + 1,
+            "line": numbers[np.asarray(parsed.msgs.line, dtype=np.int64)[rows]] + 1,
         },
         columns=list(POSITION_COLUMNS),
     )
+    statics = decoded.statics
+    if len(statics):
+        statics = statics.copy()
+        statics["line"] = numbers[statics["line"].to_numpy(np.int64) - 1] + 1
     return RawRead(
         path=parsed.path,
         format="nmea",
         lines=parsed.lines,
         positions=positions,
-        statics=decoded.statics,
-        tally=_tally(parsed.outcome),
+        statics=statics,
+        tally=LineTally(),
         notes=parsed.notes,
     )
 

@@ -64,6 +64,7 @@ class FastLines:
     own_ship: np.ndarray  # bool, VDO
     star: np.ndarray  # int64 byte offset of the sentence's '*'
     tag_bad: int  # tag blocks of fast lines whose checksum is wrong
+    tag_bad_lines: np.ndarray  # int64 0-based lines of those tag blocks (notes per chunk)
 
     def text(self, i: int) -> str:
         """Line ``i`` as text (latin-1: every byte is a character)."""
@@ -155,6 +156,7 @@ def parse(data: bytes, block_bytes: int = BLOCK_BYTES) -> FastLines:
         "tail_ns",
         "own_ship",
         "star",
+        "tag_bad_lines",
     ):
         parts = [piece[name] for piece in pieces]
         cols[name] = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
@@ -258,6 +260,9 @@ def _parse_block(  # noqa: PLR0915 - one vectorised pass, kept together
     tag_good = (t_hi < 16) & (t_lo < 16) & (((t_hi << 4) | t_lo) == tag_xor)
     tag_good &= t_st + 3 <= tag_end[idx][tag_idx]
     tag_bad = int(np.count_nonzero(has_tag[idx])) - int(np.count_nonzero(tag_good))
+    tagged = np.flatnonzero(has_tag[idx])
+    good_tagged = np.flatnonzero(tag_idx)[tag_good]
+    bad_at = np.setdiff1d(tagged, good_tagged)
     pay_start = c_chan[idx] + 1
     return {
         "line": idx.astype(np.int64) + first_line,
@@ -270,6 +275,7 @@ def _parse_block(  # noqa: PLR0915 - one vectorised pass, kept together
         "own_ship": kind[idx] == ord("O"),
         "star": star,
         "tag_bad": tag_bad,
+        "tag_bad_lines": idx[bad_at].astype(np.int64) + first_line,
         "ends_lone": bool(lone[-1]),
     }
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from desktop.core.atomic import atomic_output
 from desktop.core.errors import InputError
 from desktop.core.fixes import FIX_COLUMNS
 from desktop.core.model import iso_utc
@@ -126,10 +127,13 @@ class IngestResult:
 
     def write_fixes(self, path: str | Path) -> None:
         """Write the fixes table (DESIGN §3 columns, dtypes kept) as Parquet."""
+        # Aside and renamed into place: a full disk never leaves a truncated Parquet file.
         try:
-            self.fixes[list(FIX_COLUMNS)].to_parquet(path, index=False)
-        except OSError as exc:
-            raise InputError(f"{path}: cannot write the fixes table ({exc})") from exc
+            with atomic_output(path, "wb") as handle:
+                self.fixes[list(FIX_COLUMNS)].to_parquet(handle, index=False)
+        except InputError as exc:
+            reason = exc.__cause__ or exc
+            raise InputError(f"{path}: cannot write the fixes table ({reason})") from exc
 
     def to_json(self) -> dict[str, Any]:
         """Per-file reports and totals (no tables), JSON-ready and deterministic."""

@@ -1,0 +1,715 @@
+"""Streaming readers: one NMEA or CSV file (plain or gzip) read in pieces of bounded size.
+
+``stream_file(path)`` gives a ``FileStream``: iterating it yields ``FixChunk``s whose fixes,
+concatenated and sorted by (mmsi, time), equal ``ingest([path]).fixes`` exactly, and whose
+statics equal ``ingest([path]).statics``; ``FileStream.report`` equals the file's report once
+iteration has ended. ``read_raw`` is the same first pass for ``ingest``, which cleans the
+positions of all its files together (duplicates across files).
+
+How it stays exact and bounded (the policy)
+  1. Reading. The file is read ``chunk_bytes`` at a time (compressed bytes for ``.gz``, whose
+     output is also cut at ``chunk_bytes``). A line cut by a piece border waits for the rest
+     of its line; a CSV piece ends only at a newline outside quotes (an even number of ``"``
+     before it), so a quoted value holding a newline is never split.
+  2. NMEA state across borders. Each piece is scanned together with the lines carried from
+     the piece before (``nmea.scan_lines`` with the lines' numbers in the file). A line's
+     outcome is committed when nothing after the piece can change it; the others are carried
+     to the next piece and scanned again:
+       - the last ``MARGIN_LINES`` lines (a ``$PGHP`` line may stamp a sentence up to 20
+         lines away, and its arrival-time match is looked for among the lines in view);
+       - every part of a multipart message not yet complete (tag-block groups and sequence
+         ids alike, however far apart the parts are), and every line within 20 lines of one;
+       - and, closed over the links found (the parts of one message, a ``$PGHP`` line or a
+         lone tag block and the sentence it stamped), every line linked to a carried line.
+     So multipart halves, ``$PGHP`` lines and tag-block groups cut by a border are judged
+     as in the whole file, and line numbers run on. Exactness assumes a ``$PGHP`` line whose
+     arrival time matches its sentence stands fewer than ``MARGIN_LINES`` lines from it (in
+     AMSA's exactEarth file such matches reach 125 lines). What is carried is bounded
+     by ``MARGIN_LINES`` plus the incomplete multipart messages: a file of many never-
+     completed tag-block groups carries those lines to its end.
+  3. CSV. Each piece is parsed with the header put in front of it; pyarrow infers column
+     types per piece (falling back to text per piece), and every cell is converted by the
+     same per-cell rules either way. The text encoding (UTF-8, else Latin-1) is decided for
+     the whole file by a first pass over its bytes. Static records are the rows where a
+     vessel's static values change in (mmsi, time, line) order over the whole file, so each
+     row keeps only (mmsi, time, line, number of its distinct static values) until step 4.
+  4. Cleaning. Duplicates and jumps are judged per vessel over all its fixes in (mmsi,
+     time) order, and files are not always time-ordered, so no carried "last fix" is exact.
+     Instead the first pass spills every position (and static row) to temporary Arrow files
+     in ``N`` buckets by a hash of the MMSI, ``N`` chosen from the file's size so that one
+     bucket's input is about ``BUCKET_INPUT_BYTES``; each bucket is then cleaned whole (by
+     the same code as ``ingest``) and yielded as one chunk. A vessel is in exactly one
+     bucket, so the cleaning is that of the whole file. Small files (one bucket) stay in
+     memory. Chunks therefore come after the whole file is read; ``progress`` reports the
+     reading.
+  5. Parquet, GeoParquet and GeoPackage files are read whole (by ``read_file``) and yielded
+     as one chunk: their readers load the table whole today.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import tempfile
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.ipc as ipc
+
+from desktop.core.errors import Cancelled, InputError, ParameterError
+from desktop.core.ingest import nmea
+from desktop.core.ingest.assemble import clean_raws, static_note, statics_table
+from desktop.core.ingest.base import (
+    FIRST_LINES_KEPT,
+    POSITION_COLUMNS,
+    STATIC_COLUMNS,
+    LineTally,
+    RawRead,
+)
+from desktop.core.ingest.csv_reader import CsvPieces, StaticKeys, empty_positions, empty_statics
+from desktop.core.ingest.detect_format import GZIP_MAGIC, sniff
+from desktop.core.ingest.result import FileReport
+from desktop.core.textsafe import printable_path
+
+__all__ = ["FileStream", "FixChunk", "read_raw", "stream_file"]
+
+# Lines at the end of a piece whose outcome waits for the next piece (see the policy).
+MARGIN_LINES: Final = 2048
+# Input bytes (uncompressed) per cleaning bucket: about 600,000 NMEA sentences.
+BUCKET_INPUT_BYTES: Final = 48 << 20
+MAX_BUCKETS: Final = 1024
+# A gzip file's text is taken as this many times its size when choosing the bucket count.
+GZIP_RATIO_GUESS: Final = 6
+HEAD_BYTES: Final = 65536
+_PGHP_WINDOW: Final = 20  # nmea._PGHP_WINDOW_LINES
+
+ByteProgress = Callable[[int, int], None]
+
+
+@dataclass
+class FixChunk:
+    """One piece of a streamed file (see ``stream_file``)."""
+
+    fixes: pd.DataFrame  # make_fixes schema, cleaned, sorted by (mmsi, time)
+    statics: pd.DataFrame  # STATIC_COLUMNS + source, sorted by (mmsi, time)
+    bytes_read: int  # bytes of the file consumed so far (compressed bytes for .gz)
+    bytes_total: int  # the file's size on disk
+
+
+# ---------------------------------------------------------------------------------------------
+# Bytes: plain or gzip, in blocks of bounded size
+
+
+def _blocks(path: Path, chunk_bytes: int, notes: list[str]) -> Iterator[tuple[bytes, int]]:
+    """The file's content (gunzipped when it starts with the gzip magic) in blocks of at most
+    ``chunk_bytes``, each with the bytes of the file consumed so far.
+
+    Like the whole-file readers, concatenated gzip members are read one after another and
+    bytes after the last member are ignored; a gzip stream cut short keeps what decompressed
+    and says so in ``notes``.
+    """
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
+    with handle:
+        magic = handle.read(2)
+        handle.seek(0)
+        if magic != GZIP_MAGIC:
+            while block := handle.read(chunk_bytes):
+                yield block, handle.tell()
+            return
+        produced = 0
+        unzip = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        feed = b""
+        read_size = max(chunk_bytes // 4, 1)
+        while True:
+            if not feed:
+                feed = handle.read(read_size)
+                if not feed:  # the file ends inside a member: a copy cut short
+                    out = unzip.flush()
+                    produced += len(out)
+                    if out:
+                        yield out, handle.tell()
+                    notes.append(
+                        f"gzip data broken after {produced} decompressed bytes "
+                        "(the compressed stream ends early)"
+                    )
+                    return
+            try:
+                out = unzip.decompress(feed, chunk_bytes)
+            except zlib.error as err:
+                notes.append(f"gzip data broken after {produced} decompressed bytes ({err})")
+                return
+            feed = unzip.unconsumed_tail
+            produced += len(out)
+            if out:
+                yield out, handle.tell() - len(feed)
+            if unzip.eof:
+                rest = unzip.unused_data
+                while len(rest) < 2:
+                    more = handle.read(read_size)
+                    if not more:
+                        break
+                    rest += more
+                if rest[:2] != GZIP_MAGIC:
+                    return  # the end, or bytes after the last member (ignored)
+                unzip = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                feed = rest
+
+
+def content_head(path: Path) -> bytes:
+    """The first ``HEAD_BYTES`` of the content (gunzipped), for format detection."""
+    out = b""
+    for block, _ in _blocks(path, HEAD_BYTES, []):
+        out += block
+        if len(out) >= HEAD_BYTES:
+            break
+    return out[:HEAD_BYTES]
+
+
+def count_lines(path: Path) -> int:
+    """Physical lines of the content (as ``text.split("\\n")`` without a final empty one)."""
+    lines = 0
+    last = b"\n"
+    for block, _ in _blocks(path, 1 << 24, []):
+        lines += block.count(b"\n")
+        last = block[-1:]
+    return lines + (last != b"\n")
+
+
+def _pieces(
+    path: Path, chunk_bytes: int, notes: list[str], quoted: bool
+) -> Iterator[tuple[bytes, int, bool]]:
+    """Whole lines of the content, about ``chunk_bytes`` at a time: (bytes, consumed, last).
+
+    With ``quoted`` (CSV) a piece ends only at a newline outside double quotes. The last
+    piece (possibly empty) has ``last`` True and may end without a newline.
+    """
+    held = b""
+    consumed = 0
+    for block, consumed in _blocks(path, chunk_bytes, notes):
+        held += block
+        cut = _cut(held, quoted)
+        if cut > 0:
+            yield held[:cut], consumed, False
+            held = held[cut:]
+    yield held, consumed, True
+
+
+def _cut(data: bytes, quoted: bool) -> int:
+    """Length of the longest prefix of ``data`` that is whole lines (records if ``quoted``)."""
+    if not quoted:
+        return data.rfind(b"\n") + 1
+    buf = np.frombuffer(data, dtype=np.uint8)
+    newlines = np.flatnonzero(buf == 10)
+    if not len(newlines):
+        return 0
+    quotes = np.flatnonzero(buf == 34)
+    outside = np.searchsorted(quotes, newlines) % 2 == 0
+    if not outside.any():
+        return 0
+    return int(newlines[np.flatnonzero(outside)[-1]]) + 1
+
+
+# ---------------------------------------------------------------------------------------------
+# The first pass: raw positions and statics, piece by piece
+
+
+@dataclass
+class RawChunk:
+    """What one piece of the first pass gives (positions not yet cleaned)."""
+
+    positions: pd.DataFrame  # POSITION_COLUMNS
+    statics: pd.DataFrame  # static records (NMEA), STATIC_COLUMNS
+    keys: StaticKeys  # static rows still to be turned into records (CSV)
+    bytes_read: int
+
+
+class _NmeaReader:
+    """NMEA lines in pieces, with the state that crosses piece borders carried (policy 2)."""
+
+    def __init__(self, path: Path, chunk_bytes: int) -> None:
+        self.path = path
+        self.chunk_bytes = chunk_bytes
+        self.format = "nmea"
+        self.lines = 0
+        self.tally = LineTally()
+        self._gzip_notes: list[str] = []
+        self._tag_bad = 0
+        self._own = 0
+        self._lone = 0
+
+    def notes(self) -> list[str]:
+        return self._gzip_notes + nmea.count_notes(self._tag_bad, self._own, self._lone)
+
+    def statics_records(self, keys: StaticKeys) -> pd.DataFrame:
+        return empty_statics()
+
+    def chunks(self) -> Iterator[RawChunk]:
+        carry = b""
+        carry_numbers = np.zeros(0, dtype=np.int64)
+        for data, consumed, last in _pieces(self.path, self.chunk_bytes, self._gzip_notes, False):
+            count = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+            numbers = np.concatenate(
+                [carry_numbers, np.arange(self.lines, self.lines + count, dtype=np.int64)]
+            )
+            self.lines += count
+            buf = carry + data
+            if not len(numbers):
+                continue
+            with nmea._gc_paused():
+                parsed = nmea.scan_lines(buf, str(self.path), [], numbers)
+                decoded = nmea.decode_parsed(parsed)
+            carried = np.zeros(len(numbers), dtype=bool) if last else _carried(parsed)
+            positions, statics = self._commit(decoded, ~carried)
+            starts = nmea.nmea_lines.split_lines(np.frombuffer(buf, dtype=np.uint8))[0]
+            bounds = np.append(starts, len(buf))
+            keep = np.flatnonzero(carried)
+            carry = b"".join(buf[bounds[k] : bounds[k + 1]] for k in keep.tolist())
+            carry_numbers = numbers[keep]
+            yield RawChunk(positions, statics, StaticKeys.empty(), consumed)
+
+    def _commit(
+        self, decoded: nmea._Decoded, done: np.ndarray
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Count the outcomes of the ``done`` lines and return their records."""
+        parsed = decoded.parsed
+        numbers = parsed.numbers
+        outcome = parsed.outcome[done]
+        line_no = numbers[done] + 1
+        counts = np.bincount(outcome, minlength=len(nmea._OUTCOMES))
+        piece = LineTally()
+        for code, name in enumerate(nmea._OUTCOMES):
+            if code == 0 or counts[code] == 0:
+                continue
+            if name in nmea._ACCEPTED:
+                piece.accept(name, int(counts[code]))
+            else:
+                piece.rejected[name] += int(counts[code])
+                piece.first_lines[name] = line_no[outcome == code][:FIRST_LINES_KEPT].tolist()
+        self.tally.merge(piece)
+        self._tag_bad += int(np.count_nonzero(done[parsed.tag_bad_lines]))
+        msg_done = done[parsed.msgs.line]
+        self._own += int(np.count_nonzero(parsed.msgs.own_ship & msg_done))
+        self._lone += sum(1 for i in parsed.lone_used if done[i])
+
+        raw = nmea.raw_records(decoded, numbers)
+        pos = raw.positions
+        # Records carry file line numbers; keep those of committed lines.
+        index = np.searchsorted(numbers, pos["line"].to_numpy(np.int64) - 1)
+        pos = pos[done[index]].reset_index(drop=True)
+        statics = raw.statics
+        index = np.searchsorted(numbers, statics["line"].to_numpy(np.int64) - 1)
+        statics = statics[done[index]].reset_index(drop=True)
+        return pos, statics
+
+
+def _carried(parsed: nmea._Parsed) -> np.ndarray:
+    """Which lines of a scanned piece wait for the next piece (policy 2)."""
+    n = parsed.lines
+    numbers = parsed.numbers
+    carried = np.zeros(n, dtype=bool)
+    carried[max(0, n - MARGIN_LINES) :] = True
+    if parsed.pending:
+        pending = numbers[np.asarray(parsed.pending, dtype=np.int64)]
+        lo = np.searchsorted(numbers, pending - _PGHP_WINDOW, side="left")
+        hi = np.searchsorted(numbers, pending + _PGHP_WINDOW, side="right")
+        mark = np.zeros(n + 1, dtype=np.int64)
+        np.add.at(mark, lo, 1)
+        np.add.at(mark, hi, -1)
+        carried |= np.cumsum(mark[:n]) > 0
+    # Links: the lines of one message, a $PGHP line and its message, a lone tag block and the
+    # sentence after it. A group of linked lines is carried whole or not at all.
+    groups: list[list[int]] = []
+    msgs = parsed.msgs
+    for m, earlier in enumerate(msgs.earlier):
+        if earlier:
+            groups.append([*earlier, int(msgs.line[m])])
+    for pghp_line, m in parsed.stamps:
+        groups.append([pghp_line, *msgs.earlier[m], int(msgs.line[m])])
+    for lone in parsed.lone_used:
+        groups.append([lone, lone + 1])
+    if not groups:
+        return carried
+    member = np.concatenate([np.asarray(g, dtype=np.int64) for g in groups])
+    group_of = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
+    while True:
+        touched = np.zeros(len(groups), dtype=bool)
+        np.logical_or.at(touched, group_of, carried[member])
+        grown = carried.copy()
+        grown[member[touched[group_of]]] = True
+        if (grown == carried).all():
+            return carried
+        carried = grown
+
+
+class _CsvReader:
+    """CSV records in pieces (policy 3)."""
+
+    def __init__(self, path: Path, chunk_bytes: int, kind: str) -> None:
+        self.path = path
+        self.chunk_bytes = chunk_bytes
+        self.format = kind
+        self._gzip_notes: list[str] = []
+        self.reader = CsvPieces(str(path), kind, _encoding(path, chunk_bytes))
+
+    @property
+    def lines(self) -> int:
+        return self.reader.lines
+
+    @property
+    def tally(self) -> LineTally:
+        return self.reader.tally
+
+    def notes(self) -> list[str]:
+        return self.reader.notes()
+
+    def statics_records(self, keys: StaticKeys) -> pd.DataFrame:
+        return self.reader.statics.records(keys.mmsi, keys.time, keys.line, keys.ids)
+
+    def chunks(self) -> Iterator[RawChunk]:
+        for data, consumed, _last in _pieces(self.path, self.chunk_bytes, self._gzip_notes, True):
+            if not data:
+                continue
+            positions, keys = self.reader.feed(data)
+            yield RawChunk(positions, empty_statics(), keys, consumed)
+
+
+def _encoding(path: Path, chunk_bytes: int) -> str:
+    """``utf8`` when the whole content is valid UTF-8, else ``latin-1`` (one pass)."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        for block, _ in _blocks(path, max(chunk_bytes, 1 << 20), []):
+            decoder.decode(block)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return "latin-1"
+    return "utf8"
+
+
+def _reader(path: Path, kind: str, chunk_bytes: int) -> _NmeaReader | _CsvReader:
+    if kind == "nmea":
+        return _NmeaReader(path, chunk_bytes)
+    return _CsvReader(path, chunk_bytes, kind)
+
+
+def streamable(kind: str) -> bool:
+    """Whether files of this format are read in pieces (NMEA and CSV)."""
+    return kind == "nmea" or kind.startswith("csv")
+
+
+def read_raw(
+    path: str | Path,
+    kind: str,
+    *,
+    chunk_bytes: int = 32 << 20,
+    progress: ByteProgress | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> RawRead:
+    """The first pass over an NMEA or CSV file, gathered into one ``RawRead`` (for ``ingest``):
+    the same records, tally and notes as the whole-file reader, without the file's bytes in
+    memory. ``progress(bytes_read, bytes_total)`` is called after every piece."""
+    path = Path(path)
+    total = path.stat().st_size
+    reader = _reader(path, kind, chunk_bytes)
+    positions: list[pd.DataFrame] = []
+    statics: list[pd.DataFrame] = []
+    keys: list[StaticKeys] = []
+    for chunk in reader.chunks():
+        if cancel is not None and cancel():
+            raise Cancelled("ingest cancelled")
+        if len(chunk.positions):
+            positions.append(chunk.positions)
+        if len(chunk.statics):
+            statics.append(chunk.statics)
+        if len(chunk.keys.mmsi):
+            keys.append(chunk.keys)
+        if progress is not None:
+            progress(chunk.bytes_read, total)
+    frame = pd.concat(positions, ignore_index=True) if positions else empty_positions()
+    if statics:
+        static_frame = pd.concat(statics, ignore_index=True)
+    else:
+        static_frame = reader.statics_records(StaticKeys.concat(keys))
+    return RawRead(str(path), reader.format, reader.lines, frame, static_frame, reader.tally,
+                   reader.notes())  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+# Buckets: the first pass spilled by MMSI hash (policy 4)
+
+
+def _bucket_of(mmsi: np.ndarray, buckets: int) -> np.ndarray:
+    """Bucket of each MMSI: a multiplicative hash, so nearby MMSIs spread out."""
+    mixed = (np.asarray(mmsi).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(33)
+    return (mixed % np.uint64(buckets)).astype(np.int64)
+
+
+_STATIC_SCHEMA: Final = pa.schema(
+    [
+        ("mmsi", pa.uint32()),
+        ("time", pa.timestamp("ns", tz="UTC")),
+        ("imo", pa.int64()),
+        ("name", pa.string()),
+        ("callsign", pa.string()),
+        ("ship_type", pa.int64()),
+        ("length_m", pa.float64()),
+        ("width_m", pa.float64()),
+        ("destination", pa.string()),
+        ("line", pa.int64()),
+    ]
+)
+
+
+class _Buckets:
+    """Rows split by MMSI bucket: in memory for one bucket, else in Arrow files on disk (one
+    file per piece and kind, one record batch per bucket)."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self._memory: dict[str, list[pa.Table]] = {}
+        self._files: dict[str, list[Path]] = {}
+        self._dir: Path | None = None
+        if count > 1:
+            self._dir = Path(tempfile.mkdtemp(prefix="exposure-stream-"))
+
+    def close(self) -> None:
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
+
+    def add(self, kind: str, table: pa.Table, mmsi: np.ndarray) -> None:
+        if not table.num_rows:
+            return
+        if self._dir is None:
+            self._memory.setdefault(kind, []).append(table)
+            return
+        bucket = _bucket_of(mmsi, self.count)
+        order = np.argsort(bucket, kind="stable")
+        bounds = np.searchsorted(bucket[order], np.arange(self.count + 1))
+        table = table.take(pa.array(order))
+        files = self._files.setdefault(kind, [])
+        target = self._dir / f"{kind}-{len(files)}.arrow"
+        with pa.OSFile(str(target), "wb") as sink, ipc.new_file(sink, table.schema) as writer:
+            for b in range(self.count):
+                part = table.slice(int(bounds[b]), int(bounds[b + 1] - bounds[b]))
+                writer.write_batch(part.combine_chunks().to_batches()[0]
+                                   if part.num_rows else pa.RecordBatch.from_pylist(
+                                       [], schema=table.schema))  # fmt: skip
+        files.append(target)
+
+    def get(self, kind: str, bucket: int) -> pa.Table | None:
+        if self._dir is None:
+            parts = self._memory.get(kind, [])
+        else:
+            parts = []
+            for target in self._files.get(kind, []):
+                with pa.memory_map(str(target)) as source:
+                    batch = ipc.open_file(source).get_batch(bucket)
+                    # Copy out of the mapping: the file is read once and then deleted.
+                    parts.append(pa.Table.from_batches([batch]).combine_chunks())
+        parts = [p for p in parts if p.num_rows]
+        if not parts:
+            return None
+        return pa.concat_tables(parts)
+
+
+def _positions_table(frame: pd.DataFrame) -> pa.Table:
+    return pa.table(
+        {
+            "mmsi": frame["mmsi"].to_numpy("int64"),
+            "time": frame["time"].to_numpy("int64"),
+            **{
+                name: frame[name].to_numpy("float64", na_value=np.nan)
+                for name in ("lat", "lon", "sog_kn", "cog_deg", "heading_deg", "nav_status")
+            },
+            "line": frame["line"].to_numpy("int64"),
+        }
+    )
+
+
+def _positions_frame(table: pa.Table | None) -> pd.DataFrame:
+    if table is None:
+        return empty_positions()
+    return pd.DataFrame({name: table.column(name).to_numpy() for name in POSITION_COLUMNS})
+
+
+def _statics_arrow(frame: pd.DataFrame) -> pa.Table:
+    return pa.Table.from_pandas(frame[list(STATIC_COLUMNS)], schema=_STATIC_SCHEMA,
+                                preserve_index=False)  # fmt: skip
+
+
+def _statics_from_arrow(table: pa.Table | None) -> pd.DataFrame:
+    if table is None:
+        return empty_statics()
+    frame = table.to_pandas()
+    for name in ("imo", "ship_type"):
+        frame[name] = pd.array(table.column(name).to_pylist(), dtype="Int64")
+    for name in ("name", "callsign", "destination"):
+        frame[name] = pd.Series(table.column(name).to_pylist(), dtype=object)
+    frame["time"] = frame["time"].astype("datetime64[ns, UTC]")
+    return frame[list(STATIC_COLUMNS)]
+
+
+def _keys_table(keys: StaticKeys) -> pa.Table:
+    return pa.table({"mmsi": keys.mmsi, "time": keys.time, "line": keys.line, "ids": keys.ids})
+
+
+def _keys_from_arrow(table: pa.Table | None) -> StaticKeys:
+    if table is None:
+        return StaticKeys.empty()
+    return StaticKeys(*(table.column(n).to_numpy() for n in ("mmsi", "time", "line", "ids")))
+
+
+# ---------------------------------------------------------------------------------------------
+# The stream
+
+
+def _bucket_count(path: Path, total: int) -> int:
+    with path.open("rb") as handle:
+        gzipped = handle.read(2) == GZIP_MAGIC
+    text_bytes = total * (GZIP_RATIO_GUESS if gzipped else 1)
+    return max(1, min(MAX_BUCKETS, math.ceil(text_bytes / BUCKET_INPUT_BYTES)))
+
+
+@dataclass
+class FileStream:
+    """An iterable of ``FixChunk`` over one file; ``report`` is complete once iteration ends."""
+
+    path: Path
+    format: str
+    report: FileReport
+    max_speed_kn: float = 50.0
+    chunk_bytes: int = 32 << 20
+    cancel: Callable[[], bool] | None = None
+    progress: ByteProgress | None = None
+    _done: bool = field(default=False, repr=False)
+
+    def __iter__(self) -> Iterator[FixChunk]:
+        if self._done:
+            raise RuntimeError(f"{self.path}: a FileStream can be iterated once")
+        self._done = True
+        total = self.path.stat().st_size
+        if not streamable(self.format):
+            yield self._whole(total)
+            return
+        reader = _reader(self.path, self.format, self.chunk_bytes)
+        buckets = _Buckets(_bucket_count(self.path, total))
+        try:
+            for chunk in reader.chunks():
+                self._poll()
+                if len(chunk.positions):
+                    buckets.add("positions", _positions_table(chunk.positions),
+                                chunk.positions["mmsi"].to_numpy("int64"))  # fmt: skip
+                if len(chunk.statics):
+                    buckets.add("statics", _statics_arrow(chunk.statics),
+                                chunk.statics["mmsi"].to_numpy("int64"))  # fmt: skip
+                if len(chunk.keys.mmsi):
+                    buckets.add("keys", _keys_table(chunk.keys), chunk.keys.mmsi)
+                if self.progress is not None:
+                    self.progress(chunk.bytes_read, total)
+            notes = reader.notes()
+            if reader.tally.total != reader.lines:
+                notes.append(
+                    f"line accounting is off: {reader.tally.total} counted for {reader.lines} lines"
+                )
+            self.report = FileReport(str(self.path), reader.format, reader.lines)
+            dropped = 0
+            for bucket in range(buckets.count):
+                self._poll()
+                raw = RawRead(
+                    str(self.path),
+                    reader.format,
+                    reader.lines,
+                    _positions_frame(buckets.get("positions", bucket)),
+                    _statics_from_arrow(buckets.get("statics", bucket)),
+                    LineTally(),
+                )
+                if reader.format != "nmea":
+                    raw.statics = reader.statics_records(
+                        _keys_from_arrow(buckets.get("keys", bucket))
+                    )
+                chunk, count = self._clean(raw, total)
+                dropped += count
+                reader.tally.merge(raw.tally)
+                yield chunk
+            if dropped:
+                notes.append(static_note(dropped))
+            self._finish(reader.tally, notes)
+        finally:
+            buckets.close()
+
+    def _poll(self) -> None:
+        if self.cancel is not None and self.cancel():
+            raise Cancelled(f"reading {self.path.name} cancelled")
+
+    def _whole(self, total: int) -> FixChunk:
+        from desktop.core.ingest import read_file
+
+        raw = read_file(self.path)
+        self.format = raw.format
+        notes = list(raw.notes)
+        if raw.tally.total != raw.lines:
+            notes.append(f"line accounting is off: {raw.tally.total} counted for {raw.lines} lines")
+        self.report = FileReport(printable_path(self.path), raw.format, raw.lines)
+        chunk, dropped = self._clean(raw, total)
+        if dropped:
+            notes.append(static_note(dropped))
+        self._finish(raw.tally, notes)
+        return chunk
+
+    def _clean(self, raw: RawRead, total: int) -> tuple[FixChunk, int]:
+        """Clean one bucket (or a whole table file) as ``ingest`` cleans one file."""
+        name = printable_path(self.path.name)
+        cleaned = clean_raws([name], [raw], self.max_speed_kn)
+        statics, dropped = statics_table([raw], [name])
+        statics["source"] = pd.Categorical(statics["source"].astype(object), categories=[name])
+        fixes = cleaned.fixes
+        report = self.report
+        if len(fixes):
+            report.fixes += len(fixes)
+            report.vessels += int(fixes["mmsi"].nunique())
+            lo, hi = fixes["time"].min(), fixes["time"].max()
+            report.time_min = lo if report.time_min is None else min(report.time_min, lo)
+            report.time_max = hi if report.time_max is None else max(report.time_max, hi)
+        return FixChunk(fixes, statics, total, total), dropped[0]
+
+    def _finish(self, tally: LineTally, notes: list[str]) -> None:
+        report = self.report
+        report.accepted = {k: int(v) for k, v in tally.accepted.items() if v}
+        report.rejected = {k: int(v) for k, v in tally.rejected.items() if v}
+        report.first_lines = {k: list(v) for k, v in tally.first_lines.items() if v}
+        report.notes = notes
+
+
+def stream_file(
+    path: str | Path,
+    *,
+    max_speed_kn: float = 50.0,
+    chunk_bytes: int = 32 << 20,
+    cancel: Callable[[], bool] | None = None,
+    progress: ByteProgress | None = None,
+) -> FileStream:
+    """Read one track file in bounded memory as cleaned chunks (the policy is in the module
+    docstring). ``progress(bytes_read, bytes_total)`` is called after every piece read;
+    ``cancel()`` is polled as often and raises ``Cancelled`` when True."""
+    if not max_speed_kn > 0:
+        raise ParameterError(f"max_speed_kn must be positive, got {max_speed_kn}")
+    if chunk_bytes < 1:
+        raise ParameterError(f"chunk_bytes must be at least 1, got {chunk_bytes}")
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    kind = sniff(path, content_head(path))
+    report = FileReport(printable_path(path), kind, 0)
+    return FileStream(path, kind, report, max_speed_kn, chunk_bytes, cancel, progress)
+
