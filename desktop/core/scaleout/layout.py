@@ -48,6 +48,7 @@ class ArchiveSlice:
     storage_options: Mapping[str, Any] = field(default_factory=dict)
     reports: Sequence[FileReport] = ()
     fixes_bytes: Mapping[date, int] = field(default_factory=dict)  # file sizes, for planning
+    archive: str | None = None  # an archive with a manifest: its own reader reads the statics
 
     def days(self) -> list[date]:
         """Every day of the slice, in order (days without files included)."""

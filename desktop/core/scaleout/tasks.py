@@ -379,8 +379,19 @@ def sts_batch(
 
 
 def read_statics(archive: ArchiveSlice) -> pd.DataFrame:
-    """Every static record of the slice, sorted by (mmsi, time) like ``IngestResult.statics``."""
+    """Every static record of the slice, sorted by (mmsi, time) like ``IngestResult.statics``:
+    for an archive with a manifest, read by the archive's own reader exactly as the local path
+    reads them (undated records included, the same order)."""
     from desktop.core.ingest.base import STATIC_COLUMNS
+
+    if archive.archive is not None:
+        from desktop.core.archive.layout import STATIC_SCHEMA
+        from desktop.core.archive.read import _statics_frame, open_reader
+
+        reader = open_reader(archive.archive, dict(archive.storage_options))
+        table = reader.read("statics", archive.first_day.isoformat(),
+                            archive.last_day.isoformat(), STATIC_SCHEMA.names, undated=True)
+        return _statics_frame(table)
 
     files = archive.statics_files()
     if not files:
