@@ -127,7 +127,7 @@ def run_dask(root: Path, as_of: datetime, zones: Any, workers: int, local_json: 
     t = time.perf_counter()
     mmsi = [v.mmsi for v in result.verdicts]
     judge_events(list(result.events), result.as_of, result.params,
-                 pd.Series(mmsi, dtype="uint32").sort_values().to_numpy(), None)
+                 pd.Series(mmsi, dtype="uint32").sort_values().to_numpy(), None, {})
     rule_s = time.perf_counter() - t
     stages: dict[str, float] = defaultdict(float)
     tasks: dict[str, int] = defaultdict(int)

@@ -291,6 +291,7 @@ def screen_on_dask(
     The result holds no fixes (``result.ingest.fixes`` is empty; the workers had them), so its
     ``reapply`` cannot re-screen: screen again instead.
     """
+    from desktop.core.coverage import moment_of_ns
     from desktop.core.detect.geo import to_ns
     from desktop.core.ingest.result import IngestResult
     from desktop.core.screening import (
@@ -361,7 +362,7 @@ def screen_on_dask(
                                                          options.partition_fixes))
         ]
         sts_f = run.submit(tasks.concat_events, batch_fs, key="sts-events")
-        per_detector, sts, statics = run.gather(
+        (per_detector, coverage, data_end_ns), sts, statics = run.gather(
             [per_detector_f, sts_f, statics_f], "detectors"
         )
     finally:
@@ -376,7 +377,9 @@ def screen_on_dask(
         events += statics.watchlist
         sort_events(events)
     vessels = statics.vessels if len(statics.vessels) else None
-    verdicts = judge_events(events, moment, params, np.asarray(mmsi, dtype="uint32"), vessels)
+    verdicts = judge_events(
+        events, moment, params, np.asarray(mmsi, dtype="uint32"), vessels, coverage
+    )
     ingest = IngestResult(
         fixes=empty_fixes(),
         statics=pd.DataFrame(),
@@ -385,5 +388,6 @@ def screen_on_dask(
         reports=list(archive.reports),
     )
     return ScreeningResult(
-        moment, params, ingest, zones, events, verdicts, known_ports, watchlist
+        moment, params, ingest, zones, events, verdicts, known_ports, watchlist,
+        None if data_end_ns is None else moment_of_ns(data_end_ns),
     )

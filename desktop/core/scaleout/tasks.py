@@ -67,9 +67,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from desktop.core.coverage import vessel_coverage
 from desktop.core.detect.flag import detect_kp_flag
 from desktop.core.detect.gaps import detect_gaps
-from desktop.core.detect.geo import EARTH_RADIUS_M, NS_PER_H, time_ns, to_ns
+from desktop.core.detect.geo import EARTH_RADIUS_M, NS_PER_H, time_ns, to_datetime, to_ns
 from desktop.core.detect.identity import detect_identity_changes
 from desktop.core.detect.port_calls import detect_port_visits
 from desktop.core.detect.sts import close_pairs, detect_encounters, resample_slow
@@ -312,6 +313,8 @@ class PartitionResult:
     last_seen: dict[int, Any]  # MMSI -> time of its last fix (pd.Timestamp)
     spans: pd.DataFrame  # first and last fix of each vessel: mmsi, time (two rows each)
     fixes: int  # fixes at or before as_of
+    coverage: dict[int, Any]  # MMSI -> Coverage (desktop.core.coverage.vessel_coverage)
+    data_end_ns: int | None  # the latest fix at or before as_of
 
 
 def vessel_partition(
@@ -342,8 +345,10 @@ def vessel_partition(
         last_seen = dict(zip(mmsi[last].tolist(), fixes["time"].iloc[last], strict=True))
         rows = np.unique(np.concatenate((first, last)))
         spans = fixes[["mmsi", "time"]].iloc[rows].reset_index(drop=True)
+    coverage = vessel_coverage(fixes, to_datetime(as_of_ns), params)
+    end = int(time_ns(fixes).max()) if len(fixes) else None
     return PartitionResult(
-        list(visits.events), waters, gaps, flag, last_seen, spans, len(fixes)
+        list(visits.events), waters, gaps, flag, last_seen, spans, len(fixes), coverage, end
     )
 
 
@@ -463,9 +468,13 @@ def concat_events(parts: Sequence[Sequence[Event]]) -> list[Event]:
 
 def partition_events(
     partitions: Sequence[PartitionResult],
-) -> Mapping[str, list[Event]]:
-    """Per-detector event lists over all partitions (in MMSI order: partitions are ranges)."""
-    return {
+) -> tuple[Mapping[str, list[Event]], dict[int, Any], int | None]:
+    """Per-detector event lists over all partitions (in MMSI order: partitions are ranges),
+    the coverage of every vessel, and the latest fix at or before ``as_of`` (ns)."""
+    events = {
         name: [e for p in partitions for e in getattr(p, name)]
         for name in ("visits", "waters", "gaps", "flag")
     }
+    coverage = {m: c for p in partitions for m, c in p.coverage.items()}
+    ends = [p.data_end_ns for p in partitions if p.data_end_ns is not None]
+    return events, coverage, max(ends) if ends else None
