@@ -2,8 +2,8 @@
 command line side of the Dask engine (``desktop.core.scaleout``).
 
 Progress goes to stderr: the dashboard address when the scheduler has one, then a line
-``dask: done/total tasks (stage)`` at most every ``PROGRESS_EVERY_S`` seconds and at each new
-stage. Nothing goes to stdout or ``--output`` unless the whole run finished: a failure is an
+``dask: done/total tasks (stage)`` when something changed, at most every ``PROGRESS_EVERY_S``
+seconds within a stage, and always at a new stage and at the end. Nothing goes to stdout or ``--output`` unless the whole run finished: a failure is an
 ``ExposureError`` (exit 2, one line), never a partial table.
 """
 
@@ -57,13 +57,15 @@ class DaskProgressPrinter:
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
         self.last = 0.0
-        self.stage = ""
+        self.shown: tuple[int, int, str] = (-1, -1, "")
 
     def __call__(self, done: int, total: int, stage: str) -> None:
         now = time.monotonic()
-        if stage == self.stage and now - self.last < PROGRESS_EVERY_S and done < total:
+        if (done, total, stage) == self.shown:
+            return  # nothing new to say
+        if stage == self.shown[2] and now - self.last < PROGRESS_EVERY_S and done < total:
             return
-        self.last, self.stage = now, stage
+        self.last, self.shown = now, (done, total, stage)
         self.stream.write(f"dask: {done}/{total} tasks ({stage})\n")
         self.stream.flush()
 
@@ -73,9 +75,11 @@ def check_on_dask(
     zones: Any,
     as_of: datetime | date | None,
     watchlist: Any,
-    stderr: TextIO = sys.stderr,
+    stderr: TextIO | None = None,
 ) -> Any:
-    """The ``ScreeningResult`` of the archive ``args.archive`` screened on the cluster."""
+    """The ``ScreeningResult`` of the archive ``args.archive`` screened on the cluster;
+    progress on ``stderr`` (default: ``sys.stderr`` at the time of the call)."""
+    stderr = sys.stderr if stderr is None else stderr
     from desktop.core.params import DEFAULT_PARAMS
     from desktop.core.scaleout.archive import archive_slice
     from desktop.core.scaleout.engine import dashboard_link, dask_client, screen_on_dask
