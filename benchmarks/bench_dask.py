@@ -150,7 +150,7 @@ def run_dask(root: Path, as_of: datetime, zones: Any, workers: int, local_json: 
     }
 
 
-def run_size(n: int, big_partitions: bool = False) -> list[dict]:
+def run_size(n: int, limit_only: bool = False) -> list[dict]:
     from synth_fixes import synth_fixes
 
     from desktop.core.fixes import bytes_per_fix
@@ -191,7 +191,7 @@ def run_size(n: int, big_partitions: bool = False) -> list[dict]:
         }
         print(json.dumps(head), flush=True)
         rows = [head]
-        for workers in (1, 2):
+        for workers in () if limit_only else (1, 2):
             rows.append(run_dask(root, as_of, zones, workers, local_json))
             print(json.dumps(rows[-1]), flush=True)
         limit = int(table_mb * 0.9 * 2**20)
@@ -210,10 +210,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="*", default=[1_000_000, 10_000_000])
     parser.add_argument("--big", action="store_true", help="add 50 M fixes")
+    parser.add_argument("--limit-only", action="store_true",
+                        help="only the local run and the memory-limited Dask run")
     args = parser.parse_args()
     sizes = list(args.sizes) + ([50_000_000] if args.big else [])
     for n in sizes:
-        run_size(n)
+        run_size(n, args.limit_only)
 
 
 if __name__ == "__main__":

@@ -9,10 +9,10 @@ import re
 from pathlib import Path
 
 import pytest
+from scaleout_kit import free_port
 
 from desktop.cli import main
 from desktop.core.archive import add_files
-from scaleout_kit import free_port
 from tests.archive_kit import AS_OF as RECEIVERS_AS_OF
 from tests.archive_kit import write_receivers
 
