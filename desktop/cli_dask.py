@@ -3,8 +3,9 @@ command line side of the Dask engine (``desktop.core.scaleout``).
 
 Progress goes to stderr: the dashboard address when the scheduler has one, then a line
 ``dask: done/total tasks (stage)`` when something changed, at most every ``PROGRESS_EVERY_S``
-seconds within a stage, and always at a new stage and at the end. Nothing goes to stdout or ``--output`` unless the whole run finished: a failure is an
-``ExposureError`` (exit 2, one line), never a partial table.
+seconds within a stage, and always at a new stage and at the end. Nothing goes to stdout or
+``--output`` unless the whole run finished: a failure is an ``ExposureError`` (exit 2, one
+line), never a partial table.
 """
 
 from __future__ import annotations
