@@ -15,6 +15,7 @@ from desktop.cli import main
 from desktop.core.archive import add_files
 from tests.archive_kit import AS_OF as RECEIVERS_AS_OF
 from tests.archive_kit import write_receivers
+from tests.test_archive_s3 import BUCKET, endpoint  # noqa: F401  (moto's S3 server fixture)
 
 pytestmark = pytest.mark.slow
 
@@ -102,3 +103,20 @@ def test_scheduler_and_workers_together_are_refused(capsys: pytest.CaptureFixtur
               "--workers", "2"])
     assert exited.value.code == 2
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_engine_dask_on_s3_is_byte_identical_to_the_local_engine(
+    endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The workers read the archive from moto's S3 server themselves (they reach it through
+    the environment the fixture set, as workers on other machines would through theirs)."""
+    a, b = write_receivers(tmp_path / "in")
+    url = f"s3://{BUCKET}/dask"
+    add_files(url, [a, b], storage_options={"client_kwargs": {"endpoint_url": endpoint}})
+    local, dask = tmp_path / "local.json", tmp_path / "dask.json"
+    assert _check(capsys, local, "--archive", url, "--as-of", RECEIVERS_AS_OF) == (0, "")
+    code, err = _check(capsys, dask, "--archive", url, "--as-of", RECEIVERS_AS_OF,
+                       "--engine", "dask", "--workers", "2")
+    assert code == 0, err
+    assert dask.read_bytes() == local.read_bytes()
+    assert b'"vessels": [\n    {' in local.read_bytes()  # the document holds verdicts
