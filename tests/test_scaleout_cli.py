@@ -106,7 +106,7 @@ def test_scheduler_and_workers_together_are_refused(capsys: pytest.CaptureFixtur
 
 
 def test_engine_dask_on_s3_is_byte_identical_to_the_local_engine(
-    endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],  # noqa: F811
 ) -> None:
     """The workers read the archive from moto's S3 server themselves (they reach it through
     the environment the fixture set, as workers on other machines would through theirs)."""
