@@ -26,6 +26,7 @@ fails the run. A failed or cancelled run raises: no partial verdicts ever come b
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -179,6 +180,7 @@ class _Tracker:
         self.cancel = cancel
         self.futures: list[Future] = []
         self.forgotten = 0  # finished futures let go of (their results may then be freed)
+        self.token = uuid.uuid4().hex[:8]
         self.stage = ""
 
     def add(self, futures: Sequence[Future]) -> list[Future]:
@@ -186,7 +188,9 @@ class _Tracker:
         return list(futures)
 
     def submit(self, fn: Callable[..., Any], *args: Any, key: str) -> Future:
-        future = self.client.submit(fn, *args, key=key, pure=False)
+        # Keys name the stage for the dashboard, plus this run's token: a key reused by the
+        # next run on the same cluster would meet the previous run's cancellation.
+        future = self.client.submit(fn, *args, key=f"{key}-{self.token}", pure=False)
         self.futures.append(future)
         return future
 
