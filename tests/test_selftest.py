@@ -69,6 +69,16 @@ def test_run_check_turns_failures_into_one_line_each():
     assert run_check("zones", crashes).line() == "FAIL zones: KeyError: 'x'"
 
 
+def test_a_message_of_several_lines_becomes_its_first_and_last_line():
+    def numpy_broken() -> str:
+        raise ImportError("\n\nIMPORTANT: PLEASE READ THIS\n\nadvice\n\n"
+                          "Original error was: libscipy_openblas64_.so: not page-aligned\n")
+
+    assert run_check("resources", numpy_broken).line() == (
+        "FAIL resources: ImportError: ... Original error was: libscipy_openblas64_.so: "
+        "not page-aligned")
+
+
 def test_captured_stderr_holds_what_c_code_writes_to_descriptor_2():
     with captured_stderr() as printed:
         os.write(2, b"Warning 1: GDAL_DATA not found\n")

@@ -58,7 +58,16 @@ def run_check(name: str, check: Check) -> CheckResult:
         return CheckResult(name, True, check())
     except Exception as exc:  # noqa: BLE001 -- every failure becomes one line, never a crash
         text = str(exc) if isinstance(exc, CheckFailed) else f"{type(exc).__name__}: {exc}"
-        return CheckResult(name, False, text)
+        return CheckResult(name, False, one_line(text))
+
+
+def one_line(text: str) -> str:
+    """A message of several lines as one: its first and its last line (numpy's ImportError
+    puts advice first and the cause, "Original error was: ...", last)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(lines) <= 1:
+        return lines[0] if lines else text
+    return f"{lines[0]} ... {lines[-1]}"
 
 
 def check_resources() -> str:
