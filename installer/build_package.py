@@ -20,9 +20,10 @@ writes ``dist/maritime-exposure-<version>-linux-x86_64.tar.gz`` and its ``.sha25
                                   and the text of each licence file its metadata carries
       INSTALL.md                  docs/install.md
 
-Every shared library loses its symbol table and debug information (``strip --strip-unneeded``:
-about 90 MB; libpython and the standard library's extensions carry debug information in a pyenv
-build, the wheels' libraries full symbol tables); nothing at run time reads either. The
+Every shared library but numpy's OpenBLAS loses its symbol table and debug information
+(``strip --strip-unneeded``: about 85 MB; libpython and the standard library's extensions
+carry debug information in a pyenv build, the wheels' libraries full symbol tables); nothing
+at run time reads either. The
 self-test run on the result (tests/test_package.py) shows the stripped libraries still work.
 """
 
@@ -58,34 +59,58 @@ def package_name(version: str = __version__) -> str:
     return f"{APP_ID}-{version}-linux-x86_64"
 
 
+# Libraries that ``strip`` breaks: numpy's OpenBLAS (and its Fortran runtime), rewritten by
+# patchelf when auditwheel vendored them, then fail to load ("ELF load command address/offset
+# not page-aligned"); found by the self-test. The other vendored libraries strip fine, and the
+# self-test exercises each of them (GDAL, PROJ, GEOS) on the stripped bundle.
+STRIP_SKIP = ("numpy.libs",)
+
+
 def strip_libraries(bundle: Path) -> int:
     """``strip --strip-unneeded`` the bundle's ELF shared libraries; returns the bytes saved.
 
     The dynamic symbol table, which the loader uses, stays: only the symbols kept for
-    debuggers and linkers go. Left alone: the libraries auditwheel vendored into ``*.libs``
-    folders and the extensions it pointed at them (RPATH naming a ``.libs`` folder), because
-    patchelf rewrote their program headers and ``strip`` breaks those files ("ELF load command
-    address/offset not page-aligned" when numpy loads its OpenBLAS).
+    debuggers and linkers go.
     """
     before = _tree_bytes(bundle)
     libraries = [path for path in sorted((bundle / STRIP_UNDER).rglob("*.so*"))
-                 if path.is_file() and not path.is_symlink() and _strippable(path)]
+                 if path.is_file() and not path.is_symlink()
+                 and path.parent.name not in STRIP_SKIP
+                 and path.open("rb").read(4) == b"\x7fELF"]
     for start in range(0, len(libraries), 200):
         subprocess.run(["strip", "--strip-unneeded", *map(str, libraries[start:start + 200])],
                        check=True)
     return before - _tree_bytes(bundle)
 
 
-def _strippable(path: Path) -> bool:
-    if path.parent.name.endswith(".libs"):
+PYOGRIO_PROJ_DB = "_internal/pyogrio/proj_data/proj.db"
+PYPROJ_PROJ_DB = "_internal/pyproj/proj_dir/share/proj/proj.db"
+
+
+def share_proj_db(bundle: Path) -> bool:
+    """Make pyproj's proj.db a link to pyogrio's when that one is newer (10 MB saved).
+
+    Both wheels ship PROJ's database for their own PROJ build. A PROJ accepts a database of
+    its layout's major version and the same or a newer minor one (PROJ checks
+    ``DATABASE.LAYOUT.VERSION``), so the older PROJ can read the newer file, not the reverse.
+    """
+    newer, older = bundle / PYOGRIO_PROJ_DB, bundle / PYPROJ_PROJ_DB
+    if not (newer.is_file() and older.is_file()) or older.is_symlink():
         return False
-    with path.open("rb") as fh:
-        if fh.read(4) != b"\x7fELF":
-            return False
-    dynamic = subprocess.run(["readelf", "-d", str(path)], capture_output=True, text=True,
-                             check=True).stdout
-    return not any(".libs" in line for line in dynamic.splitlines()
-                   if "(RPATH)" in line or "(RUNPATH)" in line)
+    if not _layout(older)[0] == _layout(newer)[0] or _layout(newer)[1] < _layout(older)[1]:
+        return False
+    older.unlink()
+    older.symlink_to(os.path.relpath(newer, older.parent))
+    return True
+
+
+def _layout(db: Path) -> tuple[int, int]:
+    import sqlite3
+
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
+        rows = dict(con.execute(
+            "SELECT key, value FROM metadata WHERE key LIKE 'DATABASE.LAYOUT.VERSION.%'"))
+    return int(rows["DATABASE.LAYOUT.VERSION.MAJOR"]), int(rows["DATABASE.LAYOUT.VERSION.MINOR"])
 
 
 def _tree_bytes(folder: Path) -> int:
@@ -283,6 +308,8 @@ def build(dist: Path, work: Path) -> Path:
         raise SystemExit(f"build_package: no bundle in {bundle}: run PyInstaller first")
     saved = strip_libraries(bundle)
     print(f"build_package: stripping saved {saved / 1e6:.1f} MB")
+    if share_proj_db(bundle):
+        print("build_package: pyproj reads pyogrio's newer proj.db (one copy)")
     name = package_name()
     stage = dist / name
     shutil.rmtree(stage, ignore_errors=True)
