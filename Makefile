@@ -34,9 +34,9 @@ sample: $(STAMP)
 clean:
 	rm -rf $(VENV) $(BUILD_VENV) build dist *.egg-info .pytest_cache
 
-# The release tarball (docs/install.md): built in its own venv holding the app and PyInstaller
-# only, so nothing of the test extras can end up in the bundle. Writes
-# dist/maritime-exposure-<version>-linux-x86_64.tar.gz and its .sha256.
+# The release tarball (docs/install.md): built in its own venv holding the app (with s3fs, for
+# archives on S3) and PyInstaller only, so nothing of the test extras can end up in the
+# bundle. Writes dist/maritime-exposure-<version>-linux-x86_64.tar.gz and its .sha256.
 BUILD_VENV := .build-venv
 BUILD_STAMP := $(BUILD_VENV)/.installed
 PYINSTALLER := "pyinstaller>=6.10,<7"
@@ -45,7 +45,7 @@ $(BUILD_STAMP): pyproject.toml
 	rm -rf $(BUILD_VENV)
 	$(PYTHON) -m venv $(BUILD_VENV)
 	$(BUILD_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(BUILD_VENV)/bin/python -m pip install --quiet . $(PYINSTALLER)
+	$(BUILD_VENV)/bin/python -m pip install --quiet ".[s3]" $(PYINSTALLER)
 	touch $@
 
 package: $(BUILD_STAMP)

@@ -15,9 +15,11 @@ import configparser
 import hashlib
 import os
 import shlex
+import socket
 import subprocess
 import sys
 import tarfile
+import time
 from pathlib import Path
 
 import pytest
@@ -151,3 +153,50 @@ def test_install_script_puts_a_working_launcher_and_uninstall_removes_it(unpacke
     assert not entry.exists() and not link.exists()
     assert not (data / "maritime-exposure").exists()
     assert not list((data / "icons").rglob("maritime-exposure.*"))
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_archive_on_s3_from_the_bundle_screens_as_the_venv_does(unpacked, tmp_path):
+    """s3fs (imported by name, so listed in the spec) and botocore's S3 model made it in:
+    `archive add` and `check --archive` at an s3:// URL, against moto's S3 server on
+    127.0.0.1, give the venv's JSON byte for byte."""
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p",
+                               str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    aws = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+           "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true",
+           "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"}
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None, "moto did not start"
+                time.sleep(0.2)
+        import s3fs
+
+        s3fs.S3FileSystem(key="testing", secret="testing",
+                          client_kwargs={"endpoint_url": aws["AWS_ENDPOINT_URL"]}).mkdir("pkg")
+        bundle = [*_clean_env(tmp_path), *(f"{k}={v}" for k, v in aws.items()),
+                  str(unpacked / "exposure" / "exposure")]
+        subprocess.run([*bundle, "archive", "add", "s3://pkg/ais", str(SAMPLE),
+                        "--progress", "none"], check=True, capture_output=True, timeout=900)
+        args = ["check", "--archive", "s3://pkg/ais", "--format", "json", "--as-of",
+                "2026-11-01"]
+        from_bundle = subprocess.run([*bundle, *args], check=True, capture_output=True,
+                                     timeout=900)
+        from_venv = subprocess.run([sys.executable, "-m", "desktop", *args], check=True,
+                                   capture_output=True, timeout=900,
+                                   env={**os.environ, **aws, "PYTHONPATH": str(ROOT)})
+    finally:
+        server.terminate()
+        server.wait(10)
+    assert b'"verdict": "barred"' in from_venv.stdout
+    assert from_bundle.stdout == from_venv.stdout

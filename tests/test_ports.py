@@ -91,11 +91,6 @@ def test_ten_km_boundary_9_9_km_is_near_10_1_km_is_not() -> None:
     assert near.tolist() == [True, False]
 
 
-def test_exactly_10_km_counts_as_near() -> None:
-    lon, lat = _north_of(*MIDWAY, 10_000.0 - 1e-6)
-    assert ports.near_known_port([lon], [lat], 10_000.0).tolist() == [True]
-
-
 def test_port_zone_polygons_count_as_known_ports() -> None:
     # A user anchorage zone 0.1 x 0.1 degrees on the equator in the open Pacific.
     obj = {"type": "FeatureCollection", "features": [{

@@ -9,6 +9,10 @@ ships wait side by side at anchorages.
 Distances are great-circle (spherical Earth, mean radius 6,371,008.8 m). Candidates come from an
 STRtree over the points in degrees, queried with a radius widened for the point's latitude, then
 refined exactly, so the tests are exact and fast for many points at once.
+
+"Near" has one definition, ``is_near_port``, used here and by the STS detector
+(``desktop.core.detect.sts``): DESIGN.md §3 asks an STS to be "at least 10 km from every known
+port or anchorage", so a point exactly 10 km away is far, and only a shorter distance is near.
 """
 
 from __future__ import annotations
@@ -136,16 +140,25 @@ def distance_to_nearest_port_m(lon: np.ndarray, lat: np.ndarray, *,
     return out
 
 
+def is_near_port(distance_m: np.ndarray | float, within_m: float) -> np.ndarray:
+    """True where a distance to a known port or anchorage, metres, is near: less than
+    ``within_m``. The STS rule needs "at least" ``within_m`` (DESIGN.md §3), so exactly
+    ``within_m`` is far. The one definition of the boundary, for ``near_known_port`` and the
+    STS detector alike."""
+    return np.asarray(distance_m, dtype="float64") < within_m
+
+
 def near_known_port(lon: np.ndarray, lat: np.ndarray, within_m: float = 10_000.0, *,
                     zones: ZoneSet | None = None) -> np.ndarray:
-    """For each point, True when it lies within ``within_m`` metres of a known port or anchorage.
+    """For each point, True when it lies less than ``within_m`` metres from a known port or
+    anchorage (``is_near_port``: exactly ``within_m`` is far).
 
     Known: the bundled port and anchorage points and, when ``zones`` is given, its ``port`` and
     ``anchorage`` polygons (distance to the polygon's edge, zero inside it).
     """
     lon = np.asarray(lon, dtype="float64")
     lat = np.asarray(lat, dtype="float64")
-    near = distance_to_nearest_port_m(lon, lat, search_radius_m=within_m) <= within_m
+    near = is_near_port(distance_to_nearest_port_m(lon, lat, search_radius_m=within_m), within_m)
     if zones is not None:
         near |= _near_zones(lon.ravel(), lat.ravel(), within_m, zones)
     return near.reshape(lon.shape)
@@ -169,6 +182,6 @@ def _near_zones(lon: np.ndarray, lat: np.ndarray, within_m: float, zones: ZoneSe
         kx = _M_PER_DEG_SPHERE * math.cos(math.radians(lat0))
         ky = _M_PER_DEG_SPHERE
         local = shapely.transform(geom, lambda xy: xy * np.array([kx, ky]))  # noqa: B023
-        hit = shapely.dwithin(local, shapely.points(lon[cand] * kx, lat[cand] * ky), within_m)
-        out[cand[hit]] = True
+        d = shapely.distance(local, shapely.points(lon[cand] * kx, lat[cand] * ky))
+        out[cand[is_near_port(d, within_m)]] = True
     return out

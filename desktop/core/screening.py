@@ -20,7 +20,7 @@ is also one of its vessel's reasons, with the effect the rule gave it (``desktop
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
@@ -29,6 +29,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from desktop.core.coverage import NO_FIX, data_end_of, data_end_warning, vessel_coverage
 from desktop.core.detect.flag import detect_kp_flag
 from desktop.core.detect.gaps import detect_gaps
 from desktop.core.detect.geo import time_ns, to_ns
@@ -182,6 +183,12 @@ class ScreeningResult:
     verdicts: list[VesselVerdict]
     known_ports: KnownPorts | None = field(default=None, repr=False)
     watchlist: Watchlist | None = field(default=None, repr=False)
+    data_end: datetime | None = None  # the latest fix of all inputs at or before as_of
+
+    @property
+    def warning(self) -> str | None:
+        """Set when the data end ``stale_after_h`` or more before ``as_of`` (DESIGN.md §2)."""
+        return data_end_warning(self.data_end, self.as_of, self.params.stale_after_h)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -189,8 +196,12 @@ class ScreeningResult:
             "as_of": iso_utc(self.as_of),
             "parameters": self.params.as_dict(),
             "inputs": [_input_json(r) for r in self.ingest.reports],
-            "vessels": [v.to_json() for v in self.verdicts],
+            "data_end": iso_utc(self.data_end),
         }
+        warning = self.warning
+        if warning is not None:
+            out["warning"] = warning
+        out["vessels"] = [v.to_json() for v in self.verdicts]
         if self.watchlist is not None:  # what the verdicts were checked against
             out["watchlist"] = self.watchlist.to_json()
         return out
@@ -355,10 +366,16 @@ def screen(
     verdicts = apply_rule(
         events, moment, params.window_days, all_mmsi.tolist(), _vessel_info(ingested, all_mmsi)
     )
+    # Coverage is attached after the rule on purpose: it never changes a verdict.
+    coverage = vessel_coverage(fixes, moment, params)
+    verdicts = [
+        replace(v, coverage=coverage.get(v.mmsi, NO_FIX)) for v in verdicts
+    ]
     if progress is not None:
         progress(1.0, "done")
     return ScreeningResult(
-        moment, params, ingested, zones, events, verdicts, known_ports, watchlist
+        moment, params, ingested, zones, events, verdicts, known_ports, watchlist,
+        data_end_of(fixes, moment),
     )
 
 

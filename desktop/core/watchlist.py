@@ -167,8 +167,11 @@ class Watchlist:
     by_mmsi: dict[int, list[WatchEntry]] = field(init=False, repr=False)
     by_name: dict[str, list[NameRef]] = field(init=False, repr=False)
 
+    _indexed: set[tuple[str, int, str]] = field(init=False, repr=False)
+
     def __post_init__(self) -> None:
         self.by_imo, self.by_mmsi, self.by_name = {}, {}, {}
+        self._indexed = set()
         for e in self.entries:
             if e.imo is not None:
                 self.by_imo.setdefault(e.imo, []).append(e)
@@ -184,11 +187,12 @@ class Watchlist:
                     self._index(cut, NameRef(e, kind, text, truncated=True))
 
     def _index(self, key: str, ref: NameRef) -> None:
-        if not key:
+        # One ref per (key, entry, kind), found through a set: a scan of the key's refs made
+        # the index quadratic when thousands of entries share a name.
+        if not key or (key, ref.entry.entry, ref.kind) in self._indexed:
             return
-        refs = self.by_name.setdefault(key, [])
-        if all(r.entry.entry != ref.entry.entry or r.kind != ref.kind for r in refs):
-            refs.append(ref)
+        self._indexed.add((key, ref.entry.entry, ref.kind))
+        self.by_name.setdefault(key, []).append(ref)
 
     def __len__(self) -> int:
         return len(self.entries)

@@ -51,6 +51,7 @@ class DateField(QWidget):
         self.what = what
         self._value = value
         self._in_force = True
+        self._range: tuple[date, date] | None = None
         self.edit = QLineEdit(value.isoformat())
         self.edit.setPlaceholderText("YYYY-MM-DD")
         # Wide enough for the ten characters, and no wider: the toolbar is full at 1024 px.
@@ -95,6 +96,11 @@ class DateField(QWidget):
         self.edit.setText(value.isoformat())
         self._mark_refused(False)
 
+    def set_range(self, earliest: date, latest: date) -> None:
+        """Dates outside ``earliest`` .. ``latest``: refused when typed, not offered to pick."""
+        self._range = (earliest, latest)
+        self.calendar.setDateRange(_qdate(earliest), _qdate(latest))
+
     def is_refused(self) -> bool:
         return bool(self.edit.styleSheet())
 
@@ -108,6 +114,16 @@ class DateField(QWidget):
             self._mark_refused(True)
             self.refused.emit(
                 f"{text.strip() or 'An empty field'} is not a date (YYYY-MM-DD, e.g. 2026-06-01):"
+                f" {self.what} stays {kept}"
+            )
+            return
+        if self._range is not None and not self._range[0] <= day <= self._range[1]:
+            kept = self._value.isoformat()
+            self.edit.setText(kept)
+            self._mark_refused(True)
+            self.refused.emit(
+                f"{day.isoformat()} is outside the dates this program can screen"
+                f" ({self._range[0].isoformat()} to {self._range[1].isoformat()}):"
                 f" {self.what} stays {kept}"
             )
             return

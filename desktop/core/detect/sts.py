@@ -21,8 +21,9 @@ Method, all vectorised:
    encounters of one pair less than ``sts_merge_gap_h`` apart merge into one.
 4. **Place**: an encounter whose mean position is at least ``sts_min_port_distance_km`` from
    every known port or anchorage point and from every port or anchorage zone is an
-   ``sts_transfer``; otherwise it is an ``encounter_in_port``. Both vessels get one event each,
-   with ``with_mmsi`` naming the other.
+   ``sts_transfer``; otherwise it is an ``encounter_in_port`` ("near" is
+   ``ports.is_near_port``, the one definition: exactly the distance is far). Both vessels get
+   one event each, with ``with_mmsi`` naming the other.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from desktop.core.detect.geo import (
 from desktop.core.detect.port_calls import PORT_KINDS, _text
 from desktop.core.model import Event, EventKind
 from desktop.core.params import DEFAULT_PARAMS, ScreeningParams
+from desktop.core.ports import is_near_port
 from desktop.core.zones import ZoneSet
 
 METRES_PER_DEG = EARTH_RADIUS_M * math.pi / 180.0
@@ -132,7 +134,10 @@ def _resample_block(
     g = first[src] + offset
     i = pair[src]
     frac = (g * step - t0[src]) / (t1[src] - t0[src])
-    s = sog[i] + frac * (sog[i + 1] - sog[i])
+    # Compared in float32 like the fixes' own speeds above: AIS speeds come in 0.1 kn steps,
+    # and a float64 0.3 kn limit sits below float32's 0.3 kn, so that an interpolated 0.3 kn
+    # between two 0.3 kn fixes would be fast while the fixes themselves are slow.
+    s = (sog[i] + frac * (sog[i + 1] - sog[i])).astype("float32")
     ok = s <= limit
     i, g, frac = i[ok], g[ok], frac[ok]
     p_lat = lat[i] + frac * (lat[i + 1] - lat[i])
@@ -374,7 +379,7 @@ def detect_encounters(
             zone_locode[idx] = _text(locodes[z])
             zone_country[idx] = _text(countries[z])
     nearest = np.minimum(port_d, zone_d)
-    in_port = nearest < reach_m
+    in_port = is_near_port(nearest, reach_m)
     # the name of the nearest port or anchorage of each encounter in port, for the reasons
     nearest_name = np.where(zone_d <= port_d, zone_name, None)
     by_point = np.flatnonzero(in_port & (port_d < zone_d))
@@ -386,7 +391,7 @@ def detect_encounters(
         start = to_datetime(int(e_g0[k]) * step_ns)
         end = to_datetime(int(e_g1[k]) * step_ns)
         kind = EventKind.ENCOUNTER_IN_PORT if in_port[k] else EventKind.STS_TRANSFER
-        near_zone = zone_d[k] < reach_m
+        near_zone = bool(is_near_port(zone_d[k], reach_m))
         details = {
             "duration_h": round_or_none((e_g1[k] - e_g0[k]) * step_ns / NS_PER_H),
             "min_distance_m": round_or_none(e_min_d[k], 1),

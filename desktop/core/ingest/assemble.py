@@ -36,7 +36,7 @@ def assemble(files: list[Path], raws: list[RawRead], max_speed_kn: float) -> Ing
     # File names that are not UTF-8 (lone surrogates in Python) are shown as \xNN: pyarrow
     # strings, JSON and the terminal all need valid text.
     names = [printable_path(path.name) for path in files]
-    cleaned = clean_raws(names, raws, max_speed_kn)
+    cleaned = clean_raws(names, raws, max_speed_kn, order_keys=[str(f) for f in files])
     statics, dropped = statics_table(raws, names)
     for raw, count in zip(raws, dropped, strict=True):
         if count:
@@ -60,9 +60,15 @@ class CleanedRaws:
     kept: np.ndarray  # rows of ``positions`` that became fixes, in the order of ``fixes``
 
 
-def clean_raws(names: list[str], raws: list[RawRead], max_speed_kn: float) -> CleanedRaws:
+def clean_raws(names: list[str], raws: list[RawRead], max_speed_kn: float,
+               order_keys: list[str] | None = None) -> CleanedRaws:
     """Clean the positions of ``raws`` (files named ``names``) together; the rows cleaned out
-    move from accepted ``fix`` to their reason in each raw's tally."""
+    move from accepted ``fix`` to their reason in each raw's tally.
+
+    ``order_keys`` (one per raw, e.g. the full paths) decide which file's report is kept when
+    several files report one vessel at one instant: the first by key, not by the order given,
+    or swapping two files moves positions (two receivers round one position differently: an
+    STS ``min_distance_m`` moved by 0.1 m)."""
     categories = list(dict.fromkeys(names))
     code_of_name = {name: code for code, name in enumerate(categories)}
 
@@ -83,7 +89,13 @@ def clean_raws(names: list[str], raws: list[RawRead], max_speed_kn: float) -> Cl
         name: np.concatenate(parts) if parts else np.array([], dtype=_COLUMNS[name])
         for name, parts in columns.items()
     }
-    cleaned = clean_positions(positions, max_speed_kn=max_speed_kn)
+    if order_keys is not None and len(raws) > 1:
+        keys = np.array(order_keys, dtype=object)
+        rank = np.argsort(np.argsort(keys, kind="stable"), kind="stable")
+        cleaned = clean_positions({**positions, "file": rank[positions["file"]]},
+                                  max_speed_kn=max_speed_kn)
+    else:
+        cleaned = clean_positions(positions, max_speed_kn=max_speed_kn)
 
     # Move cleaned-out rows from accepted "fix" to their reason, per file.
     file_no = positions["file"]
