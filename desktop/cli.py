@@ -34,6 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog="exposure", description="Maritime Exposure Check (EO 13810, 180-day rule)"
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--self-test", action="store_true",
+        help="check this installation (resources, sample verdicts, GeoPackage, window, worker "
+             "process): one line per check, exit 1 on any failure",
+    )
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     gui = sub.add_parser("gui", help="the desktop app (the default command)")
@@ -270,6 +275,8 @@ def _cmd_archive(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `exposure` command and of `python -m desktop`."""
     args = build_parser().parse_args(argv)
+    if args.self_test:
+        return _self_test()
     command = args.command or "gui"
     if args.command is None:
         args.files, args.screenshot = [], None
@@ -304,6 +311,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     finally:
         sys.stdout = real_stdout
+
+
+EXIT_SELF_TEST_FAILED = 1
+
+
+def _self_test() -> int:
+    """``exposure --self-test``: the core's checks, then the window's; exit 1 if any fails."""
+    from desktop.core.selftest import CheckResult, run_core_checks
+
+    print(f"Maritime Exposure Check {__version__} self-test ({sys.executable})", flush=True)
+    results: list[CheckResult] = []
+    for result in run_core_checks():
+        print(result.line(), flush=True)
+        results.append(result)
+    try:
+        from desktop.gui.selftest import run_gui_checks
+    except Exception as exc:  # noqa: BLE001 -- a broken Qt is one failed line, not a traceback
+        gui = [CheckResult("main window", False, f"cannot import Qt: {type(exc).__name__}: {exc}")]
+    else:
+        gui = run_gui_checks()
+    for result in gui:
+        print(result.line(), flush=True)
+        results.append(result)
+    failed = [r.name for r in results if not r.ok]
+    print(f"self-test {'FAILED: ' + ', '.join(failed) if failed else 'passed'}", flush=True)
+    return EXIT_SELF_TEST_FAILED if failed else EXIT_OK
 
 
 def _run(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -258,11 +257,6 @@ def watchlist_and_rescreen(
     )
 
 
-def _frozen() -> bool:
-    # A frozen bundle has no Python to start the fork server with: threads there.
-    return bool(getattr(sys, "frozen", False))
-
-
 class Session(QObject):
     """Holds the current result and runs the core in a background thread, one job at a time."""
 
@@ -305,7 +299,7 @@ class Session(QObject):
             work,
             f"Loading {_short(names)}",
             ("tracks", names, self._screening_inputs()),
-            in_child=input_bytes(names) >= BIG_INPUT_BYTES and not _frozen(),
+            in_child=input_bytes(names) >= BIG_INPUT_BYTES,
         )
 
     def open_archive(self, request: Any) -> None:
@@ -420,7 +414,7 @@ class Session(QObject):
     def _how(base: Loaded | None) -> dict[str, Any]:
         """Re-screen a big data set in a child process: the core would stall the window."""
         big = base is not None and base.tracks.fix_count >= BIG_FIX_COUNT
-        return {"in_child": big and not _frozen()}
+        return {"in_child": big}
 
     def cancel(self) -> None:
         """Stop the running job at once; the data on screen stays as it was.
