@@ -19,6 +19,7 @@ from distributed.diagnostics.plugin import WorkerPlugin
 
 from desktop.core.ingest.vessels import build_vessels
 from desktop.core.screening import ScreeningResult, ingest_result_of, screen
+from desktop.core.watchlist import Watchlist
 from desktop.core.zones import ZoneSet
 
 
@@ -50,6 +51,7 @@ def local_reference(
     zones: ZoneSet | None,
     as_of: datetime,
     window_days: float = 180,
+    watchlist: Watchlist | None = None,
 ) -> ScreeningResult:
     """``screen`` on the fixes and static records of the days read, in one process."""
     first, last = days_read(as_of, window_days)
@@ -61,7 +63,7 @@ def local_reference(
         st = statics[((sday >= first) & (sday <= last)).to_numpy()]
         st = st.sort_values(["mmsi", "time"], kind="stable", ignore_index=True)
     vessels = build_vessels(chosen, st) if st is not None else None
-    return screen(ingest_result_of(chosen, st, vessels), zones, as_of=as_of)
+    return screen(ingest_result_of(chosen, st, vessels), zones, as_of=as_of, watchlist=watchlist)
 
 
 def as_uint(values: list[int]) -> np.ndarray:
