@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from desktop import __version__
+from desktop.cli_dask import add_engine_arguments, check_engine_arguments
 from desktop.core.errors import ExposureError
 
 EXIT_OK = 0
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--zones", action="append", default=[], metavar="GEOJSON")
     check.add_argument("--no-default-zones", action="store_true")
     check.add_argument("--as-of", metavar="DATE|DATETIME", help="default: now (UTC)")
+    add_engine_arguments(check)
     check.add_argument("--format", choices=("table", "json", "csv"), default="table")
     check.add_argument("--output", metavar="PATH", help="write here instead of standard output")
     check.add_argument(
@@ -124,10 +126,15 @@ def _cmd_check(args: argparse.Namespace) -> int:
         raise InputError("check takes track files or --archive ARCHIVE (one of the two)")
     if args.vessels and not args.archive:
         raise InputError("--vessels needs --archive")
+    check_engine_arguments(args)
     as_of = parse_as_of(args.as_of)  # before any file is read: bad arguments fail fast
     zones = load_zones(args.zones, include_defaults=not args.no_default_zones)
     watchlist = load_watchlist(args.watchlist) if args.watchlist else None
-    if args.archive:
+    if args.engine == "dask":
+        from desktop.cli_dask import check_on_dask
+
+        result = check_on_dask(args, zones, as_of, watchlist)
+    elif args.archive:
         from desktop.core.archive.screen import screen_archive
 
         result = screen_archive(

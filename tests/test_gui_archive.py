@@ -105,3 +105,29 @@ def test_cancel_keeps_what_was_shown(
     wait_idle(qtbot, window)
     qtbot.wait(200)
     assert window.session.current is before
+
+
+def test_file_open_archive_wires_the_dialog_to_the_session(
+    qtbot: Any, tmp_path: Path, monkeypatch: Any, archive: Path
+) -> None:
+    """The menu action opens the dialog and loads what it asked for (the modal ``exec`` is
+    replaced by filling the fields and accepting)."""
+    window, _ = make_window(qtbot, tmp_path, monkeypatch)
+    window.session.zones = None
+    window.session.as_of = AS_OF
+
+    def fill_and_accept(dialog: ArchiveDialog) -> int:
+        assert dialog.last.date() == QDate(2026, 9, 25)  # the session's as-of date
+        dialog.location.setText(str(archive))
+        dialog.first.setDate(QDate(2026, 9, 5))
+        return 1
+
+    monkeypatch.setattr(ArchiveDialog, "exec", fill_and_accept)
+    with qtbot.waitSignal(window.session.loaded, timeout=60_000):
+        window.act_archive.trigger()
+    wait_idle(qtbot, window)
+    current = window.session.current
+    assert current.archive == ArchiveRequest(str(archive), "2026-09-05", "2026-09-25")
+    # Nothing before the first day was read: the earliest fix is on 2026-09-05.
+    first_ns = int(current.tracks.t_ns.min())
+    assert datetime.fromtimestamp(first_ns / 1e9, tz=UTC).date().isoformat() == "2026-09-05"

@@ -51,6 +51,8 @@ table { border-collapse: collapse; margin: 0.3em 0; }
 th, td { border: 1px solid #bbb; padding: 2px 6px; text-align: left; vertical-align: top; }
 th { background: #eee; }
 td.num { text-align: right; }
+table.reasons { width: 100%; }
+table.reasons th, table.reasons td { font-size: 9pt; }
 .meta { color: #444; }
 .banner { font-size: 13pt; font-weight: bold; padding: 6px 10px; margin: 0.4em 0; }
 .vessel { margin-top: 1.2em; page-break-inside: avoid; }
@@ -62,7 +64,7 @@ td.explanation { padding-bottom: 5px; }
 .warning, .coverage.stale { background: #fff4d6; border-left: 4px solid #c08000;
                             padding: 4px 8px; }
 .outside { color: #555; font-size: 9pt; }
-img.map { max-width: 100%; border: 1px solid #999; }
+img.map { width: 100%; height: auto; border: 1px solid #999; }
 @media print { body { margin: 0; } h2 { page-break-after: avoid; } }
 """
 
