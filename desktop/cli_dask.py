@@ -50,6 +50,13 @@ def check_engine_arguments(args: argparse.Namespace) -> None:
         raise InputError("--vessels is not available with --engine dask: use --engine local")
     if args.workers is not None and args.workers < 1:
         raise InputError(f"--workers {args.workers}: give at least 1")
+    import importlib.util
+
+    if importlib.util.find_spec("distributed") is None:
+        # The desktop bundle leaves dask out (installer/exposure.spec: the size goal).
+        raise InputError("--engine dask needs dask and distributed, which this installation "
+                         "does not have: run it from a Python install "
+                         "(pip install maritime-exposure), or use --engine local")
 
 
 class DaskProgressPrinter:

@@ -200,3 +200,14 @@ def test_archive_on_s3_from_the_bundle_screens_as_the_venv_does(unpacked, tmp_pa
         server.wait(10)
     assert b'"verdict": "barred"' in from_venv.stdout
     assert from_bundle.stdout == from_venv.stdout
+
+
+def test_engine_dask_from_the_bundle_says_in_one_line_that_it_is_left_out(unpacked, tmp_path):
+    run = subprocess.run([*_clean_env(tmp_path), str(unpacked / "exposure" / "exposure"),
+                          "check", "--archive", str(tmp_path / "archive"), "--engine", "dask"],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 2
+    assert run.stderr == (
+        "exposure: --engine dask needs dask and distributed, which this installation does not "
+        "have: run it from a Python install (pip install maritime-exposure), or use --engine "
+        "local\n")
