@@ -14,6 +14,7 @@ and the zones (the bundled KP zones plus the port boxes), ready for ``screen``.
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -55,7 +56,8 @@ def synth_zones() -> ZoneSet:
         {
             "type": "Feature",
             "properties": {"name": name, "kind": "port", "country": "CN", "locode": None},
-            "geometry": shapely.geometry.mapping(geom),
+            # Lists, as JSON has them: the zone reader refuses mapping()'s tuples.
+            "geometry": json.loads(shapely.to_geojson(geom)),
         }
         for name, geom in zip(names, geoms, strict=True)
     ]
