@@ -32,8 +32,24 @@ sample: $(STAMP)
 	$(BIN)/python sample_tracks/generate.py
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache
+	rm -rf $(VENV) $(BUILD_VENV) build dist *.egg-info .pytest_cache
 
-package: $(STAMP)
-	$(BIN)/python -m pip install --quiet pyinstaller
-	$(BIN)/pyinstaller --noconfirm --distpath dist --workpath build/pyinstaller installer/exposure.spec
+# The release tarball (docs/install.md): built in its own venv holding the app (with s3fs, for
+# archives on S3) and PyInstaller only, so nothing of the test extras can end up in the
+# bundle. Writes dist/maritime-exposure-<version>-linux-x86_64.tar.gz and its .sha256.
+BUILD_VENV := .build-venv
+BUILD_STAMP := $(BUILD_VENV)/.installed
+PYINSTALLER := "pyinstaller>=6.10,<7"
+
+$(BUILD_STAMP): pyproject.toml
+	rm -rf $(BUILD_VENV)
+	$(PYTHON) -m venv $(BUILD_VENV)
+	$(BUILD_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BUILD_VENV)/bin/python -m pip install --quiet ".[s3]" $(PYINSTALLER)
+	touch $@
+
+package: $(BUILD_STAMP)
+	rm -rf build/pyinstaller dist/exposure dist/maritime-exposure-*
+	$(BUILD_VENV)/bin/pyinstaller --noconfirm --log-level WARN --distpath dist \
+		--workpath build/pyinstaller installer/exposure.spec
+	$(BUILD_VENV)/bin/python installer/build_package.py --dist dist --work build/pyinstaller

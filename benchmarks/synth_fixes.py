@@ -56,8 +56,8 @@ def synth_zones() -> ZoneSet:
         {
             "type": "Feature",
             "properties": {"name": name, "kind": "port", "country": "CN", "locode": None},
-            # Lists, as JSON has them: the zone reader refuses mapping()'s tuples.
-            "geometry": json.loads(shapely.to_geojson(geom)),
+            # through JSON: the zone loader takes GeoJSON lists, and mapping() gives tuples
+            "geometry": json.loads(json.dumps(shapely.geometry.mapping(geom))),
         }
         for name, geom in zip(names, geoms, strict=True)
     ]

@@ -11,7 +11,8 @@ reproducible. Build-time needs beyond the app's own: ``pyproj`` (comes with geop
 
 What it writes (see resources/README.md for licences and limits):
 - basemap/land.parquet: GSHHG full-resolution land around the Korean peninsula plus Natural Earth
-  1:50m land for the rest of the world, as GeoParquet (WKB, EPSG:4326, bbox covering column).
+  1:10m land for the rest of the world (cut at the antimeridian), as GeoParquet (WKB,
+  EPSG:4326, bbox covering column).
 - ports/ports.csv: World Port Index ports (via Global Fishing Watch) and searoute's ports.
 - ports/gfw_anchorages.parquet: Global Fishing Watch's named anchorage cells.
 - zones/kp_ports.geojson: North Korean port and anchorage polygons (drawn here, see KP_PORTS).
@@ -56,6 +57,10 @@ PYCOUNTRY = "pycountry==26.2.16"  # ISO 3166 alpha-3 -> alpha-2 for the WPI port
 DETAIL_BBOX = (117.0, 24.0, 142.0, 46.0)
 # About 100 m at 40 N; keeps the basemap near 2 MB while staying well under the 200 m target.
 DETAIL_SIMPLIFY_DEG = 0.001
+# Natural Earth 10m is quantized to 0.0036 x 0.0017 degrees in world-atlas: dropping the points
+# within 0.001 degree (~100 m) of the line changes no shape that grid can show, and keeps the file
+# under 5 MB (4.7 MB; 5.1 MB unsimplified).
+WORLD_SIMPLIFY_DEG = 0.001
 # Detailed land is cut into square tiles so that a bbox read returns small pieces.
 TILE_DEG = 2.0
 
@@ -70,7 +75,7 @@ GPL v3 it builds on in LICENSE-GPL-3.0.txt. The derived polygons (simplified to 
 cut into 2-degree tiles for lon 117..142, lat 24..46) are offered under the same licence; the
 script that makes them is resources/build_resources.py.
 
-Natural Earth 1:50m land (naturalearthdata.com), version 4.1, as TopoJSON in the npm package
+Natural Earth 1:10m land (naturalearthdata.com), version 4.1, as TopoJSON in the npm package
 world-atlas 2.0.2. Natural Earth is in the public domain ("No permission is needed to use
 Natural Earth"). The world-atlas packaging is under the ISC licence: LICENSE-world-atlas.txt.
 """
@@ -142,7 +147,16 @@ def read_gshhg_binary(meta: Path, data: Path, bbox: tuple[float, float, float, f
 
 
 def decode_topojson(topo: dict, name: str) -> list[shapely.Geometry]:
-    """The geometries of one TopoJSON object (quantized, delta-encoded arcs) as shapely."""
+    """The geometries of one TopoJSON object (quantized, delta-encoded arcs) as planar shapely
+    polygons, cut at the antimeridian.
+
+    world-atlas is in spherical coordinates (d3-geo): its land merge joined pieces that meet at
+    +-180 degrees (Chukotka to Siberia, Fiji, Wrangel Island) into rings that jump from 180 to
+    -180 and back, and Antarctica is one ring round the pole. Read as planar polygons those rings
+    span the whole world and fill horizontal bands across Siberia and Canada, so each ring is
+    unwrapped (a jump of more than 180 degrees is a crossing), a ring round a pole is closed along
+    the pole, and the result is cut back into [-180, 180].
+    """
     scale = np.array(topo["transform"]["scale"])
     translate = np.array(topo["transform"]["translate"])
     arcs = [np.cumsum(np.array(a, dtype="float64"), axis=0) * scale + translate
@@ -159,7 +173,41 @@ def decode_topojson(topo: dict, name: str) -> list[shapely.Geometry]:
     for geom in topo["objects"][name]["geometries"]:
         polys = geom["arcs"] if geom["type"] == "MultiPolygon" else [geom["arcs"]]
         for rings in polys:
-            out.append(shapely.make_valid(Polygon(ring(rings[0]), [ring(r) for r in rings[1:]])))
+            out.extend(planar_polygons(ring(rings[0]), [ring(r) for r in rings[1:]]))
+    return out
+
+
+def _unwrap(xy: np.ndarray) -> tuple[np.ndarray, bool]:
+    """The ring with longitudes made continuous across the antimeridian, and whether it goes
+    round a pole (its longitudes then end 360 degrees from where they started)."""
+    step = np.diff(xy[:, 0])
+    shift = np.where(step > 180, -360.0, np.where(step < -180, 360.0, 0.0))
+    lon = xy[:, 0] + np.r_[0.0, np.cumsum(shift)]
+    return np.column_stack((lon, xy[:, 1])), abs(lon[-1] - lon[0]) > 180
+
+
+def planar_polygons(exterior: np.ndarray, holes: list[np.ndarray]) -> list[shapely.Geometry]:
+    """One spherical polygon (rings in degrees) as valid planar polygons within [-180, 180]."""
+    shell, polar = _unwrap(exterior)
+    if polar:
+        # Close the ring along the pole it goes round (Antarctica: lat -90).
+        pole = -90.0 if shell[:, 1].mean() < 0 else 90.0
+        cap = np.array([[shell[-1, 0], pole], [shell[0, 0], pole], shell[0]])
+        shell = np.vstack((shell, cap))
+    inner = []
+    for hole in holes:
+        unwrapped, hole_polar = _unwrap(hole)
+        if not hole_polar:  # a ring round the pole is the pole's own edge, not a lake
+            inner.append(unwrapped)
+    poly = shapely.make_valid(Polygon(shell, inner))
+    lo, hi = float(shell[:, 0].min()), float(shell[:, 0].max())
+    if lo >= -180 and hi <= 180:
+        return _polygonal_parts([poly])
+    out: list[shapely.Geometry] = []
+    for k in range(int(np.floor((lo + 180) / 360)), int(np.floor((hi + 180) / 360)) + 1):
+        window = box(-180 + 360 * k, -90, 180 + 360 * k, 90)
+        part = shapely.intersection(poly, window)
+        out.extend(_polygonal_parts([shapely.transform(part, lambda c, k=k: c - [360 * k, 0])]))
     return out
 
 
@@ -185,11 +233,13 @@ def build_land(src: dict[str, Path], work: Path) -> gpd.GeoDataFrame:
         cut = shapely.intersection(detail_arr[idx], tile)
         pieces.extend(_polygonal_parts(cut))
     atlas = _unpack(src["world_atlas"], work / "atlas") / "package"
-    world = decode_topojson(json.loads((atlas / "land-50m.json").read_text()), "land")
-    outside = shapely.difference(np.array(world, dtype=object), box(*DETAIL_BBOX))
+    world = decode_topojson(json.loads((atlas / "land-10m.json").read_text()), "land")
+    world_arr = shapely.make_valid(shapely.simplify(
+        np.array(world, dtype=object), WORLD_SIMPLIFY_DEG, preserve_topology=True))
+    outside = shapely.difference(world_arr, box(*DETAIL_BBOX))
     coarse = _polygonal_parts(outside)
     frame = gpd.GeoDataFrame(
-        {"source": ["gshhg-f"] * len(pieces) + ["naturalearth-50m"] * len(coarse)},
+        {"source": ["gshhg-f"] * len(pieces) + ["naturalearth-10m"] * len(coarse)},
         geometry=pieces + coarse, crs="EPSG:4326",
     )
     return frame

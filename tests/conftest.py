@@ -80,3 +80,15 @@ def corpus() -> Path:
 def reference() -> Path:
     """The read-only reference data, ../shared/reference."""
     return _shared_dir(REFERENCE)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``package`` build the release tarball (minutes, and pip needs PyPI): they
+    run only with EXPOSURE_TEST_PACKAGE=1, as .ci/run sets it. Without it they are deselected
+    (listed as such in the summary), so a plain `pytest` stays quick."""
+    if os.environ.get("EXPOSURE_TEST_PACKAGE") == "1":
+        return
+    chosen = [item for item in items if item.get_closest_marker("package") is None]
+    if len(chosen) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in chosen])
+        items[:] = chosen

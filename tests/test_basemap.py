@@ -19,6 +19,12 @@ SEA_POINTS = {
     "Sea of Japan": (134.0, 40.0), "Yellow Sea": (123.0, 36.0), "mid-Atlantic": (-40.0, 30.0),
     # The Taedong estuary at Nampo, a few hundred metres wide between its banks.
     "Taedong at Nampo": (125.33, 38.70), "Nampo harbour": (125.45, 38.745),
+    # NOAA MarineCadastre 2022-01-03 (../shared/corpus/noaa_marinecadastre), MMSI 366982170
+    # C-TRACTOR 7 at 00:00:18: a tug in San Diego Bay, on land in Natural Earth 1:50m.
+    "San Diego Bay (NOAA fix)": (-117.13334, 32.68671),
+    # The Norwegian Sea and the Beaufort Sea, where 1:50m pieces joined across 180 degrees
+    # made bands of land round the world.
+    "Norwegian Sea 67 N": (0.0, 67.0), "Beaufort Sea 71.3 N": (-140.0, 71.3),
 }
 
 
@@ -37,7 +43,7 @@ def test_point_is_sea(place: str) -> None:
 def test_detail_inside_the_korea_box_and_natural_earth_outside() -> None:
     geoms = basemap.load_land()
     sources = basemap.land_sources()
-    assert set(sources) == {"gshhg-f", "naturalearth-50m"}
+    assert set(sources) == {"gshhg-f", "naturalearth-10m"}
     bounds = shapely.bounds(geoms)
     w, s, e, n = basemap.DETAIL_BBOX
     detail = sources == "gshhg-f"
@@ -57,6 +63,21 @@ def test_bbox_read_covers_the_same_land_as_the_whole_set() -> None:
     whole = shapely.union_all(meeting).intersection(area).area
     assert part == pytest.approx(whole, rel=1e-9)
     assert len(basemap.load_land(bbox)) < len(basemap.load_land()) / 10
+
+
+def test_chukotka_is_land_on_both_sides_of_180_degrees() -> None:
+    lon = np.array([179.0, -179.0, 179.99, -179.99])
+    assert basemap.is_land(lon, np.full(4, 67.5)).tolist() == [True] * 4
+
+
+def test_only_antarctica_spans_the_world_and_eurasia_stops_at_180() -> None:
+    # A ring read across the antimeridian the long way round spans -180..180: that made the
+    # bands across Siberia and Canada. Only Antarctica, closed along the pole, may do so.
+    bounds = shapely.bounds(basemap.load_land())
+    width = bounds[:, 2] - bounds[:, 0]
+    assert bounds[width > 200].tolist() == [[-180.0, -90.0, 180.0, bounds[width > 200][0, 3]]]
+    assert bounds[width > 200][0, 3] < -60  # Antarctica
+    assert sorted(width)[-2] == pytest.approx(180 + 17.54, abs=0.01)  # Eurasia-Africa, -17.54..180
 
 
 def test_all_polygons_are_valid() -> None:

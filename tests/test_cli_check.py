@@ -49,7 +49,11 @@ def test_json_is_byte_identical_twice_and_has_the_design_keys(
         assert (code, out, err) == (0, "", "")
     assert first.read_bytes() == second.read_bytes()
     doc = json.loads(first.read_text(encoding="utf-8"))
-    assert list(doc) == ["schema", "as_of", "parameters", "inputs", "vessels"]
+    assert list(doc) == [
+        "schema", "as_of", "parameters", "inputs", "data_end", "warning", "vessels"]
+    assert doc["data_end"] == "2026-07-03T09:00:00Z"
+    assert doc["warning"] == ("The data ends 3 Jul 2026, 148 days before the as-of date: "
+                              "verdicts reflect nothing after that.")
     assert doc["schema"] == "exposure-check/1"
     assert doc["as_of"] == "2026-11-28T00:00:00Z"
     assert doc["parameters"]["window_days"] == 180

@@ -73,7 +73,13 @@ def test_html_report_has_verdict_barred_until_explanations_and_outside_ais(resul
     assert f"<td colspan='7' class='explanation'>{CALL_EXPLANATION}</td>" in text
     assert FLAG_EXPLANATION in text
     assert "REVIEW: not barred, but an analyst should look" in text
-    assert "CLEAR: nothing in the window bars this vessel or calls for review" in text
+    # the clear vessel's last fix is 1 Sep 2026 09:50, 88 days before as_of: a stale clear
+    assert "CLEAR, BUT STALE: nothing found, but no AIS since 1 Sep 2026" in text
+    assert ("<b>Coverage:</b> No AIS since 1 Sep 2026 (88 days before the as-of date): a North "
+            "Korean call since then cannot be ruled out from this data. Its fixes cover 0.5% of "
+            "the 180-day window.") in text
+    assert ("<b>Warning:</b> The data ends 1 Oct 2026, 58 days before the as-of date: verdicts "
+            "reflect nothing after that.") in text
     assert text.count(OUTSIDE_AIS) == 1 + 3  # once at the top, once per vessel
     assert "Screening as of <b>28 Nov 2026 00:00 UTC</b>" in text
     assert "window 180 days, from 1 Jun 2026 00:00 UTC to 28 Nov 2026 00:00 UTC" in text
@@ -161,6 +167,10 @@ def test_geojson_has_one_track_per_vessel_and_one_point_per_reason(result):
         "feature": "track", "mmsi": BARRED, "imo": 9000001, "name": "A<B&C", "flag": "PA",
         "verdict": "barred", "barred_until": "2026-12-30T06:20:00Z", "fixes": 70,
         "start": "2026-07-02T22:20:00Z", "end": "2026-07-03T09:50:00Z",
+        "coverage": "stale",
+        "coverage_note": "No AIS since 3 Jul 2026 (148 days before the as-of date): a North "
+                         "Korean call since then cannot be ruled out from this data. Its fixes "
+                         "cover 0.5% of the 180-day window.",
     }
     clear = tracks[2]["geometry"]["coordinates"]
     assert len(clear) == 60 and clear[0] == [122.0, 35.0] and clear[-1] == [124.0, 36.0]

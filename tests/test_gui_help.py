@@ -63,7 +63,10 @@ def test_about_names_version_rule_data_licences_and_project_licence(qtbot, tmp_p
 
 def test_about_licence_is_the_one_in_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    assert project["license"]["text"] == PROJECT_LICENCE
+    assert project["license"] == PROJECT_LICENCE  # an SPDX expression (PEP 639)
+    assert project["license-files"] == ["LICENSE"]
+    assert "Apache License\n                           Version 2.0" in (ROOT / "LICENSE").read_text(
+        encoding="utf-8")
 
 
 def test_resource_licences_read_every_row_of_the_resources_table():

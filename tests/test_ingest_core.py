@@ -343,7 +343,11 @@ def test_progress_reports_each_file_and_ends_at_one(tmp_path: Path) -> None:
     seen: list[tuple[float, str]] = []
     ingest([a, b], progress=lambda f, m: seen.append((f, m)))
     assert seen[0] == (0.0, "reading a.csv")
-    assert seen[1] == (0.425, "reading b.csv")
+    # Within a file, progress by bytes: each file is one piece here, read whole.
+    size_a = a.stat().st_size
+    assert seen[1] == (0.425, "reading a.csv: 0 of 0 MB") and size_a < 500_000
+    assert seen[2] == (0.425, "reading b.csv")
+    assert seen[3] == (0.85, "reading b.csv: 0 of 0 MB")
     assert seen[-1] == (1.0, "done")
     assert [f for f, _ in seen] == sorted(f for f, _ in seen)
 

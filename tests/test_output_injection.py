@@ -62,7 +62,8 @@ def test_table_output_shows_escape_sequences_and_newlines_from_names(
     assert "\x1b" not in out
     [row] = [line for line in out.split("\n") if "351000001" in line]
     # the name shown with its escapes, cut at the column's 20 characters
-    assert row == "clear    -                     351000001  \\x1b[31mRED\\x1b[0m\\x  nothing found"
+    assert row == ("clear    -                     351000001  \\x1b[31mRED\\x1b[0m\\x  "
+                   "2026-07-01 00:10        nothing found")  # the LAST AIS column, then the reason
 
 
 def test_terminal_text_escapes_every_control_character() -> None:

@@ -17,6 +17,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from desktop.core.model import Verdict
@@ -66,6 +67,19 @@ def test_imo_and_the_screenings_inputs_are_recorded(tmp_path):
                     inputs=("a.nmea", "b.csv"))
     ReviewStore(tmp_path).put(review)
     assert ReviewStore(tmp_path).get(351000001) == review
+
+
+def test_numpy_integers_from_a_table_are_taken_as_plain_integers():
+    review = Review(mmsi=np.int64(351000001), imo=np.uint32(9000001), decision="confirmed",
+                    note="", reviewer="", decided_at=DECIDED, verdict_at_review="barred",
+                    as_of=AS_OF)
+    assert (type(review.mmsi), type(review.imo)) == (int, int)
+    assert review == Review(mmsi=351000001, imo=9000001, decision="confirmed", note="",
+                            reviewer="", decided_at=DECIDED, verdict_at_review="barred",
+                            as_of=AS_OF)
+    with pytest.raises(ReviewError, match="MMSI must be a positive integer, got True"):
+        Review(mmsi=True, decision="confirmed", note="", reviewer="", decided_at=DECIDED,
+               verdict_at_review="barred", as_of=AS_OF)
 
 
 def test_the_newest_decision_is_current_and_the_history_keeps_every_one(tmp_path):

@@ -2,9 +2,11 @@
 
 ``resources/basemap/land.parquet`` (GeoParquet, EPSG:4326) holds GSHHG full-resolution land
 (simplified to about 100 m) for lon 117..142, lat 24..46 — the Korean peninsula, the Yellow Sea,
-Bohai, the Sea of Japan and the East China Sea — and Natural Earth 1:50m land for the rest of the
-world. The detailed land is cut into 2-degree tiles so that a bbox read stays small: draw it
-filled without outlines (tile edges are not coastline), or union the pieces first.
+Bohai, the Sea of Japan and the East China Sea — and Natural Earth 1:10m land (about 400 m) for
+the rest of the world, cut at the antimeridian. The detailed land is cut into 2-degree tiles so
+that a bbox read stays small: draw it filled without outlines (tile edges are not coastline), or
+union the pieces first. Natural Earth is not harbour-scale: small harbours (Newport Beach, CA)
+and lakes are land.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ def load_land(bbox: tuple[float, float, float, float] | None = None) -> np.ndarr
 
 
 def land_sources(bbox: tuple[float, float, float, float] | None = None) -> np.ndarray:
-    """The source (``gshhg-f`` or ``naturalearth-50m``) of each polygon ``load_land`` returns."""
+    """The source (``gshhg-f`` or ``naturalearth-10m``) of each polygon ``load_land`` returns."""
     geoms, bounds, sources = _land_table()
     if bbox is None:
         return sources

@@ -25,3 +25,12 @@ class ResourceError(ExposureError):
 
 class Cancelled(ExposureError):
     """The user cancelled a long operation; whatever was loaded before stays."""
+
+
+class ArchiveError(ExposureError):
+    """An archive is refused: not an archive, a newer format, a damaged manifest, or a write
+    that another add got in before; the message names the archive and the reason."""
+
+
+class ComputeError(ExposureError):
+    """A distributed run cannot start or cannot finish (scheduler, workers); no partial result."""

@@ -16,17 +16,18 @@ import base64
 import html
 import json
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 import numpy as np
 
 from desktop import __version__
+from desktop.core.coverage import coverage_sentence, is_stale_clear
 from desktop.core.errors import ParameterError
 from desktop.core.model import Reason, Verdict, VesselVerdict, iso_utc
-from desktop.core.output import OUTSIDE_AIS
+from desktop.core.output import OUTSIDE_AIS, table_time
 from desktop.core.review import Review
-from desktop.core.rule import when
+from desktop.core.rule import day, when
 from desktop.core.screening import ScreeningResult
 
 COORD_DECIMALS: Final = 6  # about 0.1 m: more than AIS positions carry
@@ -50,6 +51,8 @@ table { border-collapse: collapse; margin: 0.3em 0; }
 th, td { border: 1px solid #bbb; padding: 2px 6px; text-align: left; vertical-align: top; }
 th { background: #eee; }
 td.num { text-align: right; }
+table.reasons { width: 100%; }
+table.reasons th, table.reasons td { font-size: 9pt; }
 .meta { color: #444; }
 .banner { font-size: 13pt; font-weight: bold; padding: 6px 10px; margin: 0.4em 0; }
 .vessel { margin-top: 1.2em; page-break-inside: avoid; }
@@ -58,8 +61,10 @@ td.explanation { padding-bottom: 5px; }
 .history td { color: #666; }
 .review { background: #f4f4fa; border-left: 4px solid #557; padding: 4px 8px; }
 .changed { color: #8b0000; font-weight: bold; }
+.warning, .coverage.stale { background: #fff4d6; border-left: 4px solid #c08000;
+                            padding: 4px 8px; }
 .outside { color: #555; font-size: 9pt; }
-img.map { max-width: 100%; border: 1px solid #999; }
+img.map { width: 100%; height: auto; border: 1px solid #999; }
 @media print { body { margin: 0; } h2 { page-break-after: avoid; } }
 """
 
@@ -89,6 +94,13 @@ def headline(vessel: VesselVerdict) -> str:
         return f"BARRED until {when(vessel.barred_until)}"
     if vessel.verdict == Verdict.REVIEW:
         return "REVIEW: not barred, but an analyst should look"
+    if is_stale_clear(vessel):
+        assert vessel.coverage is not None
+        since = vessel.coverage.last_fix
+        return (
+            "CLEAR, BUT STALE: nothing found, "
+            + (f"but no AIS since {day(since)}" if since is not None else "but no AIS at all")
+        )
     return "CLEAR: nothing in the window bars this vessel or calls for review"
 
 
@@ -113,13 +125,8 @@ def _where(reason: Reason) -> str:
     return ", ".join(parts)
 
 
-def table_time(moment: datetime) -> str:
-    """A UTC time for a table cell: '2026-07-03 06:20' (':SS' added when not zero)."""
-    text = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
-    return text + (f":{moment.second:02d}" if moment.second else "")
-
-
-def _reasons_html(vessel: VesselVerdict) -> list[str]:
+def reasons_html(vessel: VesselVerdict) -> list[str]:
+    """Every reason of ``vessel`` as an HTML table (facts, then the explanation underneath)."""
     if not vessel.reasons:
         return ["<p>No event found for this vessel in the data read.</p>"]
     # The explanation gets a full-width row under its facts: it is what an official reads.
@@ -168,7 +175,9 @@ def _review_html(vessel: VesselVerdict, review: Review | None) -> list[str]:
     return lines
 
 
-def _vessel_html(vessel: VesselVerdict, review: Review | None) -> list[str]:
+def _vessel_html(
+    vessel: VesselVerdict, review: Review | None, as_of: datetime, window_days: float
+) -> list[str]:
     background, text = _BANNER_COLOURS[vessel.verdict]
     name = vessel.name or "(no name)"
     out = [
@@ -185,6 +194,8 @@ def _vessel_html(vessel: VesselVerdict, review: Review | None) -> list[str]:
         f"<tr><th>Verdict</th><td>{_e(vessel.verdict)}</td></tr>"
         f"<tr><th>Barred until (UTC)</th><td>{_e(iso_utc(vessel.barred_until) or '-')}</td></tr>"
         "</table>",
+        f"<p class='coverage{' stale' if is_stale_clear(vessel) else ''}'>"
+        f"<b>Coverage:</b> {_e(coverage_sentence(vessel.coverage, as_of, window_days))}</p>",
     ]
     if vessel.verdict == Verdict.BARRED and vessel.barred_until is not None:
         out.append(
@@ -192,7 +203,7 @@ def _vessel_html(vessel: VesselVerdict, review: Review | None) -> list[str]:
             "(EO 13810, 31 CFR 510.208(b)).</p>"
         )
     out.append("<h3>Reasons (newest first)</h3>")
-    out += _reasons_html(vessel)
+    out += reasons_html(vessel)
     out += _review_html(vessel, review)
     out.append(f"<p class='outside'>{_e(OUTSIDE_AIS)}</p>")
     out.append("</div>")
@@ -266,6 +277,8 @@ def to_html_report(
         f"{counts[Verdict.CLEAR]} clear.</p>",
         f"<p class='outside'>{_e(OUTSIDE_AIS)}</p>",
     ]
+    if result.warning is not None:
+        out.insert(-1, f"<p class='warning'><b>Warning:</b> {_e(result.warning)}</p>")
     if map_png:
         data = base64.b64encode(map_png).decode("ascii")
         out.append(
@@ -285,7 +298,7 @@ def to_html_report(
             )
         out.append("</table>")
     for v in vessels:
-        out += _vessel_html(v, reviews.get(v.mmsi))
+        out += _vessel_html(v, reviews.get(v.mmsi), result.as_of, result.params.window_days)
     out.append("<h2>Inputs</h2>")
     out += _inputs_html(result)
     out.append("<h2>Parameters</h2>")
@@ -337,6 +350,11 @@ def _track_features(result: ScreeningResult, vessels: list[VesselVerdict]) -> li
                     "fixes": len(coords),
                     "start": None if times is None else iso_utc(times.iloc[0].to_pydatetime()),
                     "end": None if times is None else iso_utc(times.iloc[-1].to_pydatetime()),
+                    # how much was seen, for a GIS user filtering out stale clears
+                    "coverage": None if v.coverage is None else str(v.coverage.status),
+                    "coverage_note": coverage_sentence(
+                        v.coverage, result.as_of, result.params.window_days
+                    ),
                 },
             }
         )

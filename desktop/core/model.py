@@ -113,6 +113,45 @@ class Reason:
         return out
 
 
+class CoverageStatus(StrEnum):
+    """``current`` when the vessel was heard less than ``stale_after_h`` before ``as_of``."""
+
+    CURRENT = "current"
+    STALE = "stale"
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How much of a vessel the data showed up to ``as_of`` (DESIGN.md §2).
+
+    ``first_fix``/``last_fix`` are its first and last fixes at or before ``as_of`` (None when it
+    has none), ``silent_h`` is ``as_of - last_fix`` in hours, ``covered_fraction`` the share of
+    the window ``[as_of - window, as_of]`` lying within ``gap_min_h / 2`` of one of its fixes.
+    """
+
+    first_fix: datetime | None
+    last_fix: datetime | None
+    silent_h: float | None
+    covered_fraction: float
+    status: CoverageStatus
+    # The instant it was measured at, so that views can word it ("196 days before the as-of
+    # date") from the verdict alone; not in the JSON, whose document carries ``as_of``.
+    as_of: datetime | None = None
+
+    @property
+    def stale(self) -> bool:
+        return self.status == CoverageStatus.STALE
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "first_fix": iso_utc(self.first_fix),
+            "last_fix": iso_utc(self.last_fix),
+            "silent_h": None if self.silent_h is None else round(self.silent_h, 4),
+            "covered_fraction": round(self.covered_fraction, 6),
+            "status": str(self.status),
+        }
+
+
 @dataclass(frozen=True)
 class VesselVerdict:
     """The one verdict of one vessel, with every reason found, newest first."""
@@ -125,9 +164,10 @@ class VesselVerdict:
     name: str | None = None
     callsign: str | None = None
     flag: str | None = None  # ISO 3166 alpha-2 from the MMSI's MID
+    coverage: Coverage | None = None  # set by screening; never changes the verdict
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "mmsi": self.mmsi,
             "imo": self.imo,
             "name": self.name,
@@ -137,3 +177,6 @@ class VesselVerdict:
             "barred_until": iso_utc(self.barred_until),
             "reasons": [r.to_json() for r in self.reasons],
         }
+        if self.coverage is not None:
+            out["coverage"] = self.coverage.to_json()
+        return out

@@ -9,8 +9,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import UTC, datetime
 from typing import Final
 
+from desktop.core.coverage import is_stale_clear, stale_sentence
 from desktop.core.model import Verdict, VesselVerdict, iso_utc
 from desktop.core.rule import main_reason, no_main_reason_text, when
 from desktop.core.screening import ScreeningResult
@@ -32,6 +34,11 @@ CSV_COLUMNS: Final = (
     "reasons_in_window",
     "main_reason_kind",
     "main_reason",
+    "first_fix",
+    "last_fix",
+    "silent_h",
+    "covered_fraction",
+    "coverage",
 )
 
 
@@ -40,7 +47,13 @@ def to_json_text(result: ScreeningResult) -> str:
     return json.dumps(result.to_json(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def _summary(v: VesselVerdict) -> str:
+def summary(v: VesselVerdict, as_of: datetime) -> str:
+    """The main reason in words, for one line; a stale clear says what it could not see."""
+    if is_stale_clear(v):  # what was not seen matters more than what no longer counts
+        assert v.coverage is not None
+        n = len(v.reasons)
+        more = f" (+{n} event{'s' if n > 1 else ''} without effect)" if n else ""
+        return stale_sentence(v.coverage, as_of) + more
     reason = main_reason(v)
     if reason is None:
         return no_main_reason_text(v)
@@ -51,8 +64,25 @@ def _summary(v: VesselVerdict) -> str:
     return text
 
 
+def last_ais_cell(v: VesselVerdict) -> str:
+    """The table's LAST AIS cell: '2026-10-31 23:40', with ' stale' when the vessel's coverage
+    is stale, '-' when it has no fix at or before as_of."""
+    cov = v.coverage
+    if cov is None or cov.last_fix is None:
+        return "-"
+    text = f"{cov.last_fix:%Y-%m-%d %H:%M}"  # the minute is enough to judge a silence
+    return text + " stale" if cov.stale else text
+
+
+def table_time(moment: datetime) -> str:
+    """A UTC time for a table cell: '2026-07-03 06:20' (':SS' added when not zero)."""
+    text = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+    return text + (f":{moment.second:02d}" if moment.second else "")
+
+
 def to_table_text(result: ScreeningResult) -> str:
-    """One line per vessel: verdict, barred until, MMSI, name, the main reason in words."""
+    """One line per vessel: verdict, barred until, MMSI, name, last AIS (with 'stale'), the
+    main reason in words; the data-end warning, if any, under the heading."""
     counts = {verdict: 0 for verdict in Verdict}
     for v in result.verdicts:
         counts[v.verdict] += 1
@@ -60,15 +90,21 @@ def to_table_text(result: ScreeningResult) -> str:
         f"Screening as of {when(result.as_of)}, window {result.params.window_days:g} days: "
         f"{len(result.verdicts)} vessels, {counts[Verdict.BARRED]} barred, "
         f"{counts[Verdict.REVIEW]} review, {counts[Verdict.CLEAR]} clear",
+    ]
+    if result.warning is not None:
+        lines.append(f"Warning: {result.warning}")
+    lines += [
         "",
-        f"{'VERDICT':<7}  {'BARRED UNTIL':<20}  {'MMSI':<9}  {'NAME':<20}  REASON",
+        f"{'VERDICT':<7}  {'BARRED UNTIL':<20}  {'MMSI':<9}  {'NAME':<20}  {'LAST AIS':<22}  "
+        "REASON",
     ]
     for v in result.verdicts:
         until = iso_utc(v.barred_until) or "-"
         # AIS names are untrusted text: no escape sequence or line break reaches the terminal.
         name = terminal_text(v.name or "-")[:20]
         lines.append(
-            f"{v.verdict!s:<7}  {until:<20}  {v.mmsi:<9}  {name:<20}  {terminal_text(_summary(v))}"
+            f"{v.verdict!s:<7}  {until:<20}  {v.mmsi:<9}  {name:<20}  {last_ais_cell(v):<22}  "
+            f"{terminal_text(summary(v, result.as_of))}"
         )
     lines += ["", OUTSIDE_AIS]
     return "\n".join(lines) + "\n"
@@ -93,10 +129,25 @@ def to_csv_text(result: ScreeningResult) -> str:
             sum(1 for r in v.reasons if r.in_window),
             "" if reason is None else str(reason.event.kind),
             "" if reason is None else reason.explanation,
+            *coverage_cells(v),
         ]
         # A name such as '=HYPERLINK(...)' from a type 5 message must not run in a spreadsheet.
         writer.writerow([csv_cell(cell) for cell in row])
     return buffer.getvalue()
+
+
+def coverage_cells(v: VesselVerdict) -> list[str]:
+    """first_fix, last_fix, silent_h, covered_fraction, coverage status ('' when unknown)."""
+    cov = v.coverage
+    if cov is None:
+        return ["", "", "", "", ""]
+    return [
+        iso_utc(cov.first_fix) or "",
+        iso_utc(cov.last_fix) or "",
+        "" if cov.silent_h is None else f"{cov.silent_h:.4f}".rstrip("0").rstrip("."),
+        f"{cov.covered_fraction:.6f}".rstrip("0").rstrip("."),
+        str(cov.status),
+    ]
 
 
 def render(result: ScreeningResult, fmt: str) -> str:

@@ -83,6 +83,14 @@ class ScreeningParams:
         },
     )
 
+    stale_after_h: float = field(
+        default=24.0,
+        metadata={
+            "doc": "A vessel silent this long or longer at the as-of instant has stale coverage "
+            "(its clear saw nothing recent), hours."
+        },
+    )
+
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)

@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from numbers import Integral
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
@@ -112,6 +113,10 @@ def _utc(value: datetime, what: str) -> datetime:
         raise ReviewError(f"{what} {value.isoformat()} is out of the supported range") from None
 
 
+def _positive_integer(value: object) -> bool:
+    return isinstance(value, Integral) and not isinstance(value, bool) and int(value) > 0
+
+
 @dataclass(frozen=True)
 class Review:
     """One analyst decision on one vessel.
@@ -133,12 +138,13 @@ class Review:
     inputs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if isinstance(self.mmsi, bool) or not isinstance(self.mmsi, int) or self.mmsi <= 0:
+        if not _positive_integer(self.mmsi):
             raise ReviewError(f"review MMSI must be a positive integer, got {self.mmsi!r}")
-        if self.imo is not None and (
-            isinstance(self.imo, bool) or not isinstance(self.imo, int) or self.imo <= 0
-        ):
+        if self.imo is not None and not _positive_integer(self.imo):
             raise ReviewError(f"review IMO must be a positive integer or None, got {self.imo!r}")
+        # numpy integers from a table become plain ints: the row and equality stay simple
+        object.__setattr__(self, "mmsi", int(self.mmsi))
+        object.__setattr__(self, "imo", None if self.imo is None else int(self.imo))
         if self.decision not in RECORDED_DECISIONS:
             raise ReviewError(
                 f"review decision must be one of {', '.join(DECISIONS)}, got {self.decision!r}"
@@ -409,17 +415,26 @@ class ReviewStore:
     def remove(self, mmsi: int, reviewer: str = "", note: str = "") -> None:
         """Withdraw the current review of ``mmsi`` (nothing happens if there is none): a
         ``withdrawn`` row is appended; the earlier decisions stay in the history."""
-        current = self.get(mmsi)
-        if current is None:
-            return
-        self.put(
-            Review(
+
+        def withdraw(conn: sqlite3.Connection) -> None:
+            # Read and append in one transaction: another window's decision made in between
+            # would otherwise be the one withdrawn without anyone seeing it.
+            rows = conn.execute(self._current_sql("WHERE mmsi = ?"), (int(mmsi),)).fetchall()
+            if not rows:
+                return
+            current = _review_of(tuple(rows[0]))
+            withdrawn = Review(
                 mmsi=current.mmsi, imo=current.imo, decision=WITHDRAWN, note=note,
                 reviewer=reviewer, decided_at=max(self.clock(), current.decided_at),
                 verdict_at_review=current.verdict_at_review, as_of=current.as_of,
                 inputs=current.inputs,
             )
-        )
+            conn.execute(
+                f"INSERT INTO decisions ({_COLUMNS}, source) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                _row(withdrawn, "app"),
+            )
+
+        self._write(withdraw)
 
     def history(self, mmsi: int | None = None) -> list[Review]:
         """Every decision recorded (of ``mmsi``, or of all vessels by MMSI), oldest first,
@@ -431,14 +446,19 @@ class ReviewStore:
             f"SELECT {_COLUMNS} FROM decisions WHERE mmsi = ? {order}", (int(mmsi),)
         )
 
-    def _current(self, mmsi: int | None = None) -> list[Review]:
-        where = "" if mmsi is None else "WHERE mmsi = ?"
-        return self._select(
+    @staticmethod
+    def _current_sql(where: str) -> str:
+        """The newest decision of each vessel (``where`` picks the rows), unless withdrawn."""
+        return (
             f"SELECT {_COLUMNS} FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY mmsi "
             f"ORDER BY decided_at DESC, id DESC) AS newest FROM decisions {where}) "
-            f"WHERE newest = 1 AND decision != '{WITHDRAWN}' ORDER BY mmsi",
-            () if mmsi is None else (int(mmsi),),
+            f"WHERE newest = 1 AND decision != '{WITHDRAWN}' ORDER BY mmsi"
         )
+
+    def _current(self, mmsi: int | None = None) -> list[Review]:
+        if mmsi is None:
+            return self._select(self._current_sql(""))
+        return self._select(self._current_sql("WHERE mmsi = ?"), (int(mmsi),))
 
     def get(self, mmsi: int) -> Review | None:
         """The current review of ``mmsi``: its newest decision, None if none or withdrawn."""

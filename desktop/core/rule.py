@@ -71,6 +71,11 @@ def when(moment: datetime) -> str:
     return text + " UTC"
 
 
+def day(moment: datetime) -> str:
+    """A date in words: ``16 May 2026``."""
+    return f"{moment.day} {_MONTHS[moment.month - 1]} {moment.year}"
+
+
 def _place(e: Event) -> str:
     if e.zone is None:
         return "an unnamed zone"

@@ -19,8 +19,8 @@ is also one of its vessel's reasons, with the effect the rule gave it (``desktop
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
@@ -29,6 +29,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from desktop.core.coverage import NO_FIX, data_end_of, data_end_warning, vessel_coverage
 from desktop.core.detect.flag import detect_kp_flag
 from desktop.core.detect.gaps import detect_gaps
 from desktop.core.detect.geo import time_ns, to_ns
@@ -42,7 +43,7 @@ from desktop.core.fixes import empty_fixes
 from desktop.core.flags import flags_of
 from desktop.core.ingest.base import STATIC_COLUMNS
 from desktop.core.ingest.result import FileReport, IngestResult
-from desktop.core.model import Event, VesselVerdict, iso_utc
+from desktop.core.model import Coverage, Event, VesselVerdict, iso_utc
 from desktop.core.params import DEFAULT_PARAMS, ScreeningParams
 from desktop.core.rule import VesselInfo, apply_rule
 from desktop.core.watchlist import Watchlist
@@ -182,6 +183,12 @@ class ScreeningResult:
     verdicts: list[VesselVerdict]
     known_ports: KnownPorts | None = field(default=None, repr=False)
     watchlist: Watchlist | None = field(default=None, repr=False)
+    data_end: datetime | None = None  # the latest fix of all inputs at or before as_of
+
+    @property
+    def warning(self) -> str | None:
+        """Set when the data end ``stale_after_h`` or more before ``as_of`` (DESIGN.md §2)."""
+        return data_end_warning(self.data_end, self.as_of, self.params.stale_after_h)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -189,8 +196,12 @@ class ScreeningResult:
             "as_of": iso_utc(self.as_of),
             "parameters": self.params.as_dict(),
             "inputs": [_input_json(r) for r in self.ingest.reports],
-            "vessels": [v.to_json() for v in self.verdicts],
+            "data_end": iso_utc(self.data_end),
         }
+        warning = self.warning
+        if warning is not None:
+            out["warning"] = warning
+        out["vessels"] = [v.to_json() for v in self.verdicts]
         if self.watchlist is not None:  # what the verdicts were checked against
             out["watchlist"] = self.watchlist.to_json()
         return out
@@ -219,7 +230,8 @@ def _input_json(report: FileReport) -> dict[str, Any]:
     }
 
 
-def _truncate(frame: pd.DataFrame, as_of_ns: int) -> pd.DataFrame:
+def truncate_fixes(frame: pd.DataFrame, as_of_ns: int) -> pd.DataFrame:
+    """The rows at or before ``as_of`` (the data as if it ended there)."""
     if len(frame) == 0:
         return frame
     t = time_ns(frame)
@@ -228,10 +240,17 @@ def _truncate(frame: pd.DataFrame, as_of_ns: int) -> pd.DataFrame:
     return frame[t <= as_of_ns].reset_index(drop=True)
 
 
-def _vessel_info(ingest: IngestResult, mmsis: np.ndarray) -> dict[int, VesselInfo]:
+def truncate_statics(statics: pd.DataFrame | None, as_of_ns: int) -> pd.DataFrame | None:
+    """The timed static records at or before ``as_of`` (those the identity test reads)."""
+    if statics is not None and len(statics) and "time" in statics:
+        times = pd.to_datetime(statics["time"], utc=True)
+        statics = statics[times.notna() & (times <= pd.Timestamp(as_of_ns, tz="UTC"))]
+    return statics
+
+
+def _vessel_info(vessels: pd.DataFrame | None, mmsis: np.ndarray) -> dict[int, VesselInfo]:
     flags = flags_of(mmsis)
     info = {int(m): VesselInfo(flag=f) for m, f in zip(mmsis, flags, strict=True)}
-    vessels = ingest.vessels
     if vessels is not None and len(vessels) and "mmsi" in vessels:
         for row in vessels.itertuples(index=False):
             m = int(row.mmsi)
@@ -295,8 +314,38 @@ def run_detectors(
     elif statics is not None:
         events += detect_identity_changes(statics)
     events += detect_kp_flag(fixes)
-    events.sort(key=lambda e: (e.mmsi, e.start, e.end, str(e.kind), e.with_mmsi or 0))
+    return sort_events(events)
+
+
+def event_key(e: Event) -> tuple[Any, ...]:
+    """The one order of events (a stable sort on it keeps each detector's own order of ties)."""
+    return (e.mmsi, e.start, e.end, str(e.kind), e.with_mmsi or 0)
+
+
+def sort_events(events: list[Event]) -> list[Event]:
+    """``events`` sorted in place by ``event_key`` (stable), and returned."""
+    events.sort(key=event_key)
     return events
+
+
+def judge_events(
+    events: list[Event],
+    moment: datetime,
+    params: ScreeningParams,
+    all_mmsi: np.ndarray,
+    vessels: pd.DataFrame | None,
+    coverage: Mapping[int, Coverage],
+) -> list[VesselVerdict]:
+    """Everything after the detectors, shared by ``screen`` and the Dask engine
+    (``desktop.core.scaleout``) so that both judge the same events the same way: the rule as
+    of ``moment`` over ``events`` (already in ``event_key`` order) for every vessel of
+    ``all_mmsi`` (sorted unique MMSIs of the input), named from the ``vessels`` table, each
+    with its ``coverage`` (``vessel_coverage``; ``NO_FIX`` for a vessel not in it)."""
+    verdicts = apply_rule(
+        events, moment, params.window_days, all_mmsi.tolist(), _vessel_info(vessels, all_mmsi)
+    )
+    # Coverage is attached after the rule on purpose: it never changes a verdict.
+    return [replace(v, coverage=coverage.get(v.mmsi, NO_FIX)) for v in verdicts]
 
 
 def screen(
@@ -340,25 +389,22 @@ def screen(
     if known_ports is None:
         known_ports = default_known_ports()
     as_of_ns = to_ns(moment)
-    fixes = _truncate(ingested.fixes, as_of_ns)
-    statics = ingested.statics
-    if statics is not None and len(statics) and "time" in statics:
-        times = pd.to_datetime(statics["time"], utc=True)
-        statics = statics[times.notna() & (times <= pd.Timestamp(as_of_ns, tz="UTC"))]
+    fixes = truncate_fixes(ingested.fixes, as_of_ns)
+    statics = truncate_statics(ingested.statics, as_of_ns)
     events = run_detectors(fixes, statics, zones, params, known_ports, progress, cancel)
     if watchlist is not None:
         events += detect_watchlist_hits(
             watchlist, fixes, ingested.statics, ingested.vessels, as_of_ns
         )
-        events.sort(key=lambda e: (e.mmsi, e.start, e.end, str(e.kind), e.with_mmsi or 0))
+        sort_events(events)
     all_mmsi = np.unique(ingested.fixes["mmsi"].to_numpy())
-    verdicts = apply_rule(
-        events, moment, params.window_days, all_mmsi.tolist(), _vessel_info(ingested, all_mmsi)
-    )
+    coverage = vessel_coverage(fixes, moment, params)
+    verdicts = judge_events(events, moment, params, all_mmsi, ingested.vessels, coverage)
     if progress is not None:
         progress(1.0, "done")
     return ScreeningResult(
-        moment, params, ingested, zones, events, verdicts, known_ports, watchlist
+        moment, params, ingested, zones, events, verdicts, known_ports, watchlist,
+        data_end_of(fixes, moment),
     )
 
 

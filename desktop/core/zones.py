@@ -67,6 +67,12 @@ class ZoneSet:
         # Prepared geometries make repeated contains_xy calls fast (shapely 2 caches the index).
         shapely.prepare(self.frame.geometry.values)
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Unpickled (on a Dask worker): the prepared state is not pickled, and unprepared
+        # polygons make every point-in-polygon test several times slower.
+        self.__dict__.update(state)
+        shapely.prepare(self.frame.geometry.values)
+
     def __len__(self) -> int:
         return len(self.frame)
 

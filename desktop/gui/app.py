@@ -105,8 +105,8 @@ def run_app(files: list[str], screenshot: str | None) -> int:
     install_excepthook(notifier)
     window.show()
     window.load_background_layers()
-    if not getattr(sys, "frozen", False):
-        warm_child_processes()
+    # In the bundle too: the fork server is the frozen executable re-entered (desktop/__main__.py)
+    warm_child_processes()
     if paths:
         window.open_tracks(paths)
     if not screenshot:

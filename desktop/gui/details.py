@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core.coverage import coverage_sentence, is_stale_clear, stale_sentence
 from desktop.core.export import headline
 from desktop.core.model import Event, Verdict, VesselVerdict
 from desktop.core.output import OUTSIDE_AIS
@@ -24,6 +25,7 @@ from desktop.gui import style
 from desktop.gui.review_panel import ReviewPanel
 from desktop.gui.vessel_table import fmt_utc, where_text
 
+STALE_STYLE = style.STALE_CSS
 TIMELINE_COLUMNS = ("Start (UTC)", "End (UTC)", "Event", "In window", "Bars", "Where / with")
 
 
@@ -132,6 +134,12 @@ class DetailsPanel(QWidget):
                 mark = " style='color:#b00000'" if r.bars else ""
                 out.append(f"<li{mark}>{html.escape(r.explanation)}</li>")
             out.append("</ul>")
+        elif is_stale_clear(vessel):
+            assert vessel.coverage is not None
+            out.append(
+                f"<p style='{STALE_STYLE}'><b>Nothing found, but the data are stale.</b> "
+                f"{html.escape(stale_sentence(vessel.coverage))}</p>"
+            )
         elif vessel.verdict == Verdict.CLEAR:
             out.append("<p>Nothing in the window bars this vessel or calls for review.</p>")
         for title, group in (
@@ -142,6 +150,9 @@ class DetailsPanel(QWidget):
                 out.append(f"<p><b>{title}</b></p><ul style='color:#666'>")
                 out.extend(f"<li>{html.escape(r.explanation)}</li>" for r in group)
                 out.append("</ul>")
+        if vessel.coverage is not None:  # how much was seen, for every verdict
+            words = coverage_sentence(vessel.coverage, None, self.window_days)
+            out.append(f"<p><b>Coverage:</b> {html.escape(words)}</p>")
         out.append(f"<p style='color:#777; font-size:small'>{html.escape(OUTSIDE_AIS)}</p>")
         return "".join(out)
 

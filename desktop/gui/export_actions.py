@@ -4,7 +4,9 @@ Every text comes from the core (``desktop.core.export``, ``desktop.core.output``
 ``desktop.core.review``); this module picks the vessels (the selected one, the ones listed after
 the search and verdict filters, or all), grabs the map as PNG, asks for a path and writes. A PDF
 is the same HTML laid out by Qt's text engine (no browser needed on a locked-down machine).
-A one-vessel report shows the map fitted to that vessel's track; the others, the map as shown.
+A one-vessel report shows the map fitted to that vessel's track, the other tracks faint; the
+others, the map as shown. The map is drawn for paper (``MapView.render_report_image``), not
+grabbed from the screen, so no cursor read-out or other on-screen state gets into a report.
 
 The file dialog is ``ExportActions.ask_save_path`` so that tests replace it. It starts in the
 folder of the last export, else the user's documents folder: never in the app's own folders.
@@ -12,18 +14,31 @@ folder of the last export, else the user's documents folder: never in the app's 
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QObject, QSettings
+from PySide6.QtCore import (
+    QBuffer,
+    QByteArray,
+    QIODevice,
+    QLocale,
+    QMarginsF,
+    QObject,
+    QSettings,
+    QSizeF,
+)
 from PySide6.QtGui import (
     QAction,
+    QImage,
     QKeySequence,
     QPageLayout,
     QPageSize,
     QPdfWriter,
+    QTextCursor,
     QTextDocument,
+    QTextImageFormat,
 )
 from PySide6.QtWidgets import QFileDialog, QMenu, QStatusBar, QWidget
 
@@ -61,28 +76,85 @@ def ask_save_path(parent: QWidget, title: str, suggested: str, name_filter: str)
     return str(path)
 
 
-def png_bytes(widget: QWidget) -> bytes:
-    """The widget as it is on screen, as PNG."""
+# The report map's logical size: about the text width of A4 and US Letter at 96 px per inch,
+# so that the map's own labels print near their point size.
+REPORT_MAP_SIZE_PX: Final = (680, 440)
+_PDF_DPI: Final = 300
+_CSS_DPI: Final = 96  # QTextDocument sizes images in CSS pixels, scaled by the device's dpi
+
+
+def png_bytes(image: QImage | QWidget) -> bytes:
+    """An image (or a widget as it is on screen) as PNG."""
     data = QByteArray()
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    widget.grab().save(buffer, "PNG")
+    (image if isinstance(image, QImage) else image.grab()).save(buffer, "PNG")
     buffer.close()
     return bytes(data.data())
 
 
-def write_pdf(html_text: str, path: str | Path) -> None:
-    """Lay ``html_text`` out on A4 pages and write a PDF (Qt's rich text, no browser; it
-    decodes the report's ``data:`` image itself)."""
-    document = QTextDocument()
-    document.setHtml(html_text)
+def default_page_size() -> QPageSize.PageSizeId:
+    """US Letter where the locale measures in US units, else A4."""
+    imperial = QLocale.system().measurementSystem() == QLocale.MeasurementSystem.ImperialUSSystem
+    return QPageSize.PageSizeId.Letter if imperial else QPageSize.PageSizeId.A4
+
+
+def write_pdf(
+    html_text: str, path: str | Path, page_size: QPageSize.PageSizeId | None = None
+) -> None:
+    """Lay ``html_text`` out on pages (A4 or US Letter, by default from the locale) and write a
+    PDF (Qt's rich text, no browser; it decodes the report's ``data:`` image itself).
+
+    The document is laid out at the writer's resolution, so 10 pt in the CSS prints as 10 pt:
+    laid out at screen resolution and painted at 200 dpi it came out at about 5 pt. Images are
+    widened to the text width (Qt's rich text ignores CSS ``max-width``).
+    """
     writer = QPdfWriter(str(path))
-    writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
-    writer.setPageMargins(QMarginsF(12, 12, 12, 12), QPageLayout.Unit.Millimeter)
-    writer.setResolution(200)
+    writer.setPageSize(QPageSize(page_size if page_size is not None else default_page_size()))
+    writer.setPageMargins(QMarginsF(15, 15, 15, 15), QPageLayout.Unit.Millimeter)
+    writer.setResolution(_PDF_DPI)
     writer.setTitle("Maritime Exposure Check report")
-    document.setPageSize(writer.pageLayout().paintRectPixels(writer.resolution()).size().toSizeF())
+    document = QTextDocument()
+    document.documentLayout().setPaintDevice(writer)
+    document.setHtml(html_text)
+    page = writer.pageLayout().paintRectPixels(_PDF_DPI).size()
+    document.setPageSize(QSizeF(page))
+    text_width_css = (page.width() - 2 * document.documentMargin()) * _CSS_DPI / _PDF_DPI - 4
+    _fit_images_to_width(document, text_width_css)
     document.print_(writer)
+
+
+def _data_uri_image(uri: str) -> QImage:
+    """The image of a ``data:...;base64,`` URI (a null image for anything else)."""
+    head, _, payload = uri.partition(",")
+    if not head.startswith("data:") or not head.endswith(";base64"):
+        return QImage()
+    return QImage.fromData(base64.b64decode(payload))
+
+
+def _fit_images_to_width(document: QTextDocument, width_css_px: float) -> None:
+    """Give every image of ``document`` the text width, keeping its aspect ratio."""
+    block = document.begin()
+    while block.isValid():
+        it = block.begin()
+        while not it.atEnd():
+            fragment = it.fragment()
+            fmt = fragment.charFormat()
+            if fmt.isImageFormat():
+                image_fmt = fmt.toImageFormat()
+                size = _data_uri_image(image_fmt.name()).size()
+                if size.width() > 0:
+                    resized = QTextImageFormat(image_fmt)
+                    resized.setWidth(width_css_px)
+                    resized.setHeight(width_css_px * size.height() / size.width())
+                    cursor = QTextCursor(document)
+                    cursor.setPosition(fragment.position())
+                    cursor.setPosition(
+                        fragment.position() + fragment.length(), QTextCursor.MoveMode.KeepAnchor
+                    )
+                    cursor.setCharFormat(resized)
+            it += 1
+        block = block.next()
 
 
 class ExportActions(QObject):
@@ -237,18 +309,11 @@ class ExportActions(QObject):
         return path if ok else None
 
     def _map_png(self, scope: str) -> bytes:
-        """The map as PNG: fitted to the vessel for a one-vessel report (the user's view is
-        put back at once), as the user left it for a report of several vessels."""
+        """The map as PNG: fitted to the vessel for a one-vessel report, as the user left it
+        for a report of several vessels (the view on screen is not changed)."""
         view = self.map
-        if scope != SELECTED or view.selected_mmsi is None:
-            return png_bytes(view)
-        saved = (view.center_m, view.m_per_px)
-        try:
-            view.fit_selection()
-            return png_bytes(view)
-        finally:
-            view.center_m, view.m_per_px = saved
-            view.update()
+        mmsi = self._selected_mmsi() if scope == SELECTED else None
+        return png_bytes(view.render_report_image(*REPORT_MAP_SIZE_PX, mmsi=mmsi))
 
     def _export_text(self, title: str, what: str, suffix: str, name_filter: str,
                      make: Callable[[Any], str]) -> Path | None:

@@ -21,7 +21,7 @@ from desktop.core.output import OUTSIDE_AIS
 from desktop.core.resources import resource_path, user_guide_path
 
 # The project's licence as pyproject.toml states it (tests/test_gui_help.py checks they agree).
-PROJECT_LICENCE: Final = "Proprietary"
+PROJECT_LICENCE: Final = "Apache-2.0"
 # DESIGN.md §1: the rule as 31 CFR 510.208(b) words it (implementing EO 13810 §2).
 RULE_SOURCE: Final = "US Executive Order 13810 §2, implemented as 31 CFR 510.208(b)"
 RULE_TEXT: Final = (

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -44,6 +45,13 @@ _SETTLE_S = 0.2  # a gesture has ended when nothing moved for this long
 _WORLD_HALF_M = math.pi * EARTH_RADIUS_M
 _MIN_M_PER_PX = 0.5
 _MAX_M_PER_PX = 2 * _WORLD_HALF_M / 256
+_LABEL_POINT_SIZE = 8.5
+_POINT_FIT_M_PER_PX = 500.0
+# Zoomed out further than this (the whole peninsula in ~100 px) port names would only pile up
+# on a few pixels of coast: the port dots stay, the names come back when zooming in.
+_LABEL_MAX_M_PER_PX = 10_000.0
+# In a report the vessel's own track is the subject: the others are drawn faint, for context.
+_REPORT_OTHERS_ALPHA = 45
 
 
 def _geometry_path(geoms: Iterable[shapely.Geometry]) -> QPainterPath:
@@ -70,6 +78,27 @@ def _project_geoms(geoms: Sequence[shapely.Geometry]) -> np.ndarray:
         return np.column_stack((x, y))
 
     return shapely.transform(np.asarray(geoms, dtype=object), project)
+
+
+@dataclass(frozen=True)
+class ProjectedLand:
+    """Basemap land already projected to Web Mercator, with each polygon's bounds.
+
+    Projecting the whole world (some 470,000 points) takes a few tenths of a second: the
+    background loader does it (``project_land``), so that the window does not freeze.
+    """
+
+    geoms: np.ndarray
+    bounds_m: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.geoms)
+
+
+def project_land(geoms: Sequence[shapely.Geometry]) -> ProjectedLand:
+    """Land polygons in lon/lat degrees, projected for ``MapView.set_land`` (no Qt: any thread)."""
+    projected = _project_geoms(list(geoms)) if len(geoms) else np.zeros(0, dtype=object)
+    return ProjectedLand(projected, shapely.bounds(projected).reshape(-1, 4))
 
 
 def _zones_key(frame: Any) -> tuple[object, ...]:
@@ -109,6 +138,13 @@ class MapView(QWidget):
         self._land_bounds: np.ndarray | None = None
         self._land_paths: dict[int, dict[int, QPainterPath]] = {}
         self._zone_paths: list[tuple[str, str, str, QPainterPath, tuple[float, float]]] = []
+        # Port labels in the order they claim space: a label whose box would overlap one placed
+        # before it moves to another side of its port, or is left out at this zoom.
+        self._label_order: list[int] = []
+        self.label_boxes: list[tuple[str, QRectF]] = []  # as last painted
+        self._visible_verdicts: set[Verdict] = set(Verdict)
+        self._size_override: tuple[int, int] | None = None
+        self._report_mode = False
         self._zones_key: tuple[object, ...] | None = None
         self._press: QPoint | None = None
         self._press_center: tuple[float, float] | None = None
@@ -131,10 +167,12 @@ class MapView(QWidget):
 
     # ---- data -------------------------------------------------------------------------
 
-    def set_land(self, geoms: Sequence[shapely.Geometry]) -> None:
-        """The basemap land polygons, lon/lat degrees."""
-        self._land = _project_geoms(list(geoms)) if len(geoms) else None
-        self._land_bounds = shapely.bounds(self._land) if self._land is not None else None
+    def set_land(self, land: Sequence[shapely.Geometry] | ProjectedLand) -> None:
+        """The basemap land: polygons in lon/lat degrees, or already ``project_land``-ed."""
+        if not isinstance(land, ProjectedLand):
+            land = project_land(land)
+        self._land = land.geoms if len(land) else None
+        self._land_bounds = land.bounds_m if len(land) else None
         self._land_paths.clear()
         self.update()
 
@@ -149,6 +187,19 @@ class MapView(QWidget):
             self.update()
             return
         projected = _project_geoms(list(frame.geometry.values))  # type: ignore[attr-defined]
+        locodes = (
+            [str(v) if isinstance(v, str) and v else "" for v in frame["locode"]]  # type: ignore[index]
+            if "locode" in frame.columns  # type: ignore[attr-defined]
+            else [""] * len(frame)  # type: ignore[arg-type]
+        )
+        zones_per_locode = {code: locodes.count(code) for code in set(locodes) if code}
+        priority = [
+            # An official port (UN/LOCODE) before an unofficial one, a port with its own
+            # anchorages (Nampo) before one without, then the larger harbour.
+            (-(code != ""), -zones_per_locode.get(code, 0), -float(geom.area))
+            for code, geom in zip(locodes, projected, strict=True)
+        ]
+        self._label_order = sorted(range(len(priority)), key=lambda i: (priority[i], i))
         for (_, row), geom in zip(frame.iterrows(), projected, strict=True):  # type: ignore[attr-defined]
             point = geom.representative_point() if geom.geom_type != "Point" else geom
             label_at = (float(point.x), float(point.y))
@@ -191,6 +242,22 @@ class MapView(QWidget):
             self._event_xy = np.zeros((0, 2))
         self.update()
 
+    def set_visible_verdicts(self, verdicts: set[Verdict]) -> None:
+        """Draw only vessels with these verdicts (the vessel list's verdict filter); the
+        selected vessel stays drawn whatever its verdict, as the user picked it."""
+        if set(verdicts) == self._visible_verdicts:
+            return
+        self._visible_verdicts = set(verdicts)
+        self._tracks_version += 1
+        self.update()
+
+    def _shown_rows(self) -> np.ndarray:
+        parts = [
+            rows for verdict, rows in self._rows_by_verdict.items()
+            if verdict in self._visible_verdicts
+        ]
+        return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype="int64")
+
     def set_selected(self, mmsi: int | None) -> None:
         self.selected_mmsi = mmsi
         self.update()
@@ -207,8 +274,13 @@ class MapView(QWidget):
 
     # ---- view -------------------------------------------------------------------------
 
+    def _size_px(self) -> tuple[int, int]:
+        if self._size_override is not None:
+            return self._size_override
+        return max(self.width(), 1), max(self.height(), 1)
+
     def view_box(self) -> ViewBox:
-        w, h = max(self.width(), 1), max(self.height(), 1)
+        w, h = self._size_px()
         return ViewBox(
             left_m=self.center_m[0] - w / 2 * self.m_per_px,
             top_m=self.center_m[1] + h / 2 * self.m_per_px,
@@ -236,8 +308,12 @@ class MapView(QWidget):
         if bounds_m is None:
             return
         xmin, ymin, xmax, ymax = bounds_m
-        w, h = max(self.width(), 1), max(self.height(), 1)
+        w, h = self._size_px()
         span = max((xmax - xmin) / (w * 0.9), (ymax - ymin) / (h * 0.9), 50.0)
+        if xmax - xmin < 1.0 and ymax - ymin < 1.0:
+            # One point (a single fix, a ship that never moved): show a few hundred km
+            # around it, so that the nearest coast gives the dot a place.
+            span = _POINT_FIT_M_PER_PX
         self.center_m = ((xmin + xmax) / 2, (ymin + ymax) / 2)
         self.m_per_px = float(np.clip(span, _MIN_M_PER_PX, _MAX_M_PER_PX))
         self.update()
@@ -269,7 +345,7 @@ class MapView(QWidget):
         if self.tracks is None or not len(self.tracks.mmsi):
             return None
         view = self.view_box()
-        rows = np.arange(len(self.tracks.mmsi))
+        rows = self._shown_rows() if self._rows_by_verdict else np.arange(len(self.tracks.mmsi))
         sx, sy, idx = self.tracks.points(view, rows, self.t_range_ns, thinned=True)
         if not len(idx):
             return None
@@ -343,9 +419,56 @@ class MapView(QWidget):
         self._paint_selected(painter, view)
         self._paint_scale_bar(painter, view)
         self._paint_legend(painter)
-        self._paint_overlay_text(painter, view)
+        if not self._report_mode:  # the cursor read-out belongs to the screen, not to paper
+            self._paint_overlay_text(painter, view)
 
-    def _visible_land(self, view: ViewBox) -> list[QPainterPath]:
+    def render_report_image(
+        self,
+        width_px: int,
+        height_px: int,
+        *,
+        mmsi: int | None,
+        pixel_ratio: float = 3.0,
+    ) -> QImage:
+        """The map for a printed report. For one vessel (``mmsi``): fitted to its track, the
+        track emphasised, the other tracks faint and without their event markers. Without one:
+        the map centred as on screen, nothing emphasised. Never the cursor read-out.
+        ``width_px`` x ``height_px`` is the logical size (fonts in points come out at their
+        size when it is printed about 96 px per inch); the image holds ``pixel_ratio`` times as
+        many pixels, for print. The view on screen is left as it was."""
+        image = QImage(
+            int(width_px * pixel_ratio),
+            int(height_px * pixel_ratio),
+            QImage.Format.Format_ARGB32_Premultiplied,
+        )
+        image.setDevicePixelRatio(pixel_ratio)
+        saved = (
+            self.center_m, self.m_per_px, self._size_override, self._report_mode,
+            self.selected_mmsi,
+        )
+        if mmsi is None:  # the view as on screen, at the report's size
+            w, h = self._size_px()
+            self.m_per_px *= max(w / width_px, h / height_px)
+        self._size_override = (width_px, height_px)
+        self._report_mode = True
+        self.selected_mmsi = mmsi
+        try:
+            if mmsi is not None:
+                self.fit_selection()
+            painter = QPainter(image)
+            try:
+                self.paint(painter)
+            finally:
+                painter.end()
+        finally:
+            (
+                self.center_m, self.m_per_px, self._size_override, self._report_mode,
+                self.selected_mmsi,
+            ) = saved
+            self.update()
+        return image
+
+    def _visible_land(self, view: ViewBox, shift_m: float = 0.0) -> list[QPainterPath]:
         """Land polygons meeting the view and bigger than a pixel, simplified to the pixel.
 
         Paths are built lazily per zoom level (powers of two of metres per pixel) and per
@@ -356,6 +479,7 @@ class MapView(QWidget):
         level = int(math.floor(math.log2(max(view.m_per_px, 1.0))))
         cache = self._land_paths.setdefault(level, {})
         xmin, ymin, xmax, ymax = view.bounds_m
+        xmin, xmax = xmin - shift_m, xmax - shift_m
         bounds = self._land_bounds
         min_size_m = view.m_per_px
         visible = np.flatnonzero(
@@ -377,16 +501,28 @@ class MapView(QWidget):
         return [cache[int(i)] for i in visible]
 
     def _paint_land(self, painter: QPainter, world: QTransform, view: ViewBox) -> None:
-        paths = self._visible_land(view)
+        """Land, repeated east and west of the antimeridian when the view reaches past it (the
+        land is cut at 180 degrees: Chukotka's eastern end lies at -180..-169)."""
+        xmin, _, xmax, _ = view.bounds_m
+        world_m = 2 * _WORLD_HALF_M
+        first = math.floor((xmin + _WORLD_HALF_M) / world_m)
+        last = math.floor((xmax + _WORLD_HALF_M) / world_m)
+        for k in range(max(first, -2), min(last, 2) + 1):
+            self._paint_land_copy(painter, world, view, k * world_m)
+
+    def _paint_land_copy(
+        self, painter: QPainter, world: QTransform, view: ViewBox, shift_m: float
+    ) -> None:
+        paths = self._visible_land(view, shift_m)
         if not paths:
             return
         painter.save()
-        painter.setTransform(world)
+        painter.setTransform(QTransform.fromTranslate(shift_m, 0) * world)
         # No coastline pen: the detailed land comes in 2-degree tiles whose edges are not
         # coastline. A hairline in the land colour hides the antialiasing seams between tiles.
         seam = QPen(style.LAND)
         seam.setCosmetic(True)
-        seam.setWidthF(1.0)
+        seam.setWidthF(max(1.0, painter.device().devicePixelRatioF()))  # a report is 3x
         painter.setPen(seam)
         painter.setBrush(style.LAND)
         for path in paths:
@@ -400,20 +536,14 @@ class MapView(QWidget):
             return
         if labels:
             font = QFont(painter.font())
-            font.setPointSizeF(8.5)
+            font.setPointSizeF(_LABEL_POINT_SIZE)
             font.setBold(True)
             painter.setFont(font)
-            metrics = QFontMetrics(font)
             painter.setPen(style.PORT_EDGE)
-            for kind, name, _country, _path, (lx, ly) in self._zone_paths:
-                if kind != "port":
-                    continue
-                p = self.world_to_screen(lx, ly)
-                if not (0 <= p.x() <= view.width_px and 0 <= p.y() <= view.height_px):
-                    continue
-                rect = metrics.boundingRect(name).translated(int(p.x()) + 6, int(p.y()) - 4)
-                painter.fillRect(rect.adjusted(-2, 0, 2, 0), QColor(255, 255, 255, 170))
-                painter.drawText(rect, Qt.AlignmentFlag.AlignLeft, name)
+            self.label_boxes = self._place_labels(QFontMetrics(font), view)
+            for name, rect in self.label_boxes:
+                painter.fillRect(rect, QColor(255, 255, 255, 170))
+                painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, name)
             return
         painter.save()
         painter.setTransform(world)
@@ -436,6 +566,35 @@ class MapView(QWidget):
             if path.boundingRect().width() / view.m_per_px < 8:
                 painter.drawEllipse(self.world_to_screen(lx, ly), 4, 4)
 
+    def _place_labels(self, metrics: QFontMetrics, view: ViewBox) -> list[tuple[str, QRectF]]:
+        """Port labels that fit at this zoom, by priority: each takes the first side of its
+        port (right, left, above, below) where its box meets no box already placed, and is
+        left out when none is free. Recomputed at every paint, so zooming in brings back the
+        labels that had given way."""
+        placed: list[tuple[str, QRectF]] = []
+        if view.m_per_px > _LABEL_MAX_M_PER_PX:
+            return placed
+        for i in self._label_order:
+            kind, name, _country, _path, (lx, ly) = self._zone_paths[i]
+            if kind != "port":
+                continue
+            p = self.world_to_screen(lx, ly)
+            if not (0 <= p.x() <= view.width_px and 0 <= p.y() <= view.height_px):
+                continue
+            w = metrics.horizontalAdvance(name) + 4.0
+            h = float(metrics.height())
+            x, y = p.x(), p.y()
+            for rect in (
+                QRectF(x + 6, y - h / 2, w, h),
+                QRectF(x - 6 - w, y - h / 2, w, h),
+                QRectF(x - w / 2, y - 6 - h, w, h),
+                QRectF(x - w / 2, y + 6, w, h),
+            ):
+                if not any(rect.intersects(other) for _, other in placed):
+                    placed.append((name, rect))
+                    break
+        return placed
+
     def interacting(self) -> bool:
         """True while a drag or a run of wheel steps is going on."""
         return time.monotonic() < self._interacting_until
@@ -445,6 +604,9 @@ class MapView(QWidget):
         self._settle.start(int(_SETTLE_S * 1000) + 20)
 
     def _paint_tracks_layer(self, painter: QPainter, view: ViewBox) -> None:
+        if self._report_mode:  # straight onto the (high-resolution) report image, no cache
+            self._paint_tracks(painter, view)
+            return
         key = (
             self.t_range_ns,
             self._tracks_version,
@@ -481,16 +643,24 @@ class MapView(QWidget):
             return
         for verdict in (Verdict.CLEAR, Verdict.REVIEW, Verdict.BARRED):
             rows = self._rows_by_verdict.get(verdict)
-            if rows is None or not len(rows):
+            if rows is None or not len(rows) or verdict not in self._visible_verdicts:
                 continue
             colour = QColor(style.VERDICT_COLOURS[verdict])
             colour.setAlpha(150 if verdict == Verdict.CLEAR else 230)
+            if self._report_mode and self.selected_mmsi is not None:
+                colour.setAlpha(_REPORT_OTHERS_ALPHA)
             pen = QPen(colour)
             pen.setCosmetic(True)
             pen.setWidthF(1.0)  # wider cosmetic pens leave the fast stroker: 10x slower
             painter.setPen(pen)
-            for poly in self.tracks.polylines(view, rows, self.t_range_ns):
+            polys, dot_x, dot_y = self.tracks.polylines_and_dots(view, rows, self.t_range_ns)
+            for poly in polys:
                 painter.drawPolyline(poly)
+            # A vessel with one fix (or all its fixes in one pixel) has no line to draw.
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(colour)
+            for x, y in zip(dot_x, dot_y, strict=True):
+                painter.drawEllipse(QPointF(x, y), 2.5, 2.5)
 
     def _marker(self, painter: QPainter, kind: EventKind, p: QPointF, size: float) -> None:
         if kind == EventKind.PORT_CALL:
@@ -518,6 +688,8 @@ class MapView(QWidget):
     def _paint_markers(self, painter: QPainter, view: ViewBox) -> None:
         if not len(self._event_xy):
             return
+        if self._report_mode and self.selected_mmsi is not None:
+            return  # a one-vessel report marks only that vessel's events
         sx, sy = view.to_screen(self._event_xy[:, 0], self._event_xy[:, 1])
         inside = (
             (sx >= -10) & (sx <= view.width_px + 10) & (sy >= -10) & (sy <= view.height_px + 10)
@@ -525,15 +697,18 @@ class MapView(QWidget):
         painter.setPen(QPen(QColor(40, 40, 40), 1.0))
         for i in np.flatnonzero(inside):
             event = self._events[i]
-            if event.kind in MARKER_KINDS and event.mmsi != self.selected_mmsi:
-                self._marker(painter, event.kind, QPointF(sx[i], sy[i]), 3.5)
+            if event.kind not in MARKER_KINDS or event.mmsi == self.selected_mmsi:
+                continue
+            if self._verdict_of.get(event.mmsi, Verdict.CLEAR) not in self._visible_verdicts:
+                continue
+            self._marker(painter, event.kind, QPointF(sx[i], sy[i]), 3.5)
 
     def _paint_selected(self, painter: QPainter, view: ViewBox) -> None:
         if self.tracks is None or self.selected_mmsi not in self.tracks.row_of:
             return
         rows = np.array([self.tracks.row_of[self.selected_mmsi]])
         verdict = self._verdict_of.get(self.selected_mmsi, Verdict.CLEAR)
-        polys = self.tracks.polylines(view, rows, self.t_range_ns)
+        polys, dot_x, dot_y = self.tracks.polylines_and_dots(view, rows, self.t_range_ns)
         halo = QPen(style.SELECTED_HALO, 6.0)
         halo.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
         painter.setPen(halo)
@@ -544,6 +719,10 @@ class MapView(QWidget):
         painter.setPen(pen)
         for poly in polys:
             painter.drawPolyline(poly)
+        painter.setPen(QPen(style.SELECTED_HALO, 2.0))
+        painter.setBrush(style.VERDICT_COLOURS[verdict].darker(115))
+        for x, y in zip(dot_x, dot_y, strict=True):
+            painter.drawEllipse(QPointF(x, y), 5.0, 5.0)
         # Individual fixes once they are far enough apart to be told apart.
         sx, sy, _ = self.tracks.points(view, rows, self.t_range_ns)
         if 1 < len(sx) <= 3000:
@@ -576,7 +755,7 @@ class MapView(QWidget):
     def _paint_legend(self, painter: QPainter) -> None:
         """What the colours and symbols mean, in the top-left corner."""
         font = QFont(painter.font())
-        font.setPointSizeF(8.5)
+        font.setPointSizeF(9.0 if self._report_mode else 8.5)
         painter.setFont(font)
         metrics = QFontMetrics(font)
         rows = self.legend_rows()
@@ -621,7 +800,9 @@ class MapView(QWidget):
         painter.drawLine(QPointF(x0, y0 - 5), QPointF(x0, y0))
         painter.drawLine(QPointF(x0 + length_px, y0 - 5), QPointF(x0 + length_px, y0))
         label = (
-            f"{length_m / 1000:g} km ({length_m / 1852:.3g} nm)"
+            f"{length_m / 1000:g} km ({length_m / 1852:,.3g} nm)"
+            if 1000 <= length_m < 1_000_000
+            else f"{length_m / 1000:,.0f} km ({length_m / 1852:,.0f} nm)"
             if length_m >= 1000
             else f"{length_m:g} m"
         )

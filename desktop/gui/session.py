@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -62,6 +61,7 @@ class Loaded:
     tracks: TrackData
     paths: list[str] = field(default_factory=list)
     ingest: Any = None  # desktop.core.ingest.result.IngestResult
+    archive: Any = None  # desktop.gui.archive_dialog.ArchiveRequest when read from an archive
 
 
 @dataclass(frozen=True)
@@ -147,6 +147,37 @@ def load_tracks(
     return Loaded(result, TrackData(ingested.fixes), names, ingested)
 
 
+def load_archive(
+    request: Any,
+    zones: Any,
+    params: ScreeningParams,
+    as_of: datetime | None,
+    progress: ProgressFn,
+    cancel: CancelFn,
+    *,
+    watchlist: Any = None,
+) -> Loaded:
+    """Read the days (and vessels) of ``request`` (an ``ArchiveRequest``) from an archive with
+    every fix column (the map and the details show them), then screen as ``load_tracks``."""
+    archive = _core("desktop.core.archive.read")
+    vessels = archive.read_vessel_list(request.vessels) if request.vessels else None
+    ingested = archive.load_for_screening(
+        request.archive, as_of, params.window_days, vessels, first_day=request.first_day,
+        last_day=request.last_day, all_columns=True,
+        progress=lambda f, m: progress(0.6 * f, m or "reading the archive"), cancel=cancel,
+    )
+    names = [request.archive]
+    if len(ingested.fixes) == 0:
+        return Loaded(None, TrackData(ingested.fixes), names, ingested, request)
+    result = _core("desktop.core.screening").screen(
+        ingested, zones, params, as_of,
+        progress=lambda f, m: progress(0.6 + 0.38 * f, m or "screening"), cancel=cancel,
+        watchlist=watchlist,
+    )  # fmt: skip
+    progress(0.99, "preparing the map")
+    return Loaded(result, TrackData(ingested.fixes), names, ingested, request)
+
+
 def rescreen(
     ingested: Any,
     zones: Any,
@@ -226,11 +257,6 @@ def watchlist_and_rescreen(
     )
 
 
-def _frozen() -> bool:
-    # A frozen bundle has no Python to start the fork server with: threads there.
-    return bool(getattr(sys, "frozen", False))
-
-
 class Session(QObject):
     """Holds the current result and runs the core in a background thread, one job at a time."""
 
@@ -273,8 +299,26 @@ class Session(QObject):
             work,
             f"Loading {_short(names)}",
             ("tracks", names, self._screening_inputs()),
-            in_child=input_bytes(names) >= BIG_INPUT_BYTES and not _frozen(),
+            in_child=input_bytes(names) >= BIG_INPUT_BYTES,
         )
+
+    def open_archive(self, request: Any) -> None:
+        """Read days (and vessels) of an archive (an ``ArchiveRequest``) and screen them, in
+        place of the current data once loaded; progress and Cancel as for files."""
+        zones, params, as_of, watchlist = self.zones, self.params, self.as_of, self.watchlist
+        work = partial(load_archive, request, zones, params, as_of, watchlist=watchlist)
+        self._submit(
+            work,
+            f"Loading archive {_short([request.archive])} {request.first_day}..{request.last_day}",
+            ("tracks", [request.archive], self._screening_inputs()),
+        )
+
+    def _reread(self, base: Loaded) -> None:
+        """Read the current data again (the implausible-jump filter runs while reading)."""
+        if base.archive is not None:
+            self.open_archive(base.archive)
+        else:
+            self.open_tracks(base.paths)
 
     def open_zones(self, paths: Sequence[str | Path]) -> None:
         """Add zone files to the defaults and screen the loaded tracks again."""
@@ -332,7 +376,7 @@ class Session(QObject):
             return  # a load running now applies them when it ends
         if params.max_speed_kn != old.max_speed_kn:
             # The implausible-jump filter runs inside ingest: only a new read applies it.
-            self.open_tracks(base.paths)
+            self._reread(base)
             return
         self._rescreen_current("Screening with new parameters")
 
@@ -370,7 +414,7 @@ class Session(QObject):
     def _how(base: Loaded | None) -> dict[str, Any]:
         """Re-screen a big data set in a child process: the core would stall the window."""
         big = base is not None and base.tracks.fix_count >= BIG_FIX_COUNT
-        return {"in_child": big and not _frozen()}
+        return {"in_child": big}
 
     def cancel(self) -> None:
         """Stop the running job at once; the data on screen stays as it was.
@@ -451,7 +495,7 @@ class Session(QObject):
         if follow_up and self.current is not None:
             if then[1].max_speed_kn != self.params.max_speed_kn:
                 # read with the old implausible-jump filter, which only a new read changes
-                self.open_tracks(self.current.paths)
+                self._reread(self.current)
             else:
                 self._rescreen_current("Applying the rule")
 
@@ -493,7 +537,7 @@ class Session(QObject):
 def _attach(result: Any, base: Loaded) -> Loaded:
     """A re-screening result (sent back without its fixes) joined to the data it screened."""
     result.ingest = base.ingest
-    return Loaded(result, base.tracks, base.paths, base.ingest)
+    return Loaded(result, base.tracks, base.paths, base.ingest, base.archive)
 
 
 def _short(names: Sequence[str]) -> str:

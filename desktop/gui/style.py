@@ -28,3 +28,8 @@ KP_WATERS_EDGE: Final = QColor(214, 39, 40, 110)
 PORT_EDGE: Final = QColor(110, 40, 140)
 PORT_FILL: Final = QColor(110, 40, 140, 50)
 SELECTED_HALO: Final = QColor(20, 20, 60, 200)  # dark: the selected track stands out of red
+
+# A clear that saw nothing recent (coverage stale): not the plain grey of a current clear.
+STALE_CLEAR: Final = QColor(150, 110, 40)  # a muted ochre, between clear grey and review amber
+STALE_CLEAR_BACKGROUND: Final = QColor(255, 244, 214)
+STALE_CSS: Final = "background: #fff4d6; border-left: 4px solid #c08000; padding: 4px;"

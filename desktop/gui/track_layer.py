@@ -160,12 +160,35 @@ class TrackData:
         self, view: ViewBox, rows: np.ndarray, t_range_ns: tuple[int, int] | None = None
     ) -> list[QPolygonF]:
         """Screen polylines of the given vessel rows, cut to the view and thinned per pixel."""
+        return self.polylines_and_dots(view, rows, t_range_ns)[0]
+
+    def dots(
+        self, view: ViewBox, rows: np.ndarray, t_range_ns: tuple[int, int] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Screen x, y of the vessels that a line cannot show (see ``polylines_and_dots``)."""
+        _, x, y = self.polylines_and_dots(view, rows, t_range_ns)
+        return x, y
+
+    def polylines_and_dots(
+        self, view: ViewBox, rows: np.ndarray, t_range_ns: tuple[int, int] | None = None
+    ) -> tuple[list[QPolygonF], np.ndarray, np.ndarray]:
+        """The polylines of the rows, and the screen x, y of the vessels that a line cannot
+        show: a single fix (in the time range), or fixes that all fall within one pixel. Those
+        are drawn as dots, else such a vessel is invisible."""
         rows = self.visible_rows(view, np.asarray(rows))
         idx, lengths = self._indices(rows, t_range_ns, view.m_per_px)
         if not len(idx):
-            return []
+            return [], np.zeros(0), np.zeros(0)
         sx, sy = view.to_screen(self.x_m[idx], self.y_m[idx])
-        return _thin_and_cut(sx, sy, lengths, view.width_px, view.height_px)
+        starts = np.r_[0, np.cumsum(lengths)[:-1]]
+        spread_x = np.maximum.reduceat(sx, starts) - np.minimum.reduceat(sx, starts)
+        spread_y = np.maximum.reduceat(sy, starts) - np.minimum.reduceat(sy, starts)
+        lone = (spread_x < 1.0) & (spread_y < 1.0)
+        x, y = sx[starts[lone]], sy[starts[lone]]
+        inside = (x >= -_MARGIN_PX) & (x <= view.width_px + _MARGIN_PX)
+        inside &= (y >= -_MARGIN_PX) & (y <= view.height_px + _MARGIN_PX)
+        polys = _thin_and_cut(sx, sy, lengths, view.width_px, view.height_px)
+        return polys, x[inside], y[inside]
 
     def points(
         self,

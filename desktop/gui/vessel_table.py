@@ -17,11 +17,12 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
 )
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QFont
 
+from desktop.core.coverage import is_stale_clear, stale_sentence
 from desktop.core.model import Event, EventKind, Reason, Verdict, VesselVerdict
 from desktop.core.review import Review
-from desktop.core.rule import main_reason, no_main_reason_text
+from desktop.core.rule import day, main_reason, no_main_reason_text
 from desktop.gui import style
 from desktop.gui.review_panel import review_icon, review_is_current, review_summary
 
@@ -165,6 +166,20 @@ class VesselTableModel(QAbstractTableModel):
             return self._sort_key(vessel, col)
         if role == MMSI_ROLE:
             return vessel.mmsi
+        stale = is_stale_clear(vessel)
+        if stale and col in (COL_VERDICT, COL_REASON):
+            # A clear that saw nothing recent is not the plain grey of a current clear.
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return QBrush(style.STALE_CLEAR)
+            if role == Qt.ItemDataRole.BackgroundRole:
+                return QBrush(style.STALE_CLEAR_BACKGROUND)
+            if role == Qt.ItemDataRole.FontRole:
+                font = QFont()
+                font.setItalic(True)
+                return font
+            # (the verdict cell's tip is kept for the analyst's review)
+            if role == Qt.ItemDataRole.ToolTipRole and col == COL_REASON and vessel.coverage:
+                return stale_sentence(vessel.coverage)
         if role == Qt.ItemDataRole.ForegroundRole and col == COL_VERDICT:
             return QBrush(style.VERDICT_COLOURS[vessel.verdict].darker(120))
         if role == Qt.ItemDataRole.BackgroundRole and vessel.verdict == Verdict.BARRED:
@@ -219,6 +234,9 @@ class VesselTableModel(QAbstractTableModel):
         if col == COL_EVENTS:
             return str(len(vessel.reasons))
         if col == COL_REASON:
+            if is_stale_clear(vessel) and vessel.coverage is not None:
+                since = vessel.coverage.last_fix
+                return f"stale: no AIS since {day(since)}" if since else "stale: no AIS"
             reason = main_reason(vessel)
             return no_main_reason_text(vessel) if reason is None else reason_title(reason)
         return ""

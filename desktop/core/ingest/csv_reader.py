@@ -140,6 +140,24 @@ def times_ns(values: pd.Series, *, time_format: str | None = None) -> np.ndarray
     return parsed.astype("datetime64[ns, UTC]").array.asi8.copy()
 
 
+def quote_marks(buf: np.ndarray) -> np.ndarray:
+    """Positions of the double quotes that open or close a quoted value.
+
+    A quote right after a delimiter (or at the start of a line) opens a value and one right
+    before a delimiter (or at the end of a line) closes it; quotes inside a value (a stray
+    ``5'6"`` in a name, or the doubled ``""`` of an escaped quote) are neither. The parity of
+    the marks before a newline then tells whether the newline is inside a quoted value.
+    """
+    quotes = np.flatnonzero(buf == 34)
+    if not len(quotes):
+        return quotes
+    delimiters = np.zeros(256, dtype=bool)
+    delimiters[[10, 13, 44]] = True  # \n, \r, comma
+    before = np.where(quotes > 0, buf[np.maximum(quotes - 1, 0)], 10)
+    after = np.where(quotes + 1 < len(buf), buf[np.minimum(quotes + 1, len(buf) - 1)], 10)
+    return quotes[delimiters[before] | delimiters[after]]
+
+
 def record_layout(data: bytes) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
     """Physical lines of CSV text, quotes respected.
 
@@ -157,7 +175,7 @@ def record_layout(data: bytes) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]
     starts = np.concatenate(([0], ends[:-1] + 1))
     length = ends - starts
     has_cr = (length == 1) & (buf[np.minimum(starts, len(buf) - 1)] == 13)
-    quotes = np.flatnonzero(buf == 34)
+    quotes = quote_marks(buf)
     inside = np.searchsorted(quotes, starts) % 2 == 1  # an odd number of quotes before it
     blank = ((length == 0) | has_cr) & ~inside
     numbers = np.arange(1, len(ends) + 1, dtype="int64")

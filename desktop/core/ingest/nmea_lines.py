@@ -18,7 +18,7 @@ a digit) made of digits only, so that it reads exactly as the line loop would re
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 import numpy as np
@@ -64,7 +64,8 @@ class FastLines:
     own_ship: np.ndarray  # bool, VDO
     star: np.ndarray  # int64 byte offset of the sentence's '*'
     tag_bad: int  # tag blocks of fast lines whose checksum is wrong
-    tag_bad_lines: np.ndarray  # int64 0-based lines of those tag blocks (notes per chunk)
+    # int64 0-based lines of those tag blocks (the streaming reader counts them per piece)
+    tag_bad_lines: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def text(self, i: int) -> str:
         """Line ``i`` as text (latin-1: every byte is a character)."""
@@ -260,9 +261,9 @@ def _parse_block(  # noqa: PLR0915 - one vectorised pass, kept together
     tag_good = (t_hi < 16) & (t_lo < 16) & (((t_hi << 4) | t_lo) == tag_xor)
     tag_good &= t_st + 3 <= tag_end[idx][tag_idx]
     tag_bad = int(np.count_nonzero(has_tag[idx])) - int(np.count_nonzero(tag_good))
-    tagged = np.flatnonzero(has_tag[idx])
-    good_tagged = np.flatnonzero(tag_idx)[tag_good]
-    bad_at = np.setdiff1d(tagged, good_tagged)
+    good_at = np.zeros(len(idx), dtype=bool)
+    good_at[np.flatnonzero(tag_idx)[tag_good]] = True
+    bad_at = np.flatnonzero(has_tag[idx] & ~good_at)
     pay_start = c_chan[idx] + 1
     return {
         "line": idx.astype(np.int64) + first_line,

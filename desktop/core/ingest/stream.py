@@ -72,7 +72,13 @@ from desktop.core.ingest.base import (
     LineTally,
     RawRead,
 )
-from desktop.core.ingest.csv_reader import CsvPieces, StaticKeys, empty_positions, empty_statics
+from desktop.core.ingest.csv_reader import (
+    CsvPieces,
+    StaticKeys,
+    empty_positions,
+    empty_statics,
+    quote_marks,
+)
 from desktop.core.ingest.detect_format import GZIP_MAGIC, sniff
 from desktop.core.ingest.result import FileReport
 from desktop.core.textsafe import printable_path
@@ -81,12 +87,16 @@ __all__ = ["FileStream", "FixChunk", "read_raw", "stream_file"]
 
 # Lines at the end of a piece whose outcome waits for the next piece (see the policy).
 MARGIN_LINES: Final = 2048
-# Input bytes (uncompressed) per cleaning bucket: about 600,000 NMEA sentences.
-BUCKET_INPUT_BYTES: Final = 48 << 20
+# Input bytes (uncompressed) per cleaning bucket: about 200,000 NMEA sentences, whose
+# cleaning stays below the first pass's peak (about 150 MB above the imports) even in a
+# bucket that the MMSI hash made a third larger than the mean.
+BUCKET_INPUT_BYTES: Final = 16 << 20
 MAX_BUCKETS: Final = 1024
 # A gzip file's text is taken as this many times its size when choosing the bucket count.
 GZIP_RATIO_GUESS: Final = 6
 HEAD_BYTES: Final = 65536
+# At most this many bytes of text are scanned at once, whatever ``chunk_bytes`` asks.
+SCAN_BYTES: Final = 8 << 20
 _PGHP_WINDOW: Final = 20  # nmea._PGHP_WINDOW_LINES
 
 ByteProgress = Callable[[int, int], None]
@@ -211,7 +221,7 @@ def _cut(data: bytes, quoted: bool) -> int:
     newlines = np.flatnonzero(buf == 10)
     if not len(newlines):
         return 0
-    quotes = np.flatnonzero(buf == 34)
+    quotes = quote_marks(buf)
     outside = np.searchsorted(quotes, newlines) % 2 == 0
     if not outside.any():
         return 0
@@ -274,7 +284,10 @@ class _NmeaReader:
             keep = np.flatnonzero(carried)
             carry = b"".join(buf[bounds[k] : bounds[k + 1]] for k in keep.tolist())
             carry_numbers = numbers[keep]
+            # Drop this piece's scan before the next is read: two at once would double the peak.
+            del parsed, decoded, buf, data, starts, bounds
             yield RawChunk(positions, statics, StaticKeys.empty(), consumed)
+            del positions, statics
 
     def _commit(
         self, decoded: nmea._Decoded, done: np.ndarray
@@ -397,9 +410,12 @@ def _encoding(path: Path, chunk_bytes: int) -> str:
 
 
 def _reader(path: Path, kind: str, chunk_bytes: int) -> _NmeaReader | _CsvReader:
+    # Scanning a piece takes about nine times its size in working memory: pieces larger
+    # than SCAN_BYTES are read in SCAN_BYTES steps.
+    piece_bytes = min(chunk_bytes, SCAN_BYTES)
     if kind == "nmea":
-        return _NmeaReader(path, chunk_bytes)
-    return _CsvReader(path, chunk_bytes, kind)
+        return _NmeaReader(path, piece_bytes)
+    return _CsvReader(path, piece_bytes, kind)
 
 
 def streamable(kind: str) -> bool:
@@ -605,7 +621,7 @@ class FileStream:
         reader = _reader(self.path, self.format, self.chunk_bytes)
         buckets = _Buckets(_bucket_count(self.path, total))
         try:
-            for chunk in reader.chunks():
+            for chunk in reader.chunks():  # noqa: B007 - deleted at the end of each turn
                 self._poll()
                 if len(chunk.positions):
                     buckets.add("positions", _positions_table(chunk.positions),
@@ -617,12 +633,13 @@ class FileStream:
                     buckets.add("keys", _keys_table(chunk.keys), chunk.keys.mmsi)
                 if self.progress is not None:
                     self.progress(chunk.bytes_read, total)
+                del chunk  # not held while the next piece is read
             notes = reader.notes()
             if reader.tally.total != reader.lines:
                 notes.append(
                     f"line accounting is off: {reader.tally.total} counted for {reader.lines} lines"
                 )
-            self.report = FileReport(str(self.path), reader.format, reader.lines)
+            self.report = FileReport(printable_path(self.path), reader.format, reader.lines)
             dropped = 0
             for bucket in range(buckets.count):
                 self._poll()
@@ -641,7 +658,9 @@ class FileStream:
                 chunk, count = self._clean(raw, total)
                 dropped += count
                 reader.tally.merge(raw.tally)
+                del raw  # neither this bucket's rows nor its chunk held while the next is cleaned
                 yield chunk
+                del chunk
             if dropped:
                 notes.append(static_note(dropped))
             self._finish(reader.tally, notes)

@@ -1,0 +1,186 @@
+"""Archive benchmark (issue 8): ``archive add``, then ``check --archive`` of 20 vessels against a
+screening of the whole archive, each step in a fresh process (time and peak RSS of that step).
+
+    .venv/bin/python benchmarks/bench_archive.py                       # 1 M and 10 M fixes
+    .venv/bin/python benchmarks/bench_archive.py --sizes 50000000      # the 50 M run
+    .venv/bin/python benchmarks/bench_archive.py --sizes 1000000 --workdir /tmp/bench8 --keep
+
+Inputs are ``synth_fixes`` traffic (240 days, 2,000 fixes per vessel, one vessel in twenty
+with an STS twin) written as Parquet files of ``--file-fixes`` fixes, added in one
+``add_files`` call (the same path as ``exposure archive add``: hashing, reading and cleaning,
+spilling by day, merging each day, the manifest). The screenings use the synthetic zones
+(the bundled KP zones plus the port boxes) and ``as_of`` the day after the data ends, so the
+range read (two windows and a day) covers the whole archive. The 20 vessels are ten STS twins
+and ten others; their verdicts must equal those of the whole screening (checked).
+
+Peak RSS is the step's own process high-water mark (``VmHWM``); wall and CPU time are both
+given (the machine is shared: CPU time is the fairer figure).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+
+def _peak_mb() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _cpu_s() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
+def _as_of() -> datetime:
+    from synth_fixes import SPAN_DAYS, START_NS
+
+    start = datetime.fromtimestamp(START_NS / 1e9, tz=UTC)
+    return start + timedelta(days=SPAN_DAYS + 1)
+
+
+def step_inputs(n: int, folder: Path, file_fixes: int) -> dict:
+    """Generate ``n`` fixes and write them as Parquet inputs; the 20 vessels to list."""
+    import numpy as np
+    from synth_fixes import synth_fixes
+
+    fixes, _ = synth_fixes(n, seed=8)
+    folder.mkdir(parents=True, exist_ok=True)
+    columns = ["mmsi", "time", "lat", "lon", "sog_kn", "cog_deg", "heading_deg", "nav_status"]
+    # Files by time, as feeds come: each holds a stretch of days for every vessel.
+    order = np.argsort(fixes["time"].to_numpy(), kind="stable")
+    for number, start in enumerate(range(0, len(fixes), file_fixes)):
+        part = fixes.iloc[order[start:start + file_fixes]][columns]
+        part.to_parquet(folder / f"feed_{number:03d}.parquet", index=False)
+    mmsi = np.unique(fixes["mmsi"].to_numpy()).astype("int64")
+    # synth_fixes numbers vessels MID * 10**6 + index and makes index 40k + 1 an STS twin
+    # (the 50 KP-flagged ones are renumbered 445xxxxxx).
+    index = mmsi % 1_000_000
+    twins = mmsi[(index % 40 == 1) & (mmsi // 1_000_000 != 445)][:10]
+    rest = np.setdiff1d(mmsi, twins)
+    others = rest[np.linspace(0, len(rest) - 1, 20 - len(twins)).astype(int)]
+    vessels = sorted(set(twins.tolist()) | set(others.tolist()))
+    return {"fixes": len(fixes), "vessels_total": len(mmsi), "listed": vessels}
+
+
+def step_add(archive: Path, inputs: Path) -> dict:
+    from desktop.core.archive import add_files, archive_info
+
+    began, cpu = time.perf_counter(), _cpu_s()
+    result = add_files(str(archive), sorted(inputs.glob("*.parquet")))
+    wall, cpu = time.perf_counter() - began, _cpu_s() - cpu
+    info = archive_info(str(archive))
+    return {"wall_s": wall, "cpu_s": cpu, "peak_rss_mb": _peak_mb(), "files": len(result.added),
+            "fixes": info["fixes"], "days": info["days"], "size_mb": info["size_bytes"] / 1e6,
+            "rejected": info["rejected"]}  # fmt: skip
+
+
+def step_check(archive: Path, listing: Path | None) -> dict:
+    from synth_fixes import synth_zones
+
+    from desktop.core.archive.screen import screen_archive
+
+    zones = synth_zones()
+    began, cpu = time.perf_counter(), _cpu_s()
+    result = screen_archive(str(archive), zones, as_of=_as_of(), vessels=listing)
+    wall, cpu = time.perf_counter() - began, _cpu_s() - cpu
+    verdicts = {str(v.mmsi): str(v.verdict) for v in result.verdicts}
+    return {"wall_s": wall, "cpu_s": cpu, "peak_rss_mb": _peak_mb(),
+            "fixes_read": len(result.ingest.fixes),
+            "vessels_read": int(result.ingest.fixes["mmsi"].nunique()),
+            "verdicts": verdicts}  # fmt: skip
+
+
+def _child(*args: str) -> dict:
+    done = subprocess.run(
+        [sys.executable, __file__, "--step", *args], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"step {args[0]} failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run_size(n: int, workdir: Path, file_fixes: int) -> dict:
+    folder = workdir / f"n{n}"
+    if folder.exists():
+        shutil.rmtree(folder)
+    inputs, archive, listing = folder / "inputs", folder / "ais", folder / "vessels.txt"
+    made = _child("inputs", str(n), str(inputs), str(file_fixes))
+    listing.write_text("".join(f"{m}\n" for m in made["listed"]), encoding="utf-8")
+    input_mb = sum(p.stat().st_size for p in inputs.glob("*.parquet")) / 1e6
+    added = _child("add", str(archive), str(inputs))
+    shutil.rmtree(inputs)
+    whole = _child("check", str(archive))
+    some = _child("check", str(archive), str(listing))
+    same = all(whole["verdicts"][m] == v for m, v in some["verdicts"].items())
+    counts: dict[str, int] = {}
+    for v in whole["verdicts"].values():
+        counts[v] = counts.get(v, 0) + 1
+    return {"n": n, "vessels": made["vessels_total"], "input_mb": input_mb, "add": added,
+            "whole": {k: v for k, v in whole.items() if k != "verdicts"} | {"verdicts": counts},
+            "listed": {k: v for k, v in some.items() if k != "verdicts"}
+            | {"verdicts": len(some["verdicts"]), "equal_to_whole": same}}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--file-fixes", type=int, default=1_000_000)
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--keep", action="store_true", help="keep the archives")
+    parser.add_argument("--step", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.step:
+        kind, *rest = args.step
+        if kind == "inputs":
+            out = step_inputs(int(rest[0]), Path(rest[1]), int(rest[2]))
+        elif kind == "add":
+            out = step_add(Path(rest[0]), Path(rest[1]))
+        else:
+            out = step_check(Path(rest[0]), Path(rest[1]) if len(rest) > 1 else None)
+        print(json.dumps(out))
+        return
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-archive-"))
+    print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, load average "
+          f"{os.getloadavg()[0]:.2f}, Python {sys.version.split()[0]}")  # fmt: skip
+    try:
+        for n in args.sizes:
+            row = run_size(n, workdir, args.file_fixes)
+            a, w, s = row["add"], row["whole"], row["listed"]
+            print(f"\n{n:,} fixes, {row['vessels']:,} vessels, {row['input_mb']:.0f} MB of "
+                  f"Parquet input in {a['files']} files")  # fmt: skip
+            print(f"  add: {a['wall_s']:.1f} s wall, {a['cpu_s']:.1f} s CPU, peak RSS "
+                  f"{a['peak_rss_mb']:.0f} MB; archive {a['fixes']:,} fixes, {a['days']} days, "
+                  f"{a['size_mb']:.0f} MB; rejected {a['rejected']}")  # fmt: skip
+            print(f"  check --archive (all {w['vessels_read']:,} vessels): {w['wall_s']:.1f} s "
+                  f"wall, {w['cpu_s']:.1f} s CPU, peak RSS {w['peak_rss_mb']:.0f} MB; "
+                  f"{w['fixes_read']:,} fixes read; verdicts {w['verdicts']}")  # fmt: skip
+            print(f"  check --archive --vessels (20 listed): {s['wall_s']:.1f} s wall, "
+                  f"{s['cpu_s']:.1f} s CPU, peak RSS {s['peak_rss_mb']:.0f} MB; "
+                  f"{s['vessels_read']:,} vessels ({s['fixes_read']:,} fixes) read; "
+                  f"{s['verdicts']} verdicts, equal to the whole screening's: "
+                  f"{s['equal_to_whole']}")  # fmt: skip
+            sys.stdout.flush()
+    finally:
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

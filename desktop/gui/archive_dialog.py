@@ -1,0 +1,126 @@
+"""File > Open archive…: which archive, which days, and optionally which vessels.
+
+The dialog only collects the request (``ArchiveRequest``); the session reads the archive in
+the background (``desktop.gui.session.load_archive``) with progress and Cancel like files.
+The date range defaults to the days a screening as of the session's date needs
+(``desktop.core.archive.day_range``: two windows and a day before it, up to it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import (
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QWidget,
+)
+
+from desktop.core.archive.read import day_range
+
+
+@dataclass(frozen=True)
+class ArchiveRequest:
+    """An archive (folder or fsspec URL), the first and last UTC day to read (ISO dates), and
+    the path of a vessel list (None: every vessel of those days)."""
+
+    archive: str
+    first_day: str
+    last_day: str
+    vessels: str | None = None
+
+
+def _qdate(day: str) -> QDate:
+    value = date.fromisoformat(day)
+    return QDate(value.year, value.month, value.day)
+
+
+def _iso(value: QDate) -> str:
+    return date(value.year(), value.month(), value.day()).isoformat()
+
+
+class ArchiveDialog(QDialog):
+    """Asks for an ``ArchiveRequest``; ``request()`` gives it once accepted."""
+
+    def __init__(self, parent: QWidget | None, as_of: datetime | None, window_days: float,
+                 start_dir: str = "") -> None:  # fmt: skip
+        super().__init__(parent)
+        self.setWindowTitle("Open archive")
+        self.start_dir = start_dir
+        first, last = day_range(as_of or datetime.now(UTC), window_days)
+        self.location = QLineEdit()
+        self.location.setPlaceholderText("a folder, or a URL such as s3://bucket/ais")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse_archive)
+        self.first = QDateEdit(_qdate(first))
+        self.last = QDateEdit(_qdate(last))
+        for edit in (self.first, self.last):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("yyyy-MM-dd")
+        self.vessels = QLineEdit()
+        self.vessels.setPlaceholderText("optional: IMO/MMSI lines, or a CSV with imo/mmsi/name")
+        pick = QPushButton("Browse…")
+        pick.clicked.connect(self._browse_vessels)
+        form = QFormLayout(self)
+        form.addRow("Archive", _row(self.location, browse))
+        form.addRow("From (UTC day)", self.first)
+        form.addRow("To (UTC day)", self.last)
+        form.addRow(QLabel(
+            f"Default: the days a screening as of {last} needs ({window_days:g}-day window, "
+            "two windows back)."
+        ))  # fmt: skip
+        form.addRow("Vessels", _row(self.vessels, pick))
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Open | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.accepted.connect(self._accept)
+        self.buttons.rejected.connect(self.reject)
+        self.error = QLabel("")
+        self.error.setStyleSheet("color: #b00020")
+        form.addRow(self.error)
+        form.addRow(self.buttons)
+
+    def _browse_archive(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Archive folder", self.start_dir)
+        if folder:
+            self.location.setText(folder)
+
+    def _browse_vessels(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Vessel list", self.start_dir, "Vessel lists (*.txt *.csv);;All files (*)"
+        )
+        if path:
+            self.vessels.setText(path)
+
+    def _accept(self) -> None:
+        if not self.location.text().strip():
+            self.error.setText("Name the archive: a folder or a URL.")
+            return
+        if self.first.date() > self.last.date():
+            self.error.setText("The first day comes after the last day.")
+            return
+        self.accept()
+
+    def request(self) -> ArchiveRequest:
+        vessels = self.vessels.text().strip() or None
+        return ArchiveRequest(
+            self.location.text().strip(), _iso(self.first.date()), _iso(self.last.date()), vessels
+        )
+
+
+def _row(*widgets: QWidget) -> QWidget:
+    holder = QWidget()
+    layout = QHBoxLayout(holder)
+    layout.setContentsMargins(0, 0, 0, 0)
+    for widget in widgets:
+        layout.addWidget(widget)
+    return holder
