@@ -177,23 +177,19 @@ def _gap_evidence(mmsi: np.ndarray, t: np.ndarray, lon: np.ndarray, lat: np.ndar
     if len(before) == 0:
         return []
     out: list[dict[str, Any]] = []
-    # Candidate neighbours: fixes in the 1-degree cells that hold some gap end's 50 km box (one
-    # pass over the table however many gaps; the exact distance is tested below).
+    # Candidate neighbours: inside any gap end's box (0.5 deg of latitude is 55 km).
+    pad_lat = 0.5
     ends_lon = np.concatenate([lon[before], lon[after]])
     ends_lat = np.concatenate([lat[before], lat[after]])
-    pad_lat = 0.5  # 55 km
-    pad_lon = pad_lat / np.maximum(np.cos(np.radians(np.minimum(np.abs(ends_lat) + pad_lat,
-                                                                89.0))), 0.01)
-    cells = np.zeros((181, 361), dtype=bool)
-    for x, y, px in zip(ends_lon, ends_lat, pad_lon, strict=True):
-        r0, r1 = (np.clip(np.floor([y - pad_lat, y + pad_lat]), -90, 90) + 90).astype(int)
-        c0, c1 = np.floor([x - px, x + px]).astype(int)
-        cols = np.arange(c0, c1 + 1) % 360
-        cells[r0:r1 + 1, cols] = True
-    ok = np.isfinite(lat) & np.isfinite(lon)
-    row = np.where(ok, np.clip(np.floor(np.nan_to_num(lat)), -90, 90) + 90, 0).astype(int)
-    col = np.where(ok, np.floor(np.nan_to_num(lon)), 0).astype(int) % 360
-    box = ok & cells[row, col]
+    pad_lon = pad_lat / np.maximum(np.cos(np.radians(np.abs(ends_lat) + pad_lat)), 0.01)
+    box = np.zeros(len(t), dtype=bool)
+    w, e = ends_lon - pad_lon, ends_lon + pad_lon
+    s, n = ends_lat - pad_lat, ends_lat + pad_lat
+    if len(ends_lon) <= 64:
+        for i in range(len(ends_lon)):
+            box |= (lat >= s[i]) & (lat <= n[i]) & (lon >= w[i]) & (lon <= e[i])
+    else:  # one bounding box of all ends, then the exact test below
+        box = (lat >= s.min()) & (lat <= n.max()) & (lon >= w.min()) & (lon <= e.max())
     near_idx = np.flatnonzero(box)
     order = near_idx[np.argsort(t[near_idx], kind="stable")]
     t_sorted = t[order]
