@@ -292,7 +292,7 @@ class _Rule:
             zones = ", ".join(_reach_text(r) for r in d.get("reachable", []))
             text = (
                 f"No AIS for {d.get('gap_h', 0):g} h from {when(e.start)} to {when(e.end)}; "
-                f"a call could fit at {zones}{_gap_evidence_text(d)}"
+                f"a call could fit at {zones}"
             )
         elif e.kind == EventKind.KP_FLAG:
             text = "Flag of North Korea (MMSI MID 445)"
@@ -411,21 +411,3 @@ def _reach_text(r: dict) -> str:
     else:
         how = f"{r.get('distance_nm', 0):g} nm by great circle (no sea route data for this zone)"
     return f"{r['zone']} ({how}, slack {r['slack_h']:g} h)"
-
-
-def _gap_evidence_text(d: dict) -> str:
-    """The gap's evidence in words: the vessel's own rate before it, and who else was heard."""
-    if "others_heard_near" not in d:
-        return ""
-    n = int(d["reports_before_12h"])
-    own = (f". In the 12 h before, it reported {n} time{'' if n == 1 else 's'} "
-           f"({d['reports_per_h_before']:g} an hour)")
-    others = int(d["others_heard_near"])
-    if others == 0:
-        heard = ("; no other ship was heard within 50 km while it was silent (poor reception "
-                 "there cannot be ruled out)")
-    else:
-        heard = (f"; {others} other ship{' was' if others == 1 else 's were'} heard near here "
-                 f"while it was silent ({d['others_heard_near_start']} within 50 km of where it "
-                 f"went silent, {d['others_heard_near_end']} of where it reappeared)")
-    return own + heard

@@ -120,8 +120,7 @@ def detect_gaps(
                 }
             )
     events = []
-    evidence = _gap_evidence(mmsi, t, lon, lat, before[sorted(found)], after[sorted(found)])
-    for k, ev in zip(sorted(found), evidence, strict=True):
+    for k in sorted(found):
         reach = sorted(found[k], key=lambda r: (-r["slack_nm"], r["zone"], r["kind"]))
         best = reach[0]
         events.append(
@@ -142,76 +141,7 @@ def detect_gaps(
                     "before": {"lat": round(float(lat1[k]), 5), "lon": round(float(lon1[k]), 5)},
                     "after": {"lat": round(float(lat2[k]), 5), "lon": round(float(lon2[k]), 5)},
                     "reachable": reach,
-                    **ev,
                 },
             )
         )
     return events
-
-
-# Gap evidence: how much this vessel was heard before, and who else was heard around it.
-EVIDENCE_BEFORE_H = 12.0
-EVIDENCE_RADIUS_M = 50_000.0
-
-
-def _gap_evidence(mmsi: np.ndarray, t: np.ndarray, lon: np.ndarray, lat: np.ndarray,
-                  before: np.ndarray, after: np.ndarray) -> list[dict[str, Any]]:
-    """For each gap (fix indices ``before``/``after``): reporting rate and neighbours heard.
-
-    A silence means little where nothing is heard. Global Fishing Watch separates likely
-    intentional AIS disabling from poor reception by looking at the vessel's own transmissions
-    before the gap and at the reception of other vessels in the area during it (Welch et al.
-    2022, "Hot spots of unseen fishing vessels", Science Advances 8, eabq2109). We give the
-    analyst those two pieces of evidence and leave the verdict alone:
-
-    - ``reports_before_12h`` / ``reports_per_h_before``: the vessel's own fixes in the
-      ``EVIDENCE_BEFORE_H`` hours up to and including the gap's first fix (a vessel that reported
-      every few minutes and then stopped is not a vessel out of range of a sparse receiver);
-    - ``others_heard_near_start`` / ``_end`` / ``others_heard_near``: how many *other* vessels
-      (distinct MMSIs) had a fix within ``EVIDENCE_RADIUS_M`` (50 km) of the gap's first / last
-      position strictly inside the silence, and of either.
-
-    Fixes are sorted by (mmsi, time); only fixes in the gaps' neighbourhood boxes are sorted by
-    time, so the cost follows the traffic near the gaps, not the whole table.
-    """
-    if len(before) == 0:
-        return []
-    out: list[dict[str, Any]] = []
-    # Candidate neighbours: inside any gap end's box (0.5 deg of latitude is 55 km).
-    pad_lat = 0.5
-    ends_lon = np.concatenate([lon[before], lon[after]])
-    ends_lat = np.concatenate([lat[before], lat[after]])
-    pad_lon = pad_lat / np.maximum(np.cos(np.radians(np.abs(ends_lat) + pad_lat)), 0.01)
-    box = np.zeros(len(t), dtype=bool)
-    w, e = ends_lon - pad_lon, ends_lon + pad_lon
-    s, n = ends_lat - pad_lat, ends_lat + pad_lat
-    if len(ends_lon) <= 64:
-        for i in range(len(ends_lon)):
-            box |= (lat >= s[i]) & (lat <= n[i]) & (lon >= w[i]) & (lon <= e[i])
-    else:  # one bounding box of all ends, then the exact test below
-        box = (lat >= s.min()) & (lat <= n.max()) & (lon >= w.min()) & (lon <= e.max())
-    near_idx = np.flatnonzero(box)
-    order = near_idx[np.argsort(t[near_idx], kind="stable")]
-    t_sorted = t[order]
-    for b, a in zip(before, after, strict=True):
-        v = mmsi[b]
-        # The vessel's own fixes are contiguous (sorted by mmsi, time): search back from b.
-        first = np.searchsorted(mmsi, v, side="left")
-        lo = first + np.searchsorted(t[first:b + 1], t[b] - int(EVIDENCE_BEFORE_H * NS_PER_H),
-                                     side="left")
-        reports = int(b + 1 - lo)
-        # Strictly inside the silence: after the gap's first fix, before its last.
-        i0 = np.searchsorted(t_sorted, t[b], side="right")
-        i1 = np.searchsorted(t_sorted, t[a], side="left")
-        during = order[i0:i1]
-        during = during[mmsi[during] != v]
-        near_start = haversine_m(lon[b], lat[b], lon[during], lat[during]) <= EVIDENCE_RADIUS_M
-        near_end = haversine_m(lon[a], lat[a], lon[during], lat[during]) <= EVIDENCE_RADIUS_M
-        out.append({
-            "reports_before_12h": reports,
-            "reports_per_h_before": round(reports / EVIDENCE_BEFORE_H, 2),
-            "others_heard_near_start": int(len(np.unique(mmsi[during[near_start]]))),
-            "others_heard_near_end": int(len(np.unique(mmsi[during[near_end]]))),
-            "others_heard_near": int(len(np.unique(mmsi[during[near_start | near_end]]))),
-        })
-    return out
