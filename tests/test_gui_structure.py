@@ -68,8 +68,7 @@ def test_gui_modules_import_one_another_without_a_cycle():
     assert find_cycle(graph) == []
 
 
-def test_only_the_app_and_its_self_test_import_the_main_window():
-    # Panels take the session or callables, never the window; the self-test renders the whole
-    # window offscreen (exposure --self-test), as the app does.
+def test_only_the_app_imports_the_main_window():
     importers = sorted(m for m, deps in gui_import_graph().items() if "main_window" in deps)
+    # the app starts it; `exposure --self-test` renders it offscreen (a start-up of its own)
     assert importers == ["app", "selftest"]

@@ -36,11 +36,11 @@ def _readme_table() -> dict[int, tuple[str, str]]:
 def test_expected_table_is_the_sample_readmes_table():
     readme = _readme_table()
     assert len(readme) == 44
-    assert expected_verdicts(SAMPLE_DIR / EXPECTED_FILE) == readme
+    assert expected_verdicts(ROOT / "desktop" / "core" / EXPECTED_FILE) == readme
 
 
 def test_expected_table_rows_read_exactly():
-    table = expected_verdicts(SAMPLE_DIR / EXPECTED_FILE)
+    table = expected_verdicts(ROOT / "desktop" / "core" / EXPECTED_FILE)
     assert table[273318807] == ("barred", "2027-03-16T18:00:00Z")
     assert table[445021500] == ("review", "")
     assert table[636120020] == ("clear", "")

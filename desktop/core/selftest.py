@@ -2,8 +2,9 @@
 
 An IT department installs the bundle on a machine we never saw; these checks tell it, in one
 line each, whether the bundled resources load, the bundled sample gives the verdicts its README
-promises (``sample_tracks/README.md``, copied as data into ``expected_verdicts_2026-11-01.csv``
-beside the sample, which ``tests/test_selftest.py`` keeps equal to the README), and GDAL reads a
+promises (``sample_tracks/README.md``, copied as data into ``selftest_expected_2026-11-01.csv``
+beside this module, not beside the sample, where opening the folder would read it as tracks;
+``tests/test_selftest.py`` keeps it equal to the README), and GDAL reads a
 GeoPackage without a warning (a bundle that misses pyogrio's GDAL data prints some). The window
 render and the worker process need Qt: ``desktop.gui.selftest`` adds those checks.
 
@@ -27,7 +28,7 @@ from typing import Final
 from desktop.core.errors import ResourceError
 
 SAMPLE_AS_OF: Final = datetime(2026, 11, 1, tzinfo=UTC)
-EXPECTED_FILE: Final = "expected_verdicts_2026-11-01.csv"
+EXPECTED_FILE: Final = "selftest_expected_2026-11-01.csv"
 # The sample vessel written to the GeoPackage: a direct Rajin caller, so the verdict read back
 # from the GeoPackage is the one of the NMEA file (README: barred until 2027-03-16T18:00:00Z).
 GPKG_MMSI: Final = 273318807
@@ -109,7 +110,7 @@ def sample_files() -> tuple[Path, Path]:
     sample = sample_tracks()
     if sample is None:
         raise ResourceError("the sample tracks are not installed")
-    expected = sample.parent / EXPECTED_FILE
+    expected = Path(__file__).resolve().parent / EXPECTED_FILE
     if not expected.is_file():
         raise ResourceError(f"expected verdicts missing: {expected}")
     return sample, expected

@@ -33,11 +33,8 @@ SQLITE_MAGIC: Final = b"SQLite format 3\x00"
 NOAA_HEADER_START: Final = ("mmsi", "basedatetime", "lat", "lon")
 DMA_HEADER_START: Final = ("# timestamp", "type of mobile", "mmsi")
 
-# Files a folder holds beside its tracks: licences, documentation, code, expected decodes and
-# expected verdicts (the sample's table that `exposure --self-test` compares with).
-_SKIP_NAMES: Final = (
-    "readme", "license", "licence", "copying", "notice", "authors", "expected_verdicts",
-)
+# Files a folder holds beside its tracks: licences, documentation, code, expected decodes.
+_SKIP_NAMES: Final = ("readme", "license", "licence", "copying", "notice", "authors")
 _SKIP_SUFFIXES: Final = (
     ".md", ".rst", ".py", ".pyc", ".json", ".geojson", ".chk", ".html", ".pdf", ".png", ".jpg",
 )  # fmt: skip
