@@ -129,3 +129,17 @@ def test_after_now_enter_on_todays_date_applies_its_midnight(qtbot, tmp_path, mo
     target.setFocus()
     qtbot.keyClick(target, Qt.Key.Key_Return)
     assert calls == [None, datetime(today.year, today.month, today.day, tzinfo=UTC)]
+
+
+def test_as_of_date_beyond_2262_04_11_is_refused_not_screened(qtbot, tmp_path, monkeypatch):
+    # The core works in nanoseconds (1678-01-01 .. 2262-04-11): a date past that is refused.
+    window, calls = _loaded(qtbot, tmp_path, monkeypatch)
+    field = window.as_of_edit
+    before = field.value()
+    target = _select_all_and_type(qtbot, field, "2300-01-01")
+    qtbot.keyClick(target, Qt.Key.Key_Return)
+    assert calls == []
+    assert field.value() == before and field.is_refused()
+    assert window.statusBar().currentMessage() == (
+        "2300-01-01 is outside the dates this program can screen (1678-01-01 to 2262-04-11):"
+        f" the as-of date stays {before.isoformat()}")

@@ -109,29 +109,25 @@ class DateField(QWidget):
         text = self.edit.text()
         day = parse_date(text)
         if day is None:
-            kept = self._value.isoformat()
-            self.edit.setText(kept)
-            self._mark_refused(True)
-            self.refused.emit(
-                f"{text.strip() or 'An empty field'} is not a date (YYYY-MM-DD, e.g. 2026-06-01):"
-                f" {self.what} stays {kept}"
-            )
+            self._refuse(f"{text.strip() or 'An empty field'} is not a date (YYYY-MM-DD,"
+                         " e.g. 2026-06-01)")
             return
         if self._range is not None and not self._range[0] <= day <= self._range[1]:
-            kept = self._value.isoformat()
-            self.edit.setText(kept)
-            self._mark_refused(True)
-            self.refused.emit(
-                f"{day.isoformat()} is outside the dates this program can screen"
-                f" ({self._range[0].isoformat()} to {self._range[1].isoformat()}):"
-                f" {self.what} stays {kept}"
-            )
+            self._refuse(f"{day.isoformat()} is outside the dates this program can screen"
+                         f" ({self._range[0].isoformat()} to {self._range[1].isoformat()})")
             return
         self._mark_refused(False)
         self.edit.setText(day.isoformat())
         if day != self._value or not self._in_force:
             self._value, self._in_force = day, True
             self.applied.emit(day)
+
+    def _refuse(self, why: str) -> None:
+        """Put the date in force back in the field, framed red, and say why and what stays."""
+        kept = self._value.isoformat()
+        self.edit.setText(kept)
+        self._mark_refused(True)
+        self.refused.emit(f"{why}: {self.what} stays {kept}")
 
     def _on_calendar(self, qdate: QDate) -> None:
         self.menu.hide()
