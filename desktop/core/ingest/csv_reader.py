@@ -314,18 +314,7 @@ class StaticValues:
                 "line": line[rows].astype("int64"),
             }
         )
-        out["imo"] = out["imo"].astype("Int64")
-        out["ship_type"] = out["ship_type"].astype("Int64")
-        all_missing = (
-            out["imo"].isna()
-            & out["name"].isna()
-            & out["callsign"].isna()
-            & out["ship_type"].isna()
-            & out["length_m"].isna()
-            & out["width_m"].isna()
-            & out["destination"].isna()
-        )
-        return out[~all_missing.to_numpy()].reset_index(drop=True)[list(STATIC_COLUMNS)]
+        return _with_static_content(out)
 
 
 @dataclass
@@ -632,15 +621,14 @@ def statics_from_rows(table: pa.Table, mapping: dict[str, str], row_lines: np.nd
             "line": sub["__line"].to_numpy().astype("int64"),
         }
     )
+    return _with_static_content(out)
+
+
+def _with_static_content(out: pd.DataFrame) -> pd.DataFrame:
+    """Static records as the readers give them: IMO and ship type as nullable integers, and
+    only the rows that carry at least one static value (the STATIC_COLUMNS, in order)."""
     out["imo"] = out["imo"].astype("Int64")
     out["ship_type"] = out["ship_type"].astype("Int64")
-    all_missing = (
-        out["imo"].isna()
-        & out["name"].isna()
-        & out["callsign"].isna()
-        & out["ship_type"].isna()
-        & out["length_m"].isna()
-        & out["width_m"].isna()
-        & out["destination"].isna()
-    )
+    values = ("imo", "name", "callsign", "ship_type", "length_m", "width_m", "destination")
+    all_missing = out[list(values)].isna().all(axis=1)
     return out[~all_missing.to_numpy()].reset_index(drop=True)[list(STATIC_COLUMNS)]
