@@ -134,7 +134,12 @@ def dask_client(
 
 
 def dashboard_link(client: Client) -> str | None:
-    """The scheduler's dashboard address, or None when it has none."""
+    """The scheduler's dashboard address, or None when it has none. A cluster started here
+    without bokeh has a dashboard address whose page only says that bokeh is missing: None."""
+    import importlib.util
+
+    if getattr(client, "cluster", None) is not None and importlib.util.find_spec("bokeh") is None:
+        return None
     try:
         services = client.scheduler_info().get("services", {})
     except (OSError, TimeoutError):
