@@ -195,6 +195,33 @@ def test_cancel_stops_the_run_on_the_cluster_and_keeps_what_was_shown(
     assert window.session.current is before
 
 
+def test_arrivals_against_a_cluster_screening_are_screened_on_the_cluster(
+    qtbot: Any, tmp_path: Path, monkeypatch: Any, archive: Path, cluster: Any
+) -> None:
+    """The window holds no fixes of a cluster screening, so the arrivals list goes to the
+    cluster too, each ETA as `exposure arrivals --engine dask` screens it."""
+    from desktop.core.arrivals import archive_source, read_arrivals, screen_arrivals
+    from desktop.core.arrivals import to_json_text as arrivals_json
+
+    window, _ = make_window(qtbot, tmp_path, monkeypatch)
+    window.session.zones = None
+    window.session.as_of = AS_OF
+    with qtbot.waitSignal(window.session.loaded, timeout=120_000):
+        window.session.open_archive(ArchiveRequest(
+            str(archive), "2026-09-01", "2026-09-25", scheduler=cluster.scheduler.address))
+    wait_idle(qtbot, window)
+    listing = tmp_path / "arrivals.csv"
+    listing.write_text(f"mmsi,eta\n{CALLER},2026-09-25\n{HOP2},2026-09-25\n{RENAMED},"
+                       "2026-09-25\n", encoding="utf-8")  # fmt: skip
+    with qtbot.waitSignal(window.arrivals.screened, timeout=120_000) as screened:
+        window.arrivals.open(listing)
+    listed = read_arrivals(listing)
+    source, inputs = archive_source(str(archive), listed)
+    local = screen_arrivals(listed, source, inputs=inputs)
+    assert arrivals_json(screened.args[0]) == arrivals_json(local)
+    assert [line.outcome for line in local.lines] == ["barred", "review", "review"]
+
+
 def test_local_path_imports_no_dask_and_the_core_no_qt() -> None:
     """The desktop bundle has no Dask: nothing on the local path may import it, nor the
     scale-out modules before a run starts."""
