@@ -138,6 +138,10 @@ def test_archive_on_the_cluster_shows_the_verdicts_of_this_machine(
         "barred", "barred", "review", "review"]
     assert window.table.model().rowCount() == 7
     assert window.session.current.tracks.fix_count == 0  # the fixes stayed on the cluster
+    window.select_vessel(CALLER)  # its details and events, without a track to draw
+    assert window.selected_mmsi == CALLER
+    assert window.details.vessel.mmsi == CALLER
+    assert window.details.timeline.rowCount() == len(window.details.vessel.reasons) > 0
     messages = [m for _, m in steps if m.endswith(" tasks on the cluster")]
     assert messages[-1].startswith("detectors: ")
     done, total = messages[-1].split(": ")[1].split(" ")[0].split("/")
