@@ -226,6 +226,27 @@ def test_arrivals_against_a_cluster_screening_are_screened_on_the_cluster(
     assert [line.outcome for line in local.lines] == ["barred", "review", "review"]
 
 
+def test_scheduler_that_does_not_answer_is_one_clear_problem_and_the_data_stay(
+    qtbot: Any, tmp_path: Path, monkeypatch: Any, archive: Path
+) -> None:
+    from scaleout_kit import free_port
+
+    window, _ = make_window(qtbot, tmp_path, monkeypatch)
+    with qtbot.waitSignal(window.session.loaded, timeout=60_000):
+        window.open_tracks([str(tmp_path / "hand-made.csv")])  # the fake ingest's tracks
+    wait_idle(qtbot, window)
+    before = window.session.current
+    address = f"tcp://127.0.0.1:{free_port()}"
+    with qtbot.waitSignal(window.session.problem, timeout=60_000) as problem:
+        window.session.open_archive(
+            ArchiveRequest(str(archive), "2026-09-01", "2026-09-25", scheduler=address))
+    assert problem.args[0].title == "Could not load tracks"
+    assert problem.args[0].text.startswith(f"the Dask scheduler {address} does not answer (")
+    assert problem.args[0].text.endswith("The data already loaded stays.")
+    wait_idle(qtbot, window)
+    assert window.session.current is before
+
+
 def test_local_path_imports_no_dask_and_the_core_no_qt() -> None:
     """The desktop bundle has no Dask: nothing on the local path may import it, nor the
     scale-out modules before a run starts."""
