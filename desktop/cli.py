@@ -66,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--output", metavar="PATH", help="write here instead of standard output")
     check.add_argument(
         "--watchlist", action="append", default=[], metavar="PATH",
-        help="OFAC SDN list: sdn.csv (alt.csv beside it is read too), alt.csv, or their folder",
+        help="a watch list, repeatable: OFAC SDN (sdn.csv, alt.csv beside it read too, or their "
+        "folder) or a plain CSV list with a header (imo, mmsi, name, list, reference)",
     )
 
     arrivals = sub.add_parser(
@@ -84,7 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     arrivals.add_argument("--output", metavar="PATH", help="write here instead of standard output")
     arrivals.add_argument(
         "--watchlist", action="append", default=[], metavar="PATH",
-        help="OFAC SDN list: sdn.csv (alt.csv beside it is read too), alt.csv, or their folder",
+        help="a watch list, repeatable: OFAC SDN (sdn.csv, alt.csv beside it read too, or their "
+        "folder) or a plain CSV list with a header (imo, mmsi, name, list, reference)",
     )
 
     ingest = sub.add_parser("ingest", help="read track files and report what was accepted")

@@ -257,6 +257,31 @@ def test_watch_list_hits_are_the_same_on_dask(client: object, corpus: Path, tmp_
     assert [(r["kind"], r.get("entry")) for r in vessel["reasons"]] == [("watchlist", 23729)]
 
 
+@pytest.mark.corpus
+def test_several_watch_lists_give_the_same_hits_on_dask(client: object, corpus: Path,
+                                                        tmp_path: Path) -> None:  # fmt: skip
+    from desktop.core.watchlist import load_watchlist
+
+    fixes, statics = generated()
+    statics = statics.copy()
+    statics.loc[(statics["mmsi"] == _m(IMO_A)).to_numpy(), "imo"] = 8660313  # CHON MA SAN
+    plain = tmp_path / "un1718.csv"
+    plain.write_text("IMO Number,Vessel Name,Designation,Reference\n"
+                     "8660313,CHON MA SAN,UN 1718,KPe.900\n", encoding="utf-8")
+    watchlist = load_watchlist([corpus / "ofac_sdn" / "sdn.csv", plain])
+    root = write_archive(tmp_path / "archive", fixes, statics)
+    local = to_json_text(local_reference(fixes, statics, None, AS_OF, watchlist=watchlist))
+    first, last = days_read(AS_OF, 180)
+    dask = to_json_text(screen_on_dask(
+        client, slice_from_layout(str(root), first, last), None, as_of=AS_OF,
+        watchlist=watchlist, options=FINE,
+    ))
+    assert dask == local
+    [vessel] = [v for v in json.loads(local)["vessels"] if v["mmsi"] == _m(IMO_A)]
+    assert [(r["list"], r["reference"]) for r in vessel["reasons"]] == [
+        ("OFAC SDN", "23729"), ("UN 1718", "KPe.900")]
+
+
 # --- failures -------------------------------------------------------------------------------
 
 
