@@ -259,6 +259,19 @@ def test_check_reads_several_watchlists(
                                          {"list": "inhouse", "vessels": 1}]
 
 
+def test_check_tells_bad_rows_on_stderr_and_goes_on(
+    tracks_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ours = _write(tmp_path / "inhouse.csv", "imo,name", f"{IMO_A},SEA STAR", "1234568,")
+    code = main(["check", str(tracks_csv), "--as-of", "2026-07-01", "--format", "json",
+                 "--watchlist", str(ours)])
+    out, err = capsys.readouterr()
+    assert code == 0 and json.loads(out)["vessels"][0]["verdict"] == "review"
+    assert err == (f"exposure: watch list {ours}: 1 of 2 rows not used (no_identity 1)\n"
+                   f"exposure: watch list {ours}: line 3: IMO '1234568' is not valid (7 "
+                   "digits, check digit); no usable IMO, MMSI or name; row not used\n")
+
+
 def test_arrivals_reads_several_watchlists(
     tracks_csv: Path, un_list: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -292,6 +292,17 @@ class Watchlist:
         """Rows of every file that could not be used."""
         return sum(r.bad_rows for r in self.reports)
 
+    def problem_lines(self) -> list[str]:
+        """What went wrong in the files, for stderr and the GUI: per file with rows not used,
+        their count by reason, then the first messages (file, line, why) of a plain list."""
+        lines: list[str] = []
+        for r in self.reports:
+            if r.bad:
+                counts = ", ".join(f"{k} {r.bad[k]}" for k in sorted(r.bad))
+                lines.append(f"{r.path}: {r.bad_rows} of {r.rows} rows not used ({counts})")
+            lines += r.messages
+        return lines
+
     def to_json(self) -> dict[str, Any]:
         """What the verdicts were checked against: the lists (``list`` names them all), their
         vessel counts, every file."""
