@@ -77,7 +77,10 @@ def where_text(event: Event) -> str:
     if event.kind == EventKind.WATCHLIST:
         d = event.details
         listed = d.get("sdn_name") or ""
-        entry = f"entry {d['entry']}" if d.get("entry") is not None else ""
+        if "file" in d:  # a plain CSV list: its own reference, else the line in its file
+            entry = f"ref {d['reference']}" if d.get("reference") else f"line {d.get('line')}"
+        else:
+            entry = f"entry {d['entry']}" if d.get("entry") is not None else ""
         return " ".join(str(p) for p in (d.get("list"), entry, listed) if p)
     where = event.zone or ""
     if event.locode:
