@@ -131,6 +131,13 @@ def test_each_bad_row_reason_is_counted_with_a_message_naming_file_and_line(
     assert doc["lists"] == [{"list": "in-house", "vessels": 2}]
 
 
+def test_messages_stop_at_50_per_file_and_the_counts_go_on(tmp_path: Path) -> None:
+    rows = [f"1234568,SHIP {n}" for n in range(60)]
+    entries, report = read_plain(_write(tmp_path / "many.csv", "imo,name", *rows))
+    assert (len(entries), len(report.invalid_imo), len(report.messages)) == (60, 60, 50)
+    assert report.messages[-1].startswith(f"{tmp_path / 'many.csv'}: line 51: IMO '1234568'")
+
+
 def test_header_without_an_identity_column_is_refused_naming_the_file(tmp_path: Path) -> None:
     path = _write(tmp_path / "notes.csv", "list,reference", "UN 1718,KPe.1")
     with pytest.raises(InputError, match=r"notes\.csv: not a watch list: its first row is not "

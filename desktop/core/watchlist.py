@@ -76,13 +76,6 @@ IDENTITY_COLUMNS: Final = ("imo", "mmsi", "name")
 _HEADER_FIELD: Final = {alias: key for key, names in PLAIN_COLUMNS.items() for alias in names}
 _TRACK_COLUMNS: Final = frozenset({"lat", "lon", "latitude", "longitude", "sog", "cog"})
 _NAMES_SPLIT = re.compile(r"[;|]")
-# Why a plain-list row was not used, in the words of the message naming its file and line.
-PLAIN_BAD_REASONS: Final = {
-    "wrong_columns": "its field count is not the header's",
-    "no_identity": "no usable IMO, MMSI or name",
-    "conflicting_entry": "its reference repeats an earlier entry with another IMO or MMSI",
-    "unreadable_row": "the CSV reader could not read it",
-}
 SDN_COLUMNS: Final = (
     "ent_num", "SDN_Name", "SDN_Type", "Program", "Title", "Call_Sign", "Vess_type", "Tonnage",
     "GRT", "Vess_flag", "Vess_owner", "Remarks",
@@ -91,6 +84,7 @@ ALT_COLUMNS: Final = ("ent_num", "alt_num", "alt_type", "alt_name", "alt_remarks
 EMPTY: Final = "-0-"
 AIS_NAME_CHARS: Final = 20  # ITU-R M.1371 type 5 vessel name: 20 six-bit characters
 FIRST_LINES: Final = 5  # line numbers kept per bad-row reason
+MAX_MESSAGES: Final = 50  # messages kept per plain-list file
 _SNIFF_ROWS: Final = 50
 
 _IMO_RE = re.compile(r"\bIMO\s*:?\s*(\d+)", re.IGNORECASE)
@@ -192,7 +186,10 @@ class WatchlistReport:
                 self.note(line, why)
 
     def note(self, line: int, why: str) -> None:
-        self.messages.append(f"{self.path}: line {line}: {why}")
+        """Keep ``why`` as ``file: line N: why``; past ``MAX_MESSAGES`` only the counts grow (a
+        list with thousands of bad IMO numbers would bury the first ones)."""
+        if len(self.messages) < MAX_MESSAGES:
+            self.messages.append(f"{self.path}: line {line}: {why}")
 
     @property
     def bad_rows(self) -> int:
