@@ -81,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     arrivals.add_argument("--zones", action="append", default=[], metavar="GEOJSON")
     arrivals.add_argument("--no-default-zones", action="store_true")
+    add_engine_arguments(arrivals)
     arrivals.add_argument("--format", choices=("table", "json", "csv"), default="table")
     arrivals.add_argument("--output", metavar="PATH", help="write here instead of standard output")
     arrivals.add_argument(
@@ -181,9 +182,16 @@ def _cmd_arrivals(args: argparse.Namespace) -> int:
 
     if bool(args.files) == bool(args.archive):
         raise InputError("arrivals takes track files or --archive ARCHIVE (one of the two)")
+    check_engine_arguments(args)
     listed = arrivals.read_arrivals(args.list)  # before the tracks: a bad list fails fast
     zones = load_zones(args.zones, include_defaults=not args.no_default_zones)
     watchlist = _watchlist(args.watchlist)
+    if args.engine == "dask":
+        from desktop.cli_dask import arrivals_on_dask
+
+        result = arrivals_on_dask(args, listed, zones, watchlist)
+        _write(arrivals.render(result, args.format), args.output)
+        return EXIT_OK
     if args.archive:
         source, inputs = arrivals.archive_source(args.archive, listed, zones, watchlist=watchlist)
     else:

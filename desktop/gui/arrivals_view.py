@@ -12,6 +12,7 @@ replace them.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -336,9 +337,14 @@ class ArrivalsController(QObject):
         path = self.list_path
         assert path is not None
 
+        request = self.session.current.archive if self.session.current else None
+        cluster = bool(getattr(request, "scheduler", None))
+
         def work(progress: Any, cancel: Any) -> ArrivalsResult:
             progress(0.0, "reading the arrivals list")
             listed = read_arrivals(path)
+            if cluster:
+                return _arrivals_on_cluster(listed, request, base)
             return screen_arrivals(listed, result_source(base), base.params, _inputs_of(base))
 
         if self.task is not None:
@@ -433,6 +439,22 @@ class ArrivalsController(QObject):
             return None
         self.last_written = path
         return path
+
+
+def _arrivals_on_cluster(listed: Any, request: Any, base: Any) -> ArrivalsResult:
+    """The list screened on the Dask cluster the data were screened on (its workers keep the
+    fixes, so ``result_source`` has nothing to re-screen): each ETA as
+    ``exposure arrivals LIST --archive ARCHIVE --engine dask`` screens it."""
+    from desktop.core.arrivals import archive_source
+    from desktop.core.scaleout.archive import screen_archive_on_dask
+    from desktop.core.scaleout.engine import dask_client
+
+    with dask_client(request.scheduler) as client:
+        source, inputs = archive_source(
+            request.archive, listed, base.zones, base.params, base.watchlist,
+            screen_archive=partial(screen_archive_on_dask, client),
+        )
+        return screen_arrivals(listed, source, base.params, inputs)
 
 
 def _inputs_of(result: Any) -> list[dict[str, Any]]:

@@ -480,9 +480,14 @@ class MainWindow(QMainWindow):
         from desktop.gui.archive_dialog import ArchiveDialog
 
         dialog = ArchiveDialog(
-            self, self.session.as_of, self.session.params.window_days, self._last_dir()
+            self, self.session.as_of, self.session.params.window_days, self._last_dir(),
+            scheduler=str(self.settings.value("compute_scheduler", "") or ""),
+            on_dask=str(self.settings.value("compute", "local")) == "dask",
         )
         if dialog.exec():
+            # the Compute setting: where the next archive is screened too
+            self.settings.setValue("compute", "dask" if dialog.on_dask else "local")
+            self.settings.setValue("compute_scheduler", dialog.scheduler.text().strip())
             self.session.open_archive(dialog.request())
 
     def ask_open_zones(self) -> None:
