@@ -22,9 +22,16 @@ kinds of evidence and leave the verdict alone (DESIGN.md §3: the rule does not 
   reduces the gathered triples (``desktop.core.scaleout.tasks.gap_neighbour_day``): a union of
   sets is the same however the fixes are cut, so both engines give the same counts.
 
-Neighbour search: fixes are filed under 1-degree cells; each gap end reads only the cells that
-its 50 km circle can touch (bounds as in ``desktop.core.scaleout.tasks.bucket_points``), and
-within them only the fixes of the silence (a binary search on time), then the exact haversine.
+Neighbour search (``neighbour_hits``): fixes are filed under 1-degree cells; each gap end reads
+only the cells that its 50 km circle can touch (bounds as in
+``desktop.core.scaleout.tasks.bucket_points``) and within them only the fixes of its silence (a
+binary search on a (cell, time) key), then the exact haversine. Two table look-ups (time bins,
+then time bins x cells) keep the work on the fixes near some gap: its cost over all fixes is
+about that of the gap detector itself (benchmarks/RESULTS.md).
+
+With a vessel selection (``--vessels``, DESIGN.md §8) the local archive path reads only the
+listed vessels and their neighbours in time and space for STS, so the counts are those of the
+vessels read, not of the whole archive.
 """
 
 from __future__ import annotations
@@ -49,6 +56,9 @@ CELL_DEG: Final = 1.0
 #: Relative widening of the radius when choosing cells (floating-point safety).
 _MARGIN: Final = 1e-6
 _COLS: Final = int(round(360 / CELL_DEG))
+_BIN_SHIFT: Final = 42  # time bins of the first filter: 2**42 ns, about 73 min
+_TIME_SHIFT: Final = 20  # time steps of the sort key: 2**20 ns, about 1 ms
+_CELL_SHIFT: Final = 44  # cell above 2**44 steps (557 years): the key stays below 2**61
 
 
 def reports_before(mmsi: np.ndarray, t: np.ndarray, before: np.ndarray) -> np.ndarray:
@@ -149,32 +159,53 @@ def neighbour_hits(
     t = np.asarray(t, dtype="int64")
     lon = np.asarray(lon, dtype="float64")
     lat = np.asarray(lat, dtype="float64")
-    # One pass over the fixes: keep those in a wanted cell and within some silence.
+    # The cells each gap end's circle can touch.
     wanted: dict[int, list[tuple[int, int]]] = {}
     for g in range(len(ends)):
         for side in (0, 1):
             for cell in _end_cells(float(ends.lon[g, side]), float(ends.lat[g, side])):
                 wanted.setdefault(cell, []).append((g, side))
-    ok = np.isfinite(lon) & np.isfinite(lat) & (t > ends.t0.min()) & (t < ends.t1.max())
-    idx = np.flatnonzero(ok)
-    keys = _cells(lon[idx], lat[idx])
+    # Cheap filters first, each on what the previous one kept: in a time bin (2**42 ns, 73
+    # min) some silence touches, then in a cell some gap end wants during a bin it wants; the
+    # exact tests come per gap end. The bins start one bin before the first silence, so that
+    # bin 0 and the last bin are never live and instants outside clip to them (``take``), with
+    # a last column for cells nobody wants. Memory traffic is the cost: three passes over all
+    # fixes (a subtraction, a shift in place, a look-up).
+    tmin = int(ends.t0.min()) - (1 << _BIN_SHIFT)
+    n_bins = ((int(ends.t1.max()) - tmin) >> _BIN_SHIFT) + 1
     cell_list = np.array(sorted(wanted), dtype="int64")
-    keep = np.isin(keys, cell_list)
+    rank = np.full(180 * _COLS + _COLS + 1, len(cell_list), dtype="int64")
+    rank[cell_list] = np.arange(len(cell_list))
+    live = np.zeros((n_bins + 1, len(cell_list) + 1), dtype=bool)
+    first = ((ends.t0 - tmin) >> _BIN_SHIFT).tolist()
+    last = ((ends.t1 - tmin) >> _BIN_SHIFT).tolist()
+    for r, c in enumerate(cell_list.tolist()):
+        for g, _ in wanted[c]:
+            live[first[g]:last[g] + 1, r] = True
+    k = np.subtract(t, tmin)
+    np.right_shift(k, _BIN_SHIFT, out=k)
+    idx = np.flatnonzero(np.take(live.any(axis=1), k, mode="clip"))
+    lo_idx, la_idx = lon[idx], lat[idx]
+    finite = np.isfinite(lo_idx + la_idx)
+    if not finite.all():
+        idx, lo_idx, la_idx = idx[finite], lo_idx[finite], la_idx[finite]
+    keys = _cells(lo_idx, la_idx)
+    keep = live[k[idx], rank.take(keys, mode="clip")]  # beyond the table: the last, unwanted
     idx, keys = idx[keep], keys[keep]
-    order = np.lexsort((t[idx], keys))
-    idx, keys = idx[order], keys[order]
-    t_sorted = t[idx]
-    bounds = np.searchsorted(keys, cell_list, side="left"), np.searchsorted(
-        keys, cell_list, side="right")
+    # One sort key: the cell, then the time in ~1 ms steps (a stable sort keeps ties in the
+    # fixes' own order; slices are widened to whole steps and tested exactly below).
+    packed = (keys << _CELL_SHIFT) | ((t[idx] - tmin) >> _TIME_SHIFT)
+    order = np.argsort(packed, kind="stable")
+    idx, packed = idx[order], packed[order]
     parts_i: list[np.ndarray] = []
     parts_g: list[np.ndarray] = []
     parts_s: list[np.ndarray] = []
-    for c, a, b in zip(cell_list.tolist(), bounds[0].tolist(), bounds[1].tolist(), strict=True):
-        if a == b:
-            continue
+    for c in cell_list.tolist():
         for g, side in wanted[c]:
-            lo = a + int(np.searchsorted(t_sorted[a:b], ends.t0[g], side="right"))
-            hi = a + int(np.searchsorted(t_sorted[a:b], ends.t1[g], side="left"))
+            lo_key = (c << _CELL_SHIFT) | ((int(ends.t0[g]) - tmin) >> _TIME_SHIFT)
+            hi_key = (c << _CELL_SHIFT) | ((int(ends.t1[g]) - tmin) >> _TIME_SHIFT)
+            lo = int(np.searchsorted(packed, lo_key, side="left"))
+            hi = int(np.searchsorted(packed, hi_key, side="right"))
             if lo < hi:
                 parts_i.append(idx[lo:hi])
                 parts_g.append(np.full(hi - lo, g, dtype="int64"))
@@ -185,11 +216,24 @@ def neighbour_hits(
     g = np.concatenate(parts_g)
     side = np.concatenate(parts_s)
     other = np.asarray(mmsi, dtype="int64")[cand]
+    tc = t[cand]
+    during = (tc > ends.t0[g]) & (tc < ends.t1[g]) & (other != ends.mmsi[g])
+    cand, g, side, other = cand[during], g[during], side[during], other[during]
     d = haversine_m(ends.lon[g, side], ends.lat[g, side], lon[cand], lat[cand])
-    near = (d <= EVIDENCE_RADIUS_M) & (other != ends.mmsi[g])
+    near = d <= EVIDENCE_RADIUS_M
     if not near.any():
         return empty
-    return np.unique(np.stack([g[near], side[near], other[near]], axis=1), axis=0)
+    return _unpack(np.unique(_pack(g[near], side[near], other[near])))
+
+
+# Triples packed in one int64 for a fast unique: gap above bit 33, end at bit 32, MMSI below
+# (uint32): up to 2**30 gaps.
+def _pack(g: np.ndarray, side: np.ndarray, other: np.ndarray) -> np.ndarray:
+    return (g.astype("int64") << 33) | (side.astype("int64") << 32) | other.astype("int64")
+
+
+def _unpack(packed: np.ndarray) -> np.ndarray:
+    return np.stack([packed >> 33, (packed >> 32) & 1, packed & (2**32 - 1)], axis=1)
 
 
 def count_neighbours(parts: Sequence[np.ndarray], n_gaps: int) -> np.ndarray:
@@ -199,12 +243,14 @@ def count_neighbours(parts: Sequence[np.ndarray], n_gaps: int) -> np.ndarray:
     hits = [p for p in parts if len(p)]
     if not hits:
         return out
-    triples = np.unique(np.concatenate(hits), axis=0)
+    all_hits = np.concatenate(hits)
+    triples = _unpack(np.unique(_pack(all_hits[:, 0], all_hits[:, 1], all_hits[:, 2])))
     for side in (0, 1):
         mine = triples[triples[:, 1] == side]
         np.add.at(out[:, side], mine[:, 0], 1)
-    either = np.unique(triples[:, [0, 2]], axis=0)
-    np.add.at(out[:, 2], either[:, 0], 1)
+    either = np.unique(_pack(triples[:, 0], np.zeros(len(triples), dtype="int64"),
+                             triples[:, 2]))
+    np.add.at(out[:, 2], either >> 33, 1)
     return out
 
 
