@@ -165,18 +165,23 @@ def neighbour_hits(
         for side in (0, 1):
             for cell in _end_cells(float(ends.lon[g, side]), float(ends.lat[g, side])):
                 wanted.setdefault(cell, []).append((g, side))
-    # Cheap filters first, each on what the previous one kept: in a time bin (2**42 ns, 73
-    # min) some silence touches, then in a cell some gap end wants during a bin it wants; the
-    # exact tests come per gap end. The bins start one bin before the first silence, so that
-    # bin 0 and the last bin are never live and instants outside clip to them (``take``), with
-    # a last column for cells nobody wants. Memory traffic is the cost: three passes over all
-    # fixes (a subtraction, a shift in place, a look-up).
+    # Keep only the fixes in a (time bin, cell) that some gap end wants: time bins of 2**42 ns
+    # (73 min) from one bin before the first silence, so that bin 0 and the bin after the last
+    # are never live; cells of 1 degree, ranked, with a last rank for cells nobody wants. All
+    # look-ups ``take`` with clipping: an instant or a position outside the tables lands on a
+    # cell that is never live, or (an invalid position) on some cell, a false candidate the
+    # exact tests below drop; no wanted fix is ever dropped. Memory traffic is the cost: a few
+    # simple passes over all fixes, or over those in a live time bin when they are few.
     tmin = int(ends.t0.min()) - (1 << _BIN_SHIFT)
     n_bins = ((int(ends.t1.max()) - tmin) >> _BIN_SHIFT) + 1
     cell_list = np.array(sorted(wanted), dtype="int64")
-    rank = np.full(180 * _COLS + _COLS + 1, len(cell_list), dtype="int64")
-    rank[cell_list] = np.arange(len(cell_list))
-    live = np.zeros((n_bins + 1, len(cell_list) + 1), dtype=bool)
+    n_cells = len(cell_list)
+    # rows of 361 columns: column 360 (longitude exactly 180) is column 0 again
+    rank = np.full(181 * (_COLS + 1), n_cells, dtype="int64")
+    rows, cols = np.divmod(cell_list, _COLS)
+    rank[rows * (_COLS + 1) + cols] = np.arange(n_cells)
+    rank[(rows * (_COLS + 1) + _COLS)[cols == 0]] = np.flatnonzero(cols == 0)
+    live = np.zeros((n_bins + 1, n_cells + 1), dtype=bool)
     first = ((ends.t0 - tmin) >> _BIN_SHIFT).tolist()
     last = ((ends.t1 - tmin) >> _BIN_SHIFT).tolist()
     for r, c in enumerate(cell_list.tolist()):
@@ -184,14 +189,22 @@ def neighbour_hits(
             live[first[g]:last[g] + 1, r] = True
     k = np.subtract(t, tmin)
     np.right_shift(k, _BIN_SHIFT, out=k)
-    idx = np.flatnonzero(np.take(live.any(axis=1), k, mode="clip"))
-    lo_idx, la_idx = lon[idx], lat[idx]
-    finite = np.isfinite(lo_idx + la_idx)
-    if not finite.all():
-        idx, lo_idx, la_idx = idx[finite], lo_idx[finite], la_idx[finite]
-    keys = _cells(lo_idx, la_idx)
-    keep = live[k[idx], rank.take(keys, mode="clip")]  # beyond the table: the last, unwanted
-    idx, keys = idx[keep], keys[keep]
+    sub = np.flatnonzero(np.take(live.any(axis=1), k, mode="clip"))
+    if 2 * len(sub) < len(t):
+        k, lo_sub, la_sub = k[sub], lon[sub], lat[sub]
+    else:
+        sub, lo_sub, la_sub = None, lon, lat
+    with np.errstate(invalid="ignore"):  # a missing position casts to some integer: see above
+        cell = (la_sub + 90.0).astype("int64")
+        cell *= _COLS + 1
+        cell += (lo_sub + 180.0).astype("int64")
+    k *= n_cells + 1
+    k += np.take(rank, cell, mode="clip")
+    idx = np.flatnonzero(np.take(live, k, mode="clip"))
+    if sub is not None:
+        idx = sub[idx]
+    with np.errstate(invalid="ignore"):
+        keys = _cells(lon[idx], lat[idx])
     # One sort key: the cell, then the time in ~1 ms steps (a stable sort keeps ties in the
     # fixes' own order; slices are widened to whole steps and tested exactly below).
     packed = (keys << _CELL_SHIFT) | ((t[idx] - tmin) >> _TIME_SHIFT)
