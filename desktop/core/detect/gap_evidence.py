@@ -194,10 +194,15 @@ def neighbour_hits(
         k, lo_sub, la_sub = k[sub], lon[sub], lat[sub]
     else:
         sub, lo_sub, la_sub = None, lon, lat
+    # row * 361 + lon + 180 truncates to row * 361 + the column (row is whole, both are >= 0):
+    # one float buffer and one cast
+    rows_f = np.add(la_sub, 90.0)
+    np.trunc(rows_f, out=rows_f)
+    rows_f *= _COLS + 1
+    rows_f += lo_sub
+    rows_f += 180.0
     with np.errstate(invalid="ignore"):  # a missing position casts to some integer: see above
-        cell = (la_sub + 90.0).astype("int64")
-        cell *= _COLS + 1
-        cell += (lo_sub + 180.0).astype("int64")
+        cell = rows_f.astype("int32")
     k *= n_cells + 1
     k += np.take(rank, cell, mode="clip")
     idx = np.flatnonzero(np.take(live, k, mode="clip"))
