@@ -1,0 +1,243 @@
+"""Loitering (DESIGN.md §3): one vessel slow at sea for hours, with no other vessel beside it.
+
+A transfer with a vessel that does not transmit looks like this: one ship stopped in open water
+for hours, away from every port and anchorage. Global Fishing Watch publishes the same event
+("loitering": average speed under 2 knots for hours, away from shore); we keep the STS detector's
+numbers so that a loitering is exactly an STS transfer whose partner nobody heard.
+
+Method, one vessel at a time (so it runs on MMSI partitions, ``desktop.core.scaleout``):
+
+1. **Slow runs.** A fix is slow when its speed over ground (``effective_sog_kn``: a missing
+   ``sog_kn`` is the speed implied by the neighbouring fixes) is at most ``loiter_max_sog_kn``.
+   A run is a maximal sequence of consecutive slow fixes of one vessel, each at most
+   ``loiter_max_fix_gap_h`` after the previous one: like the STS resampling, which interpolates
+   over at most ``sts_max_interp_gap_h``, we do not assume what a vessel did while unheard for
+   longer (a silence of ``gap_min_h`` or more is an AIS gap, judged as such). Its duration runs
+   from its first to its last fix; runs of at least ``loiter_min_duration_h`` are candidates.
+2. **Place.** The candidate's position is the mean of its fixes. It must lie at least
+   ``loiter_min_port_distance_km`` from every known port or anchorage point and from every port
+   or anchorage zone ("near" is ``ports.is_near_port``, the one definition: exactly the distance
+   is far); a vessel waiting at an anchorage is not loitering.
+3. **Alone.** A candidate of a vessel that had an STS transfer or an encounter in port with a
+   vessel overlapping it in time (both slow within the STS distance for ``sts_min_duration_h``,
+   found by ``desktop.core.detect.sts``) is an STS candidate instead, and is dropped
+   (``drop_sts_candidates``): the encounter is the reason, with the partner named. A second
+   vessel within the STS distance for less time than an STS needs leaves the loitering standing:
+   it is not a transfer, and the analyst should still see the vessel waiting.
+4. **Effect.** ``kp_waters_distance_nm`` is the great-circle distance from the position to the
+   nearest North Korean zone of any kind (territorial sea, port, anchorage: 0 inside one), measured
+   in a local equirectangular frame around the position (a few metres off at 50 nm); the
+   candidate is ``near_kp_waters`` when that is at most ``loiter_kp_waters_nm``. The rule makes a
+   loitering near KP waters call for review and lists every other one with effect ``none``.
+
+Steps 1, 2 and 4 are ``detect_loitering`` (per vessel); step 3 needs the encounters of every
+vessel and runs after them, in ``screen`` and in the Dask engine alike.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from desktop.core.detect.geo import (
+    EARTH_RADIUS_M,
+    METRES_PER_NM,
+    NS_PER_H,
+    effective_sog_kn,
+    nearest_on_geometry_m,
+    round_or_none,
+    time_ns,
+    to_datetime,
+)
+from desktop.core.detect.port_calls import PORT_KINDS
+from desktop.core.detect.sts import _nearest_point_m
+from desktop.core.model import Event, EventKind
+from desktop.core.params import DEFAULT_PARAMS, ScreeningParams
+from desktop.core.ports import is_near_port
+from desktop.core.zones import ZoneSet
+
+KP = "KP"
+#: The encounter kinds that make a loitering an STS candidate.
+ENCOUNTER_KINDS = (EventKind.STS_TRANSFER, EventKind.ENCOUNTER_IN_PORT)
+_M_PER_DEG = EARTH_RADIUS_M * math.pi / 180.0
+
+
+def slow_runs(fixes: pd.DataFrame, params: ScreeningParams) -> tuple[np.ndarray, np.ndarray]:
+    """Start and stop (exclusive) row indices of the slow runs of at least
+    ``loiter_min_duration_h`` (step 1 of the module docstring)."""
+    empty = np.zeros(0, dtype="int64")
+    if len(fixes) < 2:
+        return empty, empty
+    mmsi = fixes["mmsi"].to_numpy()
+    t = time_ns(fixes)
+    lat = fixes["lat"].to_numpy(dtype="float64")
+    lon = fixes["lon"].to_numpy(dtype="float64")
+    sog = effective_sog_kn(mmsi, t, lon, lat, fixes["sog_kn"].to_numpy(dtype="float32"))
+    # float32 like the STS detector: AIS speeds come in 0.1 kn steps, and a float64 limit of
+    # 2.0 kn must treat a reported 2.0 kn the same way there and here.
+    slow = (sog <= np.float32(params.loiter_max_sog_kn)) & np.isfinite(lat) & np.isfinite(lon)
+    joined = (
+        slow[1:] & slow[:-1]
+        & (mmsi[1:] == mmsi[:-1])
+        & (np.diff(t) <= params.loiter_max_fix_gap_h * NS_PER_H)
+    )
+    # a run starts at a slow fix not joined to the previous one, stops after one not joined on
+    starts = np.flatnonzero(slow & ~np.concatenate(([False], joined)))
+    stops = np.flatnonzero(slow & ~np.concatenate((joined, [False]))) + 1
+    long_enough = t[stops - 1] - t[starts] >= params.loiter_min_duration_h * NS_PER_H
+    return starts[long_enough], stops[long_enough]
+
+
+def detect_loitering(
+    fixes: pd.DataFrame,
+    zones: ZoneSet,
+    params: ScreeningParams = DEFAULT_PARAMS,
+    known_ports: tuple[np.ndarray, np.ndarray] | None = None,
+    port_names: Callable[[np.ndarray], Sequence[str | None]] | None = None,
+) -> list[Event]:
+    """Loitering candidates away from ports (steps 1, 2 and 4), sorted by (mmsi, start);
+    ``drop_sts_candidates`` then removes those overlapping an encounter. ``known_ports`` is
+    (lon, lat) of the known ports and anchorages, as for ``detect_encounters``; ``port_names``
+    is accepted for symmetry with it and unused (a loitering is never near a port)."""
+    del port_names
+    starts, stops = slow_runs(fixes, params)
+    if len(starts) == 0:
+        return []
+    mmsi = fixes["mmsi"].to_numpy()
+    t = time_ns(fixes)
+    lat = fixes["lat"].to_numpy(dtype="float64")
+    lon = fixes["lon"].to_numpy(dtype="float64")
+    sog = effective_sog_kn(mmsi, t, lon, lat, fixes["sog_kn"].to_numpy(dtype="float32"))
+    lengths = stops - starts
+    run_of = np.repeat(np.arange(len(starts)), lengths)
+    rows = np.repeat(starts, lengths) + (
+        np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    )
+    r_lat = np.bincount(run_of, weights=lat[rows]) / lengths
+    r_lon = np.bincount(run_of, weights=lon[rows]) / lengths
+    r_sog = np.bincount(run_of, weights=sog[rows].astype("float64")) / lengths
+    r_max = np.full(len(starts), -np.inf)
+    np.maximum.at(r_max, run_of, sog[rows].astype("float64"))
+    # how far the vessel strayed from its mean position: a drift, not a voyage
+    spread = np.zeros(len(starts))
+    np.maximum.at(spread, run_of, _local_m(r_lon[run_of], r_lat[run_of], lon[rows], lat[rows]))
+
+    reach_m = params.loiter_min_port_distance_km * 1000.0
+    if known_ports is None:
+        known_ports = (np.zeros(0), np.zeros(0))
+    port_d, _ = _nearest_point_m(
+        np.asarray(known_ports[0], dtype="float64"),
+        np.asarray(known_ports[1], dtype="float64"),
+        r_lon,
+        r_lat,
+        reach_m,
+    )
+    zone_d = _nearest_zone_m(zones, zones.indices(PORT_KINDS) if len(zones) else [], r_lon,
+                             r_lat, reach_m)
+    nearest = np.minimum(port_d, zone_d)
+    away = ~is_near_port(nearest, reach_m)
+    kp_m = _nearest_zone_m(zones, _kp_zones(zones), r_lon, r_lat, math.inf, local_frame=True)
+
+    events: list[Event] = []
+    for k in np.flatnonzero(away).tolist():
+        a, b = int(starts[k]), int(stops[k]) - 1
+        kp_nm = float(kp_m[k]) / METRES_PER_NM if np.isfinite(kp_m[k]) else None
+        near_kp = kp_nm is not None and kp_nm <= params.loiter_kp_waters_nm
+        details = {
+            "duration_h": round_or_none((t[b] - t[a]) / NS_PER_H),
+            "fixes": int(lengths[k]),
+            "mean_sog_kn": round_or_none(r_sog[k], 2),
+            "max_sog_kn": round_or_none(r_max[k], 2),
+            "max_drift_m": round_or_none(spread[k], 1),
+            # the port test only searches that far: the distance itself is not known
+            "min_port_distance_km": params.loiter_min_port_distance_km,
+            "kp_waters_distance_nm": None if kp_nm is None else round(kp_nm, 2),
+            "near_kp_waters": near_kp,
+            "kp_waters_limit_nm": params.loiter_kp_waters_nm,
+            "max_sog_limit_kn": params.loiter_max_sog_kn,
+        }
+        events.append(
+            Event(
+                kind=EventKind.LOITERING,
+                mmsi=int(mmsi[a]),
+                start=to_datetime(int(t[a])),
+                end=to_datetime(int(t[b])),
+                lat=float(r_lat[k]),
+                lon=float(r_lon[k]),
+                details=details,
+            )
+        )
+    return events
+
+
+def drop_sts_candidates(loitering: Iterable[Event], encounters: Iterable[Event]) -> list[Event]:
+    """The loitering events of ``loitering`` that overlap (inclusive) no encounter of the same
+    vessel in ``encounters`` (step 3 of the module docstring), in their order. Other kinds in
+    ``encounters`` are ignored, so the whole event list may be passed."""
+    spans: dict[int, list[tuple[object, object]]] = defaultdict(list)
+    for e in encounters:
+        if e.kind in ENCOUNTER_KINDS:
+            spans[e.mmsi].append((e.start, e.end))
+    return [
+        e for e in loitering
+        if not any(s <= e.end and e.start <= t for s, t in spans.get(e.mmsi, ()))  # type: ignore[operator]
+    ]
+
+
+def _kp_zones(zones: ZoneSet) -> np.ndarray:
+    if len(zones) == 0:
+        return np.zeros(0, dtype="int64")
+    return np.flatnonzero(zones.frame["country"].to_numpy() == KP)
+
+
+def _local_m(lon0: np.ndarray, lat0: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    kx = _M_PER_DEG * np.cos(np.radians(lat0))
+    return np.hypot((lon - lon0) * kx, (lat - lat0) * _M_PER_DEG)
+
+
+def _nearest_zone_m(
+    zones: ZoneSet,
+    indices: Iterable[int],
+    lon: np.ndarray,
+    lat: np.ndarray,
+    reach_m: float,
+    *,
+    local_frame: bool = False,
+) -> np.ndarray:
+    """Metres from each point to the nearest of the zones ``indices`` (0 inside one), inf when
+    none lies within ``reach_m``.
+
+    Port zones are a few km across: measured as the STS detector measures them
+    (``nearest_on_geometry_m``), so that both detectors draw the port boundary in the same place.
+    The KP territorial sea is hundreds of km wide, where the nearest point in plane degrees can
+    be tens of km off at 40° N: with ``local_frame`` the zone is measured in an equirectangular
+    frame centred on the point, good to well under 1 % at 100 nm."""
+    out = np.full(len(lon), np.inf)
+    if len(zones) == 0:
+        return out
+    geoms = zones.geometries
+    for z in indices:
+        geom = geoms[int(z)]
+        xmin, ymin, xmax, ymax = geom.bounds
+        for k in range(len(lon)):
+            if math.isfinite(reach_m):
+                band = reach_m / _M_PER_DEG * 1.01
+                widen = band / max(math.cos(math.radians(min(abs(lat[k]) + band, 89.9))), 1e-3)
+                if not (ymin - band <= lat[k] <= ymax + band
+                        and xmin - widen <= lon[k] <= xmax + widen):
+                    continue
+            if local_frame:
+                kx = _M_PER_DEG * math.cos(math.radians(lat[k]))
+                scale = np.array([kx, _M_PER_DEG])
+                local = shapely.transform(geom, lambda xy, scale=scale: xy * scale)
+                d = float(shapely.distance(local, shapely.Point(lon[k] * kx, lat[k] * _M_PER_DEG)))
+            else:
+                d = float(nearest_on_geometry_m(geom, lon[k:k + 1], lat[k:k + 1])[0])
+            if d <= reach_m and d < out[k]:
+                out[k] = d
+    return out
