@@ -39,6 +39,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
@@ -67,17 +68,29 @@ ENCOUNTER_KINDS = (EventKind.STS_TRANSFER, EventKind.ENCOUNTER_IN_PORT)
 _M_PER_DEG = EARTH_RADIUS_M * math.pi / 180.0
 
 
-def slow_runs(fixes: pd.DataFrame, params: ScreeningParams) -> tuple[np.ndarray, np.ndarray]:
-    """Start and stop (exclusive) row indices of the slow runs of at least
-    ``loiter_min_duration_h`` (step 1 of the module docstring)."""
-    empty = np.zeros(0, dtype="int64")
-    if len(fixes) < 2:
-        return empty, empty
+def _columns(fixes: pd.DataFrame) -> tuple[np.ndarray, ...]:
+    """mmsi, time (ns), lat, lon and the effective speed (knots, float32) of every fix."""
     mmsi = fixes["mmsi"].to_numpy()
     t = time_ns(fixes)
     lat = fixes["lat"].to_numpy(dtype="float64")
     lon = fixes["lon"].to_numpy(dtype="float64")
     sog = effective_sog_kn(mmsi, t, lon, lat, fixes["sog_kn"].to_numpy(dtype="float32"))
+    return mmsi, t, lat, lon, sog
+
+
+def slow_runs(fixes: pd.DataFrame, params: ScreeningParams) -> tuple[np.ndarray, np.ndarray]:
+    """Start and stop (exclusive) row indices of the slow runs of at least
+    ``loiter_min_duration_h`` (step 1 of the module docstring)."""
+    if len(fixes) < 2:
+        empty = np.zeros(0, dtype="int64")
+        return empty, empty
+    return _slow_runs(*_columns(fixes), params)
+
+
+def _slow_runs(
+    mmsi: np.ndarray, t: np.ndarray, lat: np.ndarray, lon: np.ndarray, sog: np.ndarray,
+    params: ScreeningParams,
+) -> tuple[np.ndarray, np.ndarray]:
     # float32 like the STS detector: AIS speeds come in 0.1 kn steps, and a float64 limit of
     # 2.0 kn must treat a reported 2.0 kn the same way there and here.
     slow = (sog <= np.float32(params.loiter_max_sog_kn)) & np.isfinite(lat) & np.isfinite(lon)
@@ -105,14 +118,12 @@ def detect_loitering(
     (lon, lat) of the known ports and anchorages, as for ``detect_encounters``; ``port_names``
     is accepted for symmetry with it and unused (a loitering is never near a port)."""
     del port_names
-    starts, stops = slow_runs(fixes, params)
+    if len(fixes) < 2:
+        return []
+    mmsi, t, lat, lon, sog = _columns(fixes)
+    starts, stops = _slow_runs(mmsi, t, lat, lon, sog, params)
     if len(starts) == 0:
         return []
-    mmsi = fixes["mmsi"].to_numpy()
-    t = time_ns(fixes)
-    lat = fixes["lat"].to_numpy(dtype="float64")
-    lon = fixes["lon"].to_numpy(dtype="float64")
-    sog = effective_sog_kn(mmsi, t, lon, lat, fixes["sog_kn"].to_numpy(dtype="float32"))
     lengths = stops - starts
     run_of = np.repeat(np.arange(len(starts)), lengths)
     rows = np.repeat(starts, lengths) + (
@@ -179,13 +190,13 @@ def drop_sts_candidates(loitering: Iterable[Event], encounters: Iterable[Event])
     """The loitering events of ``loitering`` that overlap (inclusive) no encounter of the same
     vessel in ``encounters`` (step 3 of the module docstring), in their order. Other kinds in
     ``encounters`` are ignored, so the whole event list may be passed."""
-    spans: dict[int, list[tuple[object, object]]] = defaultdict(list)
+    spans: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
     for e in encounters:
         if e.kind in ENCOUNTER_KINDS:
             spans[e.mmsi].append((e.start, e.end))
     return [
         e for e in loitering
-        if not any(s <= e.end and e.start <= t for s, t in spans.get(e.mmsi, ()))  # type: ignore[operator]
+        if not any(s <= e.end and e.start <= t for s, t in spans.get(e.mmsi, ()))
     ]
 
 
