@@ -226,10 +226,9 @@ def test_loitering_far_from_kp_waters_is_listed_with_effect_none() -> None:
     assert (out["kind"], out["effect"], out["in_window"], out["near_kp_waters"]) == (
         "loitering", "none", True, False)
     nm = out["kp_waters_distance_nm"]
-    # to the strip's corner at 38.3 N 124.9 E: 144.6 nm by great circle, 144.85 nm in the
-    # local frame the detector measures in (0.2 % over at 145 nm, far from the 50 nm limit)
-    assert nm == 144.85
-    assert abs(nm - float(haversine_m(*SEA, 124.9, 38.3)) / 1852.0) < 0.3
+    # beyond the limit the distance is to the nearest point in plane degrees, here the strip's
+    # corner at 38.3 N 124.9 E, by great circle
+    assert nm == round(float(haversine_m(*SEA, 124.9, 38.3)) / 1852.0, 2) == 144.65
     assert out["explanation"].endswith(
         f"with no other vessel alongside; {nm:g} nm from North Korean waters, more than 50 nm "
         "away: no effect on the verdict.")
@@ -274,3 +273,23 @@ def test_sts_with_a_vessel_that_loitered_near_kp_waters_is_sts_with_review() -> 
     assert result.verdict_of(B).verdict == Verdict.REVIEW
     assert [(str(r.event.kind), r.event.start) for r in result.verdict_of(A).reasons] == [
         ("sts_transfer", meet), ("loitering", START)]
+
+
+def test_kp_waters_distance_on_the_bundled_multipolygon_is_the_great_circle_within_half_a_percent(
+) -> None:
+    # the bundled territorial sea is a MultiPolygon of 7,000 vertices; the local frame must
+    # agree with a brute-force great circle to its boundary, densified to about 100 m
+    import shapely
+
+    from desktop.core.detect.loitering import _kp_waters_m
+    from desktop.core.zones import default_zones
+
+    zones = default_zones()
+    [waters] = [g for g, kind in zip(zones.geometries, zones.frame["kind"], strict=True)
+                if kind == "waters"]
+    assert waters.geom_type == "MultiPolygon"
+    dense = shapely.get_coordinates(shapely.segmentize(shapely.boundary(waters), 0.001))
+    for lon, lat in ((123.93, 38.12), (124.2, 38.3), (129.0, 40.0)):
+        [measured] = _kp_waters_m(zones, np.array([lon]), np.array([lat]), 50 * 1852.0)
+        truth = float(haversine_m(lon, lat, dense[:, 0], dense[:, 1]).min())
+        assert abs(measured - truth) <= 0.005 * truth, (lon, lat, measured, truth)
