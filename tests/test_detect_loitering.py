@@ -59,7 +59,7 @@ def test_loitering_of_exactly_4_h_is_one_event_with_its_numbers() -> None:
         "fixes": 25,
         "mean_sog_kn": 0.5,
         "max_sog_kn": 0.5,
-        "max_drift_m": 0.0,
+        "extent_m": 0.0,
         "min_port_distance_km": 10.0,
         "kp_waters_distance_nm": None,
         "near_kp_waters": False,
@@ -113,7 +113,7 @@ def test_missing_speed_uses_the_implied_speed_of_the_drift() -> None:
     [event] = loiters(track)
     assert (event.start, event.end, event.details["fixes"]) == (
         START, utc("2026-09-10 14:00"), 25)
-    assert event.details["max_drift_m"] == pytest.approx(1200.0, abs=0.5)
+    assert event.details["extent_m"] == pytest.approx(2400.0, abs=0.5)
 
 
 # -- place: "at least 10 km from every known port or anchorage" -----------------------------------

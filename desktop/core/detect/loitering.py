@@ -40,6 +40,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -126,18 +127,26 @@ def detect_loitering(
     if len(starts) == 0:
         return []
     lengths = stops - starts
-    run_of = np.repeat(np.arange(len(starts)), lengths)
-    rows = np.repeat(starts, lengths) + (
-        np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    # runs are disjoint slices of rows: reduce over [start, stop) pairs, the last slice ending
+    # at the end of the view
+    end = int(stops[-1])
+    cuts = np.empty(2 * len(starts) - 1, dtype="int64")
+    cuts[0::2], cuts[1::2] = starts, stops[:-1]
+
+    def over_runs(ufunc: np.ufunc, values: np.ndarray) -> np.ndarray:
+        return ufunc.reduceat(values[:end], cuts)[0::2]
+
+    sog64 = sog.astype("float64")
+    r_lat = over_runs(np.add, lat) / lengths
+    r_lon = over_runs(np.add, lon) / lengths
+    r_sog = over_runs(np.add, sog64) / lengths
+    r_max = over_runs(np.maximum, sog64)
+    # how far the fixes spread: the diagonal of their box, a drift and not a voyage
+    extent = np.hypot(
+        (over_runs(np.maximum, lon) - over_runs(np.minimum, lon))
+        * _M_PER_DEG * np.cos(np.radians(r_lat)),
+        (over_runs(np.maximum, lat) - over_runs(np.minimum, lat)) * _M_PER_DEG,
     )
-    r_lat = np.bincount(run_of, weights=lat[rows]) / lengths
-    r_lon = np.bincount(run_of, weights=lon[rows]) / lengths
-    r_sog = np.bincount(run_of, weights=sog[rows].astype("float64")) / lengths
-    r_max = np.full(len(starts), -np.inf)
-    np.maximum.at(r_max, run_of, sog[rows].astype("float64"))
-    # how far the vessel strayed from its mean position: a drift, not a voyage
-    spread = np.zeros(len(starts))
-    np.maximum.at(spread, run_of, _local_m(r_lon[run_of], r_lat[run_of], lon[rows], lat[rows]))
 
     reach_m = params.loiter_min_port_distance_km * 1000.0
     if known_ports is None:
@@ -158,7 +167,7 @@ def detect_loitering(
             "fixes": int(lengths[k]),
             "mean_sog_kn": round_or_none(r_sog[k], 2),
             "max_sog_kn": round_or_none(r_max[k], 2),
-            "max_drift_m": round_or_none(spread[k], 1),
+            "extent_m": round_or_none(extent[k], 1),
             # the port test only searches that far: the distance itself is not known
             "min_port_distance_km": params.loiter_min_port_distance_km,
             "kp_waters_distance_nm": None if kp_nm is None else round(kp_nm, 2),
@@ -239,11 +248,6 @@ def _kp_zones(zones: ZoneSet) -> np.ndarray:
     return np.flatnonzero(zones.frame["country"].to_numpy() == KP)
 
 
-def _local_m(lon0: np.ndarray, lat0: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    kx = _M_PER_DEG * np.cos(np.radians(lat0))
-    return np.hypot((lon - lon0) * kx, (lat - lat0) * _M_PER_DEG)
-
-
 def _nearest_port_zone_m(
     zones: ZoneSet, lon: np.ndarray, lat: np.ndarray, reach_m: float
 ) -> np.ndarray:
@@ -298,12 +302,11 @@ def _kp_waters_m(zones: ZoneSet, lon: np.ndarray, lat: np.ndarray, limit_m: floa
         if len(todo) == 0:
             continue
         plon, plat, pcos = lon[todo], lat[todo], coslat[todo]
-        x0, y0, x1, y1 = _edges(geom)
+        index = _edge_index(geom)
+        x0, y0, x1, y1 = index.edges
         # the nearest edge in plane degrees, by an STRtree of the edges (not every edge of a
         # 7,000-vertex coastline for every point)
-        tree = shapely.STRtree(shapely.linestrings(
-            np.stack((np.column_stack((x0, x1)), np.column_stack((y0, y1))), axis=2)))
-        src, edge = tree.query_nearest(shapely.points(plon, plat), all_matches=False)
+        src, edge = index.lines.query_nearest(shapely.points(plon, plat), all_matches=False)
         nx, ny = _nearest_on_edges(plon[src], plat[src], x0[edge], y0[edge], x1[edge], y1[edge],
                                    np.ones(len(src)))
         d_deg = np.full(len(todo), np.inf)
@@ -316,6 +319,35 @@ def _kp_waters_m(zones: ZoneSet, lon: np.ndarray, lat: np.ndarray, limit_m: floa
             d[exact] = _local_frame_m(geom, plon[exact], plat[exact], d_deg[exact] / pcos[exact])
         out[todo] = np.minimum(out[todo], d)
     return out
+
+
+@dataclass(frozen=True)
+class _EdgeIndex:
+    geom: shapely.Geometry
+    edges: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+    lines: shapely.STRtree  # the edges as segments, for the nearest one
+    boxes: shapely.STRtree  # their boxes, for those within a distance
+
+
+_EDGE_CACHE: dict[int, _EdgeIndex] = {}
+
+
+def _edge_index(geom: shapely.Geometry) -> _EdgeIndex:
+    """The edges of a zone and their trees, built once per geometry object (a screening
+    measures every loitering against the same zones; each partition of the Dask engine too)."""
+    found = _EDGE_CACHE.get(id(geom))
+    if found is not None and found.geom is geom:
+        return found
+    x0, y0, x1, y1 = _edges(geom)
+    lines = shapely.STRtree(shapely.linestrings(
+        np.stack((np.column_stack((x0, x1)), np.column_stack((y0, y1))), axis=2)))
+    boxes = shapely.STRtree(shapely.box(np.minimum(x0, x1), np.minimum(y0, y1),
+                                        np.maximum(x0, x1), np.maximum(y0, y1)))
+    if len(_EDGE_CACHE) > 64:  # zones loaded afresh (another file): forget the old ones
+        _EDGE_CACHE.clear()
+    index = _EdgeIndex(geom, (x0, y0, x1, y1), lines, boxes)
+    _EDGE_CACHE[id(geom)] = index
+    return index
 
 
 def _edges(geom: shapely.Geometry) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -348,12 +380,11 @@ def _local_frame_m(
     ``radius_deg`` (in both axes) of it, which must hold the nearest point (the caller's
     plane-degree distance over the cosine of latitude). Vectorised over (point, edge) pairs
     found with an STRtree of the edges' boxes."""
-    x0, y0, x1, y1 = _edges(geom)
-    tree = shapely.STRtree(shapely.box(np.minimum(x0, x1), np.minimum(y0, y1),
-                                       np.maximum(x0, x1), np.maximum(y0, y1)))
+    index = _edge_index(geom)
+    x0, y0, x1, y1 = index.edges
     r = radius_deg * (1 + 1e-9) + 1e-12
-    point, edge = tree.query(shapely.box(lon - r, lat - r, lon + r, lat + r),
-                             predicate="intersects")
+    point, edge = index.boxes.query(shapely.box(lon - r, lat - r, lon + r, lat + r),
+                                    predicate="intersects")
     kx = np.cos(np.radians(lat[point]))
     nx, ny = _nearest_on_edges(lon[point], lat[point], x0[edge], y0[edge], x1[edge], y1[edge],
                                kx)
