@@ -84,6 +84,19 @@ def test_loitering_run_breaks_at_a_silence_over_1_h_and_at_exactly_1_h_does_not(
             assert loiters(track) == []
 
 
+def test_two_loiterings_split_by_a_silence_of_1_h_1_min_are_two_events_with_their_own_numbers(
+) -> None:
+    track = Track(A).every(START, START + timedelta(hours=5), 10, *SEA, sog=0.5)
+    resume = START + timedelta(hours=5, minutes=61)
+    track.every(resume, resume + timedelta(hours=4), 10, *north_of(*SEA, 300.0), sog=1.5)
+    found = loiters(track)
+    assert [(e.start, e.end, e.details["fixes"], e.details["mean_sog_kn"]) for e in found] == [
+        (START, utc("2026-09-10 15:00"), 31, 0.5),
+        (resume, utc("2026-09-10 20:01"), 25, 1.5),
+    ]
+    assert found[1].lat == pytest.approx(north_of(*SEA, 300.0)[1], abs=1e-12)
+
+
 # -- speed: "at sog_kn <= 2" -----------------------------------------------------------------------
 
 

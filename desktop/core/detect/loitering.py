@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -113,13 +113,10 @@ def detect_loitering(
     zones: ZoneSet,
     params: ScreeningParams = DEFAULT_PARAMS,
     known_ports: tuple[np.ndarray, np.ndarray] | None = None,
-    port_names: Callable[[np.ndarray], Sequence[str | None]] | None = None,
 ) -> list[Event]:
     """Loitering candidates away from ports (steps 1, 2 and 4), sorted by (mmsi, start);
     ``drop_sts_candidates`` then removes those overlapping an encounter. ``known_ports`` is
-    (lon, lat) of the known ports and anchorages, as for ``detect_encounters``; ``port_names``
-    is accepted for symmetry with it and unused (a loitering is never near a port)."""
-    del port_names
+    (lon, lat) of the known ports and anchorages, as for ``detect_encounters`` (None: none)."""
     if len(fixes) < 2:
         return []
     mmsi, t, lat, lon, sog = _columns(fixes)
