@@ -61,7 +61,7 @@ def test_sample_check_archive_gives_the_same_vessels_json_as_check_files(
     sample_archive: Path, sample_files_json: dict, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from_archive = check_json(capsys, "--archive", str(sample_archive), "--as-of", SAMPLE_AS_OF)
-    assert len(from_archive["vessels"]) == 44
+    assert len(from_archive["vessels"]) == 47
     assert from_archive["vessels"] == sample_files_json["vessels"]
     assert [i["path"] for i in from_archive["inputs"]] == ["sample_2026.nmea.gz"]
 
@@ -71,9 +71,9 @@ def test_sample_info_counts_what_the_file_gave(sample_archive: Path) -> None:
     assert {k: info[k] for k in ("time_min", "time_max", "days", "vessels", "fixes",
                                  "static_records", "files", "lines", "repeated_fixes",
                                  "rejected")} == {  # fmt: skip
-        "time_min": "2026-03-01T00:00:49Z", "time_max": "2026-10-31T22:48:10Z",
-        "days": 245, "vessels": 44, "fixes": 116277, "static_records": 9038, "files": 1,
-        "lines": 133453, "repeated_fixes": 0, "rejected": {},
+        "time_min": "2026-03-01T00:00:36Z", "time_max": "2026-10-31T22:48:10Z",
+        "days": 245, "vessels": 47, "fixes": 124252, "static_records": 9706, "files": 1,
+        "lines": 142764, "repeated_fixes": 0, "rejected": {},
     }  # fmt: skip
     on_disk = sum(p.stat().st_size for p in sample_archive.rglob("*") if p.is_file()
                   and p.name != ".lock")  # fmt: skip
@@ -87,8 +87,8 @@ def test_layout_is_hive_partitioned_parquet_sorted_by_mmsi_time(sample_archive: 
     (entry,) = manifest["files"]
     assert entry["name"] == "sample_2026.nmea.gz"
     assert entry["size_bytes"] == SAMPLE.stat().st_size
-    assert entry["lines"] == 133453 and entry["fixes"] == 116277
-    assert entry["accepted"] == {"fix": 116277, "fragment": 8138, "static": 9038}
+    assert entry["lines"] == 142764 and entry["fixes"] == 124252
+    assert entry["accepted"] == {"fix": 124252, "fragment": 8806, "static": 9706}
     part = manifest["fixes"]["2026-07-01"]["path"]
     assert part.startswith("fixes/day=2026-07-01/") and part.endswith(".parquet")
     frame = pq.read_table(sample_archive / part).to_pandas()
@@ -101,7 +101,7 @@ def test_layout_is_hive_partitioned_parquet_sorted_by_mmsi_time(sample_archive: 
     import pyarrow.dataset as ds
 
     whole = ds.dataset(sample_archive / "fixes", format="parquet", partitioning="hive")
-    assert whole.count_rows() == 116277
+    assert whole.count_rows() == 124252
 
 
 def test_generated_set_check_archive_equals_check_files_in_either_add_order(
