@@ -173,9 +173,9 @@ def text_file(workdir: Path, fmt: str, size: int) -> Path:
     return path
 
 
-def run_text(sizes: list[int], workdir: Path) -> None:
+def run_text(sizes: list[int], workdir: Path, formats: list[str]) -> None:
     """Peak RSS and time of ``exposure archive add`` on one NMEA and one CSV file per size."""
-    for fmt in ("nmea", "csv"):
+    for fmt in formats:
         for size in sizes:
             path = text_file(workdir, fmt, size)
             archive = workdir / f"ais-{fmt}-{size}"
@@ -223,6 +223,7 @@ def main() -> None:
     parser.add_argument("--vs-pyais", type=int, metavar="N",
                         help="alternate the add of an N-sentence NMEA file with pyais decoding")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--formats", default="nmea,csv", help="with --text: nmea, csv or both")
     parser.add_argument("--pyais", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.pyais:
@@ -232,14 +233,14 @@ def main() -> None:
         workdir = args.workdir or Path("/tmp/bench_archive_text")
         workdir.mkdir(parents=True, exist_ok=True)
         print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {machine()}", flush=True)
-        if args.text:
-            print("| format | sentences/rows | file MB | wall s | CPU s | peak RSS MB | fixes | "
-                  "days | load |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|")  # fmt: skip
-            run_text(args.text, workdir)
         if args.vs_pyais:
             print("| round | add wall s | add CPU s | pyais wall s | pyais CPU s | wall ratio | "
                   "CPU ratio | load |\n|---|---:|---:|---:|---:|---:|---:|---|")  # fmt: skip
             run_vs_pyais(args.vs_pyais, args.rounds, workdir)
+        if args.text:
+            print("| format | sentences/rows | file MB | wall s | CPU s | peak RSS MB | fixes | "
+                  "days | load |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|")  # fmt: skip
+            run_text(args.text, workdir, args.formats.split(","))
         return
     if args.step:
         kind, *rest = args.step
