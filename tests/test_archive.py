@@ -127,6 +127,39 @@ def test_generated_set_check_archive_equals_check_files_in_either_add_order(
         assert got["vessels"] == files_json["vessels"]
 
 
+def _days(archive: Path) -> dict[tuple[str, str], tuple[pd.DataFrame, dict, int]]:
+    """Every part of an archive: its rows, its manifest entry (less path and size) and its
+    row groups."""
+    manifest = json.loads((archive / "manifest.json").read_text(encoding="utf-8"))
+    out = {}
+    for table in ("fixes", "statics"):
+        for day, entry in manifest[table].items():
+            part = pq.ParquetFile(archive / entry["path"])
+            same = {k: v for k, v in entry.items() if k not in ("path", "bytes")}
+            out[table, day] = (part.read().to_pandas(), same, part.metadata.num_row_groups)
+    return out
+
+
+def test_a_day_merged_in_ranges_of_3_rows_equals_the_day_merged_whole(
+    receivers: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two adds: the second merges each day's current part with the new rows, range by range.
+    a, b = receivers
+    whole, ranged = tmp_path / "whole", tmp_path / "ranged"
+    assert add_files(str(whole), [b]).failed == [] and add_files(str(whole), [a]).failed == []
+    monkeypatch.setattr("desktop.core.archive.add.MERGE_ROWS", 3)
+    assert add_files(str(ranged), [b]).failed == [] and add_files(str(ranged), [a]).failed == []
+    got, want = _days(ranged), _days(whole)
+    assert got.keys() == want.keys() and len(want) == 21 + 2  # 21 days of fixes, 2 of statics
+    for key, (frame, entry, _) in want.items():
+        pd.testing.assert_frame_equal(got[key][0], frame)
+        assert got[key][1] == entry
+    # One range per vessel at most 3 rows apart: a 7-vessel day is written as 7 row groups.
+    assert {groups for _, _, groups in want.values()} == {1}
+    assert max(groups for _, _, groups in got.values()) == 7
+    assert archive_info(str(ranged))["fixes"] == 6481
+
+
 def test_adding_the_same_file_again_changes_nothing(
     receivers: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
