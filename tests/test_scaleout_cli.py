@@ -199,7 +199,9 @@ def test_run_that_cannot_finish_exits_2_naming_the_file_and_writes_nothing(
 # gap_min_h is 12 h), with three other ships heard within 50 km of where it went silent and
 # none of where it reappeared: a listed one, its slow companion (read as a counterpart of the
 # listed one) and a fast one that is neither listed nor near a listed vessel's slow fixes, so
-# the selection never reads it. The local path counts only the vessels it read: 2, not 3.
+# the selection never reads it for the detectors. Gap evidence counts every vessel of the
+# archive all the same (DESIGN.md §8, the whole archive as context): 3 near the start, and the
+# fast one near the end too.
 SILENT, LISTED_NEAR, COUNTERPART, UNREAD = 211000001, 211000002, 211000003, 211000004
 SILENT_FROM, SILENT_TO = (37.5, 124.5), (37.3, 124.6)  # (lat, lon)
 LAT_PER_KM = 1 / 111.195  # degrees of latitude per km (mean earth radius)
@@ -217,7 +219,7 @@ def _rows(mmsi: int, first: str, last: str, lat: float, lon: float, sog_kn: floa
     return out
 
 
-def test_engine_dask_with_vessels_counts_gap_neighbours_of_the_vessels_read_only(
+def test_engine_dask_with_vessels_counts_gap_neighbours_from_the_whole_archive(
     scheduler: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
 ) -> None:
     north_30km = SILENT_FROM[0] + 30 * LAT_PER_KM  # 30 km from the start, 52 km from the end
@@ -227,7 +229,8 @@ def test_engine_dask_with_vessels_counts_gap_neighbours_of_the_vessels_read_only
         # at 0.5 kn, 2 km apart (no transfer: that needs 500 m) for 6 h of the silence
         *_rows(LISTED_NEAR, "2026-09-02 08:00", "2026-09-02 14:00", north_30km, 124.5, 0.5),
         *_rows(COUNTERPART, "2026-09-02 08:00", "2026-09-02 14:00", north_30km, 124.52264, 0.5),
-        # 20 km west of the start at 10 kn: within 50 km of both ends, but never read
+        # 20 km west of the start at 10 kn: within 50 km of both ends, never read by the
+        # selection for the detectors
         *_rows(UNREAD, "2026-09-02 10:00", "2026-09-02 12:00", SILENT_FROM[0], 124.27357, 10.0),
     ]
     source = tmp_path / "in" / "fixes.csv"
@@ -250,7 +253,7 @@ def test_engine_dask_with_vessels_counts_gap_neighbours_of_the_vessels_read_only
     [silent] = [v for v in vessels if v["mmsi"] == SILENT]
     [gap] = [r for r in silent["reasons"] if r["kind"] == "ais_gap"]
     assert (gap["start"], gap["end"]) == ("2026-09-02T06:00:00Z", "2026-09-03T06:00:00Z")
-    # The listed ship and the counterpart near the start; the unread one, also near the end,
-    # in neither (it would make these (3, 1, 3), as it did on Dask before the selection filter).
+    # The listed ship, the counterpart and the unread one near the start; the unread one, 20 km
+    # west of the start, is 36 km from the end too (the other two are 53 km from it).
     assert (gap["others_heard_near_start"], gap["others_heard_near_end"],
-            gap["others_heard_near"]) == (2, 0, 2)
+            gap["others_heard_near"]) == (3, 1, 3)

@@ -9,6 +9,13 @@ exactly as if the data ended there.
 None for now (UTC). A naive ``datetime`` is refused (``ParameterError``): the core never
 guesses a time zone (the CLI's ``--as-of`` takes a zone-less time as UTC, ``parse_as_of``).
 
+Gap evidence counts the other ships heard near each gap's ends (``desktop.core.detect.
+gap_evidence``) among the fixes screened, unless the input knows where the rest of the ships
+heard are: an ``IngestResult`` with a ``neighbours`` attribute that is not None (a
+``NeighbourSource``; an archive read with a vessel selection sets it to read every vessel's
+fixes of the silences, ``desktop.core.archive.read.ArchiveNeighbours``) gives them instead. It
+travels with the input, so ``reapply`` and a re-screening of the same data keep it.
+
 Choices: every vessel of the input gets a verdict, including one whose fixes all come after
 ``as_of`` (it is clear: nothing is known of it yet). Static records without a time are left
 out of the identity test. ``to_json`` gives each input exactly the keys of DESIGN.md §6
@@ -31,7 +38,7 @@ import pandas as pd
 
 from desktop.core.coverage import NO_FIX, data_end_of, data_end_warning, vessel_coverage
 from desktop.core.detect.flag import detect_kp_flag
-from desktop.core.detect.gap_evidence import with_gap_evidence
+from desktop.core.detect.gap_evidence import NeighbourSource, fixes_source, with_neighbours
 from desktop.core.detect.gaps import detect_gaps
 from desktop.core.detect.geo import time_ns, to_ns
 from desktop.core.detect.identity import detect_identity_changes
@@ -287,8 +294,11 @@ def run_detectors(
     known_ports: KnownPorts,
     progress: Progress | None = None,
     cancel: Callable[[], bool] | None = None,
+    neighbours: NeighbourSource | None = None,
 ) -> list[Event]:
-    """Every detector on already-truncated data; events sorted by (mmsi, start, kind)."""
+    """Every detector on already-truncated data; events sorted by (mmsi, start, kind).
+    ``neighbours``: where the gap evidence finds the other ships heard (None: among ``fixes``,
+    which then must hold every vessel)."""
 
     def step(fraction: float, what: str) -> None:
         if cancel is not None and cancel():
@@ -310,8 +320,10 @@ def run_detectors(
     # The gaps are per vessel; the other ships heard near them need every vessel's fixes.
     gaps = detect_gaps(fixes, zones, params)
     if gaps:
-        gaps = with_gap_evidence(gaps, fixes["mmsi"].to_numpy(), time_ns(fixes),
-                                 fixes["lon"].to_numpy(), fixes["lat"].to_numpy())
+        if neighbours is None:
+            neighbours = fixes_source(fixes["mmsi"].to_numpy(), time_ns(fixes),
+                                      fixes["lon"].to_numpy(), fixes["lat"].to_numpy())
+        gaps = with_neighbours(gaps, neighbours, lambda: step(0.7, "AIS gaps"))
     events += gaps
     step(0.75, "loitering")
     events += drop_sts_candidates(detect_loitering(fixes, zones, params, known_ports), encounters)
@@ -401,7 +413,8 @@ def screen(
     as_of_ns = to_ns(moment)
     fixes = truncate_fixes(ingested.fixes, as_of_ns)
     statics = truncate_statics(ingested.statics, as_of_ns)
-    events = run_detectors(fixes, statics, zones, params, known_ports, progress, cancel)
+    events = run_detectors(fixes, statics, zones, params, known_ports, progress, cancel,
+                           getattr(ingested, "neighbours", None))
     if watchlist is not None:
         events += detect_watchlist_hits(
             watchlist, fixes, ingested.statics, ingested.vessels, as_of_ns

@@ -15,12 +15,21 @@ which then run on the full tracks of these vessels, find every encounter a scree
 whole archive would find for a listed vessel: fixes of both vessels at or below
 ``NEAR_SOG_KN`` (or without a speed), within ``NEAR_DEG`` degrees in latitude and longitude
 cells and ``NEAR_HOURS`` hours of each other. Each scan reads one day of four columns at a time.
+
+Gap evidence is the exception: the other ships heard near a listed vessel's gap are counted
+among every vessel of the archive (DESIGN.md §8, "the whole archive as context": an analyst must
+not read "no other ship was heard" where the archive heard ships). A selection's data carries an
+``ArchiveNeighbours`` (``ArchiveIngest.neighbours``), which ``screen`` asks for the gaps' ends
+once the per-vessel gaps are found: it reads, a day at a time, the days the silences overlap,
+four columns, and only the fixes in boxes round the ends during the silences.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import io
+import operator
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -43,6 +52,7 @@ from desktop.core.archive.layout import (
     open_store,
     read_manifest,
 )
+from desktop.core.detect.gap_evidence import GapEnds, end_boxes, neighbour_hits, silence_days
 from desktop.core.errors import ArchiveError, Cancelled, InputError
 from desktop.core.fixes import make_fixes
 from desktop.core.ingest.base import STATIC_COLUMNS
@@ -58,6 +68,11 @@ SCREENING_COLUMNS: Final = ("mmsi", "time", "lat", "lon", "sog_kn", "nav_status"
 NEAR_SOG_KN: Final = 3.0
 NEAR_DEG: Final = 0.1
 NEAR_HOURS: Final = 1.0
+# The fix columns gap evidence reads of every vessel (``ArchiveNeighbours``).
+NEIGHBOUR_COLUMNS: Final = ("mmsi", "time", "lat", "lon")
+# Up to this many gap ends on a day, the day is read through a filter of one box per end;
+# beyond it, through one box round them all (a long filter costs more than it saves).
+MAX_BOXES: Final = 64
 # Second hop: only transfers at sea make a counterpart one-hop exposed (an encounter in port
 # does not carry exposure further), so fixes in a cell of this size holding a known port or
 # anchorage point (within about 2 km of it, while a transfer is at least 10 km from every
@@ -86,12 +101,14 @@ class ArchiveIngest(IngestResult):
 
     ``listed``: the MMSIs of the listed vessels found in the archive (None: no selection, every
     vessel read is screened); ``not_found``: list entries that matched no vessel; ``days``: the
-    first and last day read.
+    first and last day read; ``neighbours``: with a selection, where ``screen`` finds the other
+    ships heard near a gap (every vessel of the archive, not only those read).
     """
 
     listed: set[int] | None = None
     not_found: list[str] = field(default_factory=list)
     days: tuple[str, str] = ("", "")
+    neighbours: ArchiveNeighbours | None = None
 
 
 def read_vessel_list(path: str | Path) -> VesselList:
@@ -184,12 +201,16 @@ class ArchiveReader:
         return [d for d in self.manifest["fixes"] if first <= d <= last]
 
     def read(self, table: str, first: str, last: str, columns: Iterable[str],
-             mmsis: np.ndarray | None = None, undated: bool = False) -> pa.Table:  # fmt: skip
+             mmsis: np.ndarray | None = None, undated: bool = False,
+             rows: ds.Expression | None = None) -> pa.Table:  # fmt: skip
         """Rows of ``table`` in the days ``first..last`` (the Hive partition filter prunes the
-        other days' files unopened), optionally only of ``mmsis``."""
+        other days' files unopened), optionally only of ``mmsis`` and only those ``rows``
+        (a filter on the columns) selects."""
         where = _days_filter(first, last, undated)
         if mmsis is not None:
             where = where & ds.field("mmsi").isin(pa.array(np.asarray(mmsis), pa.uint32()))
+        if rows is not None:
+            where = where & rows
         try:
             return self.dataset(table).to_table(columns=list(columns), filter=where)
         except (OSError, pa.ArrowInvalid) as exc:
@@ -218,6 +239,66 @@ def _days_filter(first: str, last: str, undated: bool) -> ds.Expression:
 def open_reader(archive: str, storage_options: dict[str, Any] | None = None) -> ArchiveReader:
     store = open_store(archive, storage_options=storage_options)
     return ArchiveReader(store, read_manifest(store))
+
+
+@dataclass(frozen=True)
+class ArchiveNeighbours:
+    """A ``NeighbourSource`` (``desktop.core.detect.gap_evidence``) over every vessel of the
+    archive at ``archive`` in the days ``first..last``: for each day some silence overlaps,
+    one read of that day's fixes near those gaps' ends during their silences, and the
+    ``neighbour_hits`` triples of them. Plain data (the archive is opened on each call), so
+    the data it travels with can be sent to another process."""
+
+    archive: str
+    first: str
+    last: str
+    storage_options: dict[str, Any] | None = None
+
+    def __call__(self, ends: GapEnds) -> Iterator[np.ndarray]:
+        if not len(ends):
+            return
+        reader = open_reader(self.archive, self.storage_options)
+        days = set(reader.days(self.first, self.last))
+        for day, index in silence_days(ends).items():
+            if day.isoformat() not in days:
+                continue
+            mine = ends.subset(index)
+            table = reader.read("fixes", day.isoformat(), day.isoformat(),
+                                NEIGHBOUR_COLUMNS, rows=_near_ends(mine))  # fmt: skip
+            hits = neighbour_hits(
+                table.column("mmsi").to_numpy(zero_copy_only=False).astype("int64"),
+                pc.cast(table.column("time"), pa.int64()).to_numpy(zero_copy_only=False)
+                * 1000,
+                table.column("lon").to_numpy(zero_copy_only=False).astype("float64"),
+                table.column("lat").to_numpy(zero_copy_only=False).astype("float64"),
+                mine,
+            )
+            hits[:, 0] = index[hits[:, 0]]
+            yield hits
+
+
+def _near_ends(ends: GapEnds) -> ds.Expression:
+    """A filter that keeps every fix within ``EVIDENCE_RADIUS_M`` of some end of ``ends``
+    during its silence (and some others: ``neighbour_hits`` tests exactly): the silences'
+    span, then a box per end (``end_boxes``), or one box round all when there are many."""
+    time = ds.field("time")
+    micros = pa.timestamp("us", tz="UTC")
+    # whole microseconds round the silences (the archive's time unit)
+    where = (time >= pa.scalar(int(ends.t0.min()) // 1000, micros)) & (
+        time <= pa.scalar(-(-int(ends.t1.max()) // 1000), micros)
+    )
+    boxes = end_boxes(ends)
+    if len(boxes) > MAX_BOXES:
+        boxes = [(min(b[0] for b in boxes), max(b[1] for b in boxes),
+                  min(b[2] for b in boxes), max(b[3] for b in boxes))]  # fmt: skip
+    lat, lon = ds.field("lat"), ds.field("lon")
+    near = []
+    for south, north, west, east in boxes:
+        box = (lat >= south) & (lat <= north)
+        if west > -180.0 or east < 180.0:
+            box = box & (lon >= west) & (lon <= east)
+        near.append(box)
+    return where & functools.reduce(operator.or_, near)
 
 
 def load_for_screening(
@@ -273,6 +354,10 @@ def load_for_screening(
         listed=listed,
         not_found=not_found,
         days=(first, last),
+        # Only a selection leaves vessels unread; without one every fix is read already.
+        neighbours=None if vessels is None else ArchiveNeighbours(
+            archive, first, last, storage_options
+        ),
     )
     step(1.0, "done")
     return result

@@ -30,20 +30,24 @@ then time bins x cells) keep the work on the fixes near some gap: its cost over 
 about that of the gap detector itself (benchmarks/RESULTS.md).
 
 With a vessel selection (``--vessels``, DESIGN.md §8) the local archive path reads only the
-listed vessels and their neighbours in time and space for STS, so the counts are those of the
-vessels read, not of the whole archive.
+listed vessels and their counterparts for the detectors, but the archive heard every vessel:
+the screening then takes its neighbours from a ``NeighbourSource`` (``with_neighbours``), which
+reads every vessel's fixes of the days the silences overlap (``silence_days``), one day at a
+time (``desktop.core.archive.read.ArchiveNeighbours``); the Dask engine reads the same days in
+full. So a selection's counts are those of the whole archive, on both engines.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any, Final
 
 import numpy as np
 
-from desktop.core.detect.geo import NS_PER_H, to_ns
+from desktop.core.detect.geo import NS_PER_H, to_datetime, to_ns
 from desktop.core.geodesy import EARTH_RADIUS_M, haversine_m
 from desktop.core.model import Event, EventKind
 
@@ -127,21 +131,46 @@ def _cells(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return row * _COLS + col
 
 
-def _end_cells(lon: float, lat: float) -> list[int]:
-    """Every cell a circle of ``EVIDENCE_RADIUS_M`` round (lon, lat) can touch: latitude within
-    R/earth radius, longitude within ``2 asin(sin(d / 2R) / cos phi)`` (the haversine bound)."""
+def _end_bounds(lon: float, lat: float) -> tuple[float, float, float, float]:
+    """(south, north, west, east), degrees, holding every point within ``EVIDENCE_RADIUS_M``
+    of (lon, lat): latitude within R/earth radius, longitude within ``2 asin(sin(d / 2R) /
+    cos phi)`` (the haversine bound); west and east may pass +-180 (then wrap), and span 360
+    or more where the circle holds a pole."""
     angle = EVIDENCE_RADIUS_M * (1.0 + _MARGIN) / EARTH_RADIUS_M
     half_lat = math.degrees(angle)
     phi = math.radians(min(abs(lat) + half_lat, 90.0))
     ratio = math.sin(angle / 2) / math.cos(phi) if phi < math.pi / 2 else math.inf
     half_lon = 360.0 if ratio >= 1.0 else math.degrees(2 * math.asin(ratio))
-    r0 = math.floor((max(lat - half_lat, -90.0) + 90.0) / CELL_DEG)
-    r1 = math.floor((min(lat + half_lat, 90.0) + 90.0) / CELL_DEG)
-    if half_lon >= 180.0:
+    return (max(lat - half_lat, -90.0), min(lat + half_lat, 90.0), lon - half_lon,
+            lon + half_lon)
+
+
+def end_boxes(ends: GapEnds) -> list[tuple[float, float, float, float]]:
+    """(south, north, west, east) of each gap end's circle (``_end_bounds``), for a reader
+    that can skip the fixes far from every end; a circle across the antimeridian or round a
+    pole gets the whole band of its latitudes (west -180, east 180)."""
+    out = []
+    for g in range(len(ends)):
+        for side in (0, 1):
+            south, north, west, east = _end_bounds(float(ends.lon[g, side]),
+                                                   float(ends.lat[g, side]))
+            if west < -180.0 or east > 180.0:
+                west, east = -180.0, 180.0
+            out.append((south, north, west, east))
+    return out
+
+
+def _end_cells(lon: float, lat: float) -> list[int]:
+    """Every cell a circle of ``EVIDENCE_RADIUS_M`` round (lon, lat) can touch
+    (``_end_bounds``)."""
+    south, north, west, east = _end_bounds(lon, lat)
+    r0 = math.floor((south + 90.0) / CELL_DEG)
+    r1 = math.floor((north + 90.0) / CELL_DEG)
+    if east - west >= 360.0:
         cols = range(_COLS)
     else:
-        c0 = math.floor((lon - half_lon + 180.0) / CELL_DEG)
-        c1 = math.floor((lon + half_lon + 180.0) / CELL_DEG)
+        c0 = math.floor((west + 180.0) / CELL_DEG)
+        c1 = math.floor((east + 180.0) / CELL_DEG)
         cols = range(c0, c1 + 1)
     return sorted({r * _COLS + c % _COLS for r in range(r0, r1 + 1) for c in cols})
 
@@ -286,17 +315,60 @@ def attach_neighbours(gaps: Sequence[Event], counts: np.ndarray) -> list[Event]:
     return out
 
 
+#: Where the other ships heard near gap ends come from: given the ends, ``neighbour_hits``
+#: triples (gap indices into those ends) of some fixes, in parts (a day at a time, say); the
+#: union of the parts is what counts, so it must hold every vessel's fixes of the silences.
+NeighbourSource = Callable[[GapEnds], Iterable[np.ndarray]]
+
+
+def silence_days(ends: GapEnds) -> dict[date, np.ndarray]:
+    """For each UTC day that some silence overlaps (from its first fix's day to its last fix's
+    day): the indices of those gaps into ``ends``, days in order."""
+    out: dict[date, list[int]] = {}
+    for g, (t0, t1) in enumerate(zip(ends.t0.tolist(), ends.t1.tolist(), strict=True)):
+        first = to_datetime(t0).date().toordinal()
+        last = to_datetime(t1).date().toordinal()
+        for k in range(first, last + 1):
+            out.setdefault(date.fromordinal(k), []).append(g)
+    return {d: np.asarray(out[d], dtype="int64") for d in sorted(out)}
+
+
+def fixes_source(
+    mmsi: np.ndarray, t: np.ndarray, lon: np.ndarray, lat: np.ndarray
+) -> NeighbourSource:
+    """A ``NeighbourSource`` over fixes in memory (every vessel's: one process's pass)."""
+
+    def hits(ends: GapEnds) -> list[np.ndarray]:
+        return [neighbour_hits(mmsi, t, lon, lat, ends)]
+
+    return hits
+
+
 def with_gap_evidence(
     events: list[Event], mmsi: np.ndarray, t: np.ndarray, lon: np.ndarray, lat: np.ndarray
 ) -> list[Event]:
     """``events`` with the neighbour counts of every AIS gap among them, from these fixes (all
     vessels: one process's pass). Other events are returned unchanged, in the same order."""
+    return with_neighbours(events, fixes_source(mmsi, t, lon, lat))
+
+
+def with_neighbours(
+    events: list[Event], source: NeighbourSource, check: Callable[[], None] | None = None
+) -> list[Event]:
+    """``events`` with the neighbour counts of every AIS gap among them, from the triples
+    ``source`` gives for their ends; ``check`` is called after each part (it may raise to
+    cancel). Other events are returned unchanged, in the same order."""
     at = [k for k, e in enumerate(events) if e.kind == EventKind.AIS_GAP]
     if not at:
         return events
     gaps = [events[k] for k in at]
     ends = gap_ends(gaps)
-    counts = count_neighbours([neighbour_hits(mmsi, t, lon, lat, ends)], len(gaps))
+    parts = []
+    for part in source(ends):
+        parts.append(part)
+        if check is not None:
+            check()
+    counts = count_neighbours(parts, len(gaps))
     out = list(events)
     for k, e in zip(at, attach_neighbours(gaps, counts), strict=True):
         out[k] = e

@@ -55,7 +55,8 @@ The detector does not wrap cells at the antimeridian, so neither does the candid
 Gap evidence (``desktop.core.detect.gap_evidence``) counts the other vessels heard near each
 gap's ends during its silence, so it too joins vessels: the gaps gathered from the partitions
 are sent to one task per UTC day that some silence overlaps (``gap_neighbour_day``), which reads
-that day's fixes of every vessel and returns (gap, end, MMSI) triples; their union, counted by
+that day's fixes of every vessel (with a vessel selection too: the archive heard them all,
+DESIGN.md §8) and returns (gap, end, MMSI) triples; their union, counted by
 ``count_neighbours``, is what one pass over all fixes gives, because each fix lies in exactly
 one day's files and a union of sets does not depend on how the fixes were cut.
 
@@ -83,7 +84,7 @@ import pandas as pd
 
 from desktop.core.coverage import vessel_coverage
 from desktop.core.detect.flag import detect_kp_flag
-from desktop.core.detect.gap_evidence import GapEnds, neighbour_hits
+from desktop.core.detect.gap_evidence import GapEnds, neighbour_hits, silence_days
 from desktop.core.detect.gaps import detect_gaps
 from desktop.core.detect.geo import EARTH_RADIUS_M, NS_PER_H, time_ns, to_datetime, to_ns
 from desktop.core.detect.identity import detect_identity_changes
@@ -623,15 +624,7 @@ def partition_gaps(partitions: Sequence[PartitionResult]) -> list[Event]:
 
 def gap_days(ends: GapEnds, archive: ArchiveSlice) -> dict[date, np.ndarray]:
     """For each UTC day with fixes that some silence overlaps: the indices of those gaps."""
-    out: dict[date, list[int]] = {}
-    for g, (t0, t1) in enumerate(zip(ends.t0.tolist(), ends.t1.tolist(), strict=True)):
-        first = to_datetime(t0).date().toordinal()
-        last = to_datetime(t1).date().toordinal()
-        for k in range(first, last + 1):
-            day = date.fromordinal(k)
-            if day in archive.fixes:
-                out.setdefault(day, []).append(g)
-    return {d: np.asarray(out[d], dtype="int64") for d in sorted(out)}
+    return {d: index for d, index in silence_days(ends).items() if d in archive.fixes}
 
 
 def gap_neighbour_day(
@@ -639,9 +632,9 @@ def gap_neighbour_day(
 ) -> np.ndarray:
     """(gap, end, MMSI) triples of the fixes in ``day``'s files for the gaps ``index`` (into
     the full gap list; ``ends`` holds only those gaps, in that order)."""
-    # With a vessel selection the local path counts only the vessels it read; so do we.
-    fixes = read_fixes(archive.fixes_files([day]), archive.storage_options, NEIGHBOUR_COLUMNS,
-                       filters=archive.mmsi_filters())
+    # Every vessel of the day, also with a vessel selection: the archive heard them all, and
+    # the local path counts them too (``desktop.core.archive.read.ArchiveNeighbours``).
+    fixes = read_fixes(archive.fixes_files([day]), archive.storage_options, NEIGHBOUR_COLUMNS)
     hits = neighbour_hits(fixes["mmsi"].to_numpy(), time_ns(fixes), fixes["lon"].to_numpy(),
                           fixes["lat"].to_numpy(), ends)
     hits[:, 0] = index[hits[:, 0]]
