@@ -1,0 +1,397 @@
+"""Bounds on one text track file (NMEA or CSV), and the text as the readers see it.
+
+Every NMEA or CSV file, read whole (``read_file``) or in pieces (``stream.py``), passes through
+``guarded_pieces`` between the bytes (gunzipped) and the readers. It
+
+  - decodes UTF-16 text (a byte-order mark FF FE or FE FF at the start) to UTF-8, so that
+    exports saved by spreadsheet programs read like any other;
+  - turns a bare carriage return (old Mac line ends, some loggers) into a line feed, so that
+    every line is read as a line whatever mix of CR, LF and CRLF the file has;
+  - enforces ``ReadLimits``, each a parameter with a generous default:
+      * ``max_line_bytes`` (1 MiB): a longer line, or a longer CSV record (a quoted value may
+        hold newlines: the record is bounded, not each line of it), is rejected as
+        ``line_too_long`` (every physical line of it), and the rest of the file is read. The
+        readers see an empty line in its place, so line numbers run on.
+      * ``max_file_bytes`` (20 GiB of text after gunzip): the lines past it are rejected as
+        ``past_file_limit`` without being read (they are only counted).
+      * ``max_lines`` (2,000,000,000 physical lines): the same past it.
+    Memory stays bounded by the piece size plus ``max_line_bytes`` whatever the file holds: a
+    line is never held longer than the limit, a quoted value that never closes is cut at the
+    limit, and a gzip bomb is decompressed a block at a time. Time is linear in the file's
+    size: the search for the end of the last whole record in what is held is retried only
+    when what is held has doubled.
+
+``GuardReport`` keeps what the guard did; ``settle`` moves the placeholder lines from the
+outcome the reader gave an empty line to ``line_too_long`` and adds the lines past a limit, so
+that ``sum(accepted) + sum(rejected) == lines`` still holds.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Final
+
+import numpy as np
+
+from desktop.core.errors import ParameterError
+from desktop.core.ingest.base import FIRST_LINES_KEPT, LineTally
+
+LINE_TOO_LONG: Final = "line_too_long"
+PAST_FILE_LIMIT: Final = "past_file_limit"
+
+# A piece handed to a reader holds at most this many lines: 50 MB of blank lines is 50 million
+# lines, and the readers' per-line arrays (tens of bytes a line) must stay bounded too.
+PIECE_MAX_LINES: Final = 1 << 20
+
+_UTF16_BOMS: Final = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """How much one text track file may hold (see the module docstring for what happens past
+    each bound)."""
+
+    max_line_bytes: int = 1 << 20
+    max_file_bytes: int = 20 << 30
+    max_lines: int = 2_000_000_000
+
+    def __post_init__(self) -> None:
+        for name in ("max_line_bytes", "max_file_bytes", "max_lines"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ParameterError(f"{name} must be a positive whole number, got {value!r}")
+
+
+DEFAULT_LIMITS: Final = ReadLimits()
+
+
+@dataclass
+class GuardReport:
+    """What the guard did to one file: lines replaced by an empty line (too long), as runs
+    ``(first line, count)``, and the lines past a file limit (not read)."""
+
+    too_long: list[tuple[int, int]] = field(default_factory=list)
+    past_first: int = 0  # first line past a file limit (1-based), 0 when none
+    past_lines: int = 0
+    past_note: str = ""
+    utf16: bool = False
+    bare_cr: int = 0  # bare carriage returns read as line ends
+
+    def add_too_long(self, first: int, count: int) -> None:
+        if count <= 0:
+            return
+        if self.too_long and sum(self.too_long[-1]) == first:
+            start, n = self.too_long[-1]
+            self.too_long[-1] = (start, n + count)
+        else:
+            self.too_long.append((first, count))
+
+    @property
+    def too_long_lines(self) -> int:
+        return sum(count for _, count in self.too_long)
+
+    def is_too_long(self, line_no: int) -> bool:
+        return any(first <= line_no < first + count for first, count in self.too_long)
+
+    def settle(self, tally: LineTally, empty_outcome: str, empty_accepted: bool) -> int:
+        """Count what the guard did in ``tally`` (see the module docstring); the number of
+        lines to add to the reader's line count (the lines past a limit)."""
+        moved = self.too_long_lines
+        if moved:
+            if empty_accepted:
+                tally.accepted[empty_outcome] -= moved
+                if not tally.accepted[empty_outcome]:
+                    del tally.accepted[empty_outcome]
+            else:
+                tally.rejected[empty_outcome] -= moved
+                kept = [n for n in tally.first_lines.get(empty_outcome, [])
+                        if not self.is_too_long(n)]  # fmt: skip
+                if tally.rejected[empty_outcome]:
+                    tally.first_lines[empty_outcome] = kept
+                else:
+                    del tally.rejected[empty_outcome]
+                    tally.first_lines.pop(empty_outcome, None)
+            tally.rejected[LINE_TOO_LONG] += moved
+            first: list[int] = []
+            for start, count in self.too_long:
+                first.extend(range(start, start + min(count, FIRST_LINES_KEPT - len(first))))
+                if len(first) >= FIRST_LINES_KEPT:
+                    break
+            tally.first_lines[LINE_TOO_LONG] = first
+        if self.past_lines:
+            tally.rejected[PAST_FILE_LIMIT] += self.past_lines
+            tally.first_lines[PAST_FILE_LIMIT] = list(
+                range(self.past_first, self.past_first + min(self.past_lines, FIRST_LINES_KEPT))
+            )
+        return self.past_lines
+
+    def notes(self, limits: ReadLimits) -> list[str]:
+        out = []
+        if self.utf16:
+            out.append("UTF-16 text (byte-order mark) read as such")
+        if self.bare_cr:
+            out.append(f"{self.bare_cr} bare carriage returns read as line ends")
+        if self.too_long:
+            out.append(
+                f"{self.too_long_lines} lines longer than {limits.max_line_bytes} bytes "
+                "(a line, or a CSV record) rejected"
+            )
+        if self.past_lines:
+            out.append(self.past_note)
+        return out
+
+
+def text_blocks(
+    blocks: Iterator[tuple[bytes, int]], report: GuardReport
+) -> Iterator[tuple[bytes, int]]:
+    """The blocks as text the readers take: UTF-16 decoded to UTF-8, bare CR as LF."""
+    decoder: codecs.IncrementalDecoder | None = None
+    held_cr = False  # the previous block ended with CR: is it followed by LF?
+    first = True
+    for block, consumed in blocks:
+        if first and block:
+            first = False
+            if block[:2] in _UTF16_BOMS:
+                report.utf16 = True
+                decoder = codecs.getincrementaldecoder("utf-16")(errors="replace")
+        if decoder is not None:
+            block = decoder.decode(block).encode("utf-8")
+        if held_cr:
+            block = b"\r" + block
+            held_cr = False
+        if block.endswith(b"\r"):
+            block = block[:-1]
+            held_cr = True
+        yield _bare_cr_to_lf(block, report), consumed
+    last = b"\r" if held_cr else b""
+    if decoder is not None:
+        last = decoder.decode(b"", final=True).encode("utf-8") + last
+    if last:
+        yield _bare_cr_to_lf(last, report, final=True), -1
+
+
+def _bare_cr_to_lf(block: bytes, report: GuardReport, final: bool = False) -> bytes:
+    if b"\r" not in block:
+        return block
+    buf = np.frombuffer(block, dtype=np.uint8)
+    cr = np.flatnonzero(buf == 13)
+    follow = np.append(buf, 10 if not final else 0)[cr + 1]
+    bare = cr[follow != 10]
+    if not len(bare):
+        return block
+    report.bare_cr += len(bare)
+    out = buf.copy()
+    out[bare] = 10
+    return out.tobytes()
+
+
+def quote_marks(buf: np.ndarray, delimiter: int = 44) -> np.ndarray:
+    """Positions of the double quotes that open or close a quoted value.
+
+    A quote right after a delimiter (or at the start of a line) opens a value and one right
+    before a delimiter (or at the end of a line) closes it; quotes inside a value (a stray
+    ``5'6"`` in a name, or the doubled ``""`` of an escaped quote) are neither. The parity of
+    the marks before a newline then tells whether the newline is inside a quoted value.
+    """
+    quotes = np.flatnonzero(buf == 34)
+    if not len(quotes):
+        return quotes
+    delimiters = np.zeros(256, dtype=bool)
+    delimiters[[10, 13, delimiter]] = True  # \n, \r, the separator
+    before = np.where(quotes > 0, buf[np.maximum(quotes - 1, 0)], 10)
+    after = np.where(quotes + 1 < len(buf), buf[np.minimum(quotes + 1, len(buf) - 1)], 10)
+    return quotes[delimiters[before] | delimiters[after]]
+
+
+def record_ends(data: bytes, quoted: bool, delimiter: int = 44) -> np.ndarray:
+    """Offsets of the newlines that end a line (a record, outside quotes, if ``quoted``)."""
+    buf = np.frombuffer(data, dtype=np.uint8)
+    newlines = np.flatnonzero(buf == 10)
+    if not quoted or not len(newlines):
+        return newlines
+    quotes = quote_marks(buf, delimiter)
+    if not len(quotes):
+        return newlines
+    return newlines[np.searchsorted(quotes, newlines) % 2 == 0]
+
+
+@dataclass
+class _Guard:
+    """The running state of ``guarded_pieces``."""
+
+    quoted: bool
+    limits: ReadLimits
+    report: GuardReport
+    delimiter: int
+    lines: int = 0  # physical lines handed on so far
+    text_bytes: int = 0  # text bytes taken so far
+    stopped: bool = False  # a file limit was reached: what follows is only counted
+    rest_newlines: int = 0
+    rest_last: bytes = b"\n"
+
+    def stop(self, first_line: int, rest: bytes, why: str) -> None:
+        self.stopped = True
+        self.report.past_first = first_line
+        self.report.past_note = why
+        self.count_rest(rest)
+
+    def count_rest(self, rest: bytes) -> None:
+        self.rest_newlines += rest.count(b"\n")
+        self.rest_last = rest[-1:] or self.rest_last
+
+    def finish_rest(self) -> None:
+        lines = self.rest_newlines + (self.rest_last != b"\n")
+        self.report.past_lines = lines
+        if not lines:
+            self.report.past_first = 0
+
+    def emit(self, piece: bytes, after: bytes) -> Iterator[bytes]:
+        """``piece`` (whole records) with too-long records blanked, in pieces of bounded line
+        count, up to the line limit (``after``: what follows it, counted when it is reached)."""
+        ends = record_ends(piece, self.quoted, self.delimiter)
+        starts = np.concatenate(([0], ends[:-1] + 1))
+        long_rec = np.flatnonzero(ends - starts > self.limits.max_line_bytes)
+        if len(long_rec):
+            all_nl = np.flatnonzero(np.frombuffer(piece, dtype=np.uint8) == 10)
+            parts: list[bytes] = []
+            at = 0
+            for k in long_rec.tolist():
+                s, e = int(starts[k]), int(ends[k])
+                below = int(np.searchsorted(all_nl, s, side="left"))
+                newlines = int(np.searchsorted(all_nl, e, side="right")) - below
+                self.report.add_too_long(self.lines + below + 1, newlines)
+                parts.extend((piece[at:s], b"\n" * newlines))
+                at = e + 1
+            parts.append(piece[at:])
+            piece = b"".join(parts)
+        while piece:
+            count = piece.count(b"\n")
+            room = self.limits.max_lines - self.lines
+            if room == 0:
+                why = f"lines past the limit of {self.limits.max_lines} lines not read"
+                self.stop(self.lines + 1, piece + after, why)
+                return
+            take = min(count, PIECE_MAX_LINES, room)
+            cut = len(piece) if take == count else _nth_newline(piece, take) + 1
+            self.lines += take
+            yield piece[:cut]
+            piece = piece[cut:]
+
+
+def guarded_pieces(  # noqa: C901, PLR0912, PLR0915 - one pass with its bounds, kept together
+    blocks: Iterator[tuple[bytes, int]],
+    *,
+    quoted: bool,
+    limits: ReadLimits,
+    report: GuardReport,
+    delimiter: int = 44,
+) -> Iterator[tuple[bytes, int, bool]]:
+    """Whole lines (records, if ``quoted``) of text ``blocks``: ``(bytes, consumed, last)``.
+
+    Each piece ends at a newline (outside quotes, if ``quoted``) except the last, which has
+    ``last`` True and may be empty or end without one; a piece holds at most
+    ``PIECE_MAX_LINES`` lines. The bounds of ``limits`` apply (module docstring).
+    """
+    g = _Guard(quoted, limits, report, delimiter)
+    max_line = limits.max_line_bytes
+    held = b""
+    next_try = 0  # try to cut again once ``held`` is this long (doubling: linear time)
+    skipping = False  # inside a line too long: drop bytes until the next newline
+    consumed = 0
+    for block, at in blocks:
+        if at >= 0:
+            consumed = at
+        if g.stopped:
+            g.count_rest(block)
+            continue
+        over = b""
+        if g.text_bytes + len(block) > limits.max_file_bytes:
+            keep = max(limits.max_file_bytes - g.text_bytes, 0)
+            block, over = block[:keep], block[keep:]
+        g.text_bytes += len(block)
+        if skipping:
+            newline = block.find(b"\n")
+            # The newline that ends the too-long line stays: it is the line's placeholder.
+            block = b"" if newline < 0 else block[newline:]
+            skipping = newline < 0
+        held += block
+        if over:
+            cut = _last_end(held, quoted, delimiter)
+            whole, partial = held[:cut], held[cut:]
+            held = b""
+            for piece in g.emit(whole, partial + over):
+                yield piece, consumed, False
+            if g.stopped:
+                continue
+            g.stop(g.lines + 1, partial + over,
+                   f"text past the limit of {limits.max_file_bytes} bytes not read")  # fmt: skip
+            continue
+        if held and (len(held) >= next_try or len(held) > max_line):
+            cut = _last_end(held, quoted, delimiter)
+            if cut > 0:
+                whole, held = held[:cut], held[cut:]
+                next_try = 0
+                for piece in g.emit(whole, held):
+                    yield piece, consumed, False
+                if g.stopped:
+                    held = b""
+                    continue
+            else:
+                next_try = 2 * len(held)
+        if len(held) > max_line:
+            # No whole record in what is held, and it is longer than a line may be: the
+            # record that starts it is too long.
+            newlines = held.count(b"\n")
+            if newlines:  # a quoted value that does not close: its lines so far are dropped
+                rest = held[held.rfind(b"\n") + 1 :]
+                g.report.add_too_long(g.lines + 1, newlines)
+                for piece in g.emit(b"\n" * newlines, rest):
+                    yield piece, consumed, False
+                held = b"" if g.stopped else rest
+                next_try = 0
+            if len(held) > max_line:
+                g.report.add_too_long(g.lines + 1, 1)
+                held = b""
+                skipping = True
+    tail = b""
+    if not g.stopped:
+        if skipping:
+            held = b"\n"  # the too-long last line, which had no newline
+        cut = _last_end(held, quoted, delimiter)
+        whole, tail = held[:cut], held[cut:]
+        for piece in g.emit(whole, tail):
+            yield piece, consumed, False
+        if g.stopped:
+            tail = b""
+    if not g.stopped and tail:
+        lines = tail.count(b"\n") + (0 if tail.endswith(b"\n") else 1)
+        if len(tail) > max_line:
+            g.report.add_too_long(g.lines + 1, lines)
+            tail = b"\n" * lines
+        room = limits.max_lines - g.lines
+        if lines > room:
+            cut = _nth_newline(tail, room) + 1 if room else 0
+            g.stop(g.lines + room + 1, tail[cut:],
+                   f"lines past the limit of {limits.max_lines} lines not read")  # fmt: skip
+            tail = tail[:cut]
+            lines = room
+        g.lines += lines
+    if g.stopped:
+        g.finish_rest()
+    yield tail, consumed, True
+
+
+def _nth_newline(data: bytes, n: int) -> int:
+    """Offset of the ``n``-th newline (1-based) of ``data``."""
+    buf = np.frombuffer(data, dtype=np.uint8)
+    return int(np.flatnonzero(buf == 10)[n - 1])
+
+
+def _last_end(data: bytes, quoted: bool, delimiter: int) -> int:
+    """Length of the longest prefix of ``data`` that is whole lines (records if ``quoted``)."""
+    if not quoted:
+        return data.rfind(b"\n") + 1
+    ends = record_ends(data, True, delimiter)
+    return int(ends[-1]) + 1 if len(ends) else 0
