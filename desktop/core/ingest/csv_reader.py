@@ -589,7 +589,8 @@ def _positions(
 
     no_time = ~time_ok & time_empty
     bad = (~mmsi_ok | (~time_ok & ~time_empty) | lat_bad | lon_bad) & ~no_time
-    outside = bad & time_outside  # counted under its own reason: a placeholder date, say
+    # Counted under its own reason (a placeholder date, say) when the rest of the row is good.
+    outside = bad & time_outside & mmsi_ok & ~lat_bad & ~lon_bad
     bad &= ~outside
     tally.reject_many(NO_TIMESTAMP, row_lines[no_time])
     tally.reject_many(BAD_VALUE, row_lines[bad])

@@ -250,9 +250,13 @@ class _Guard:
     def emit(self, piece: bytes, after: bytes) -> Iterator[bytes]:
         """``piece`` (whole records) with too-long records blanked, in pieces of bounded line
         count, up to the line limit (``after``: what follows it, counted when it is reached)."""
-        ends = record_ends(piece, self.quoted, self.delimiter)
-        starts = np.concatenate(([0], ends[:-1] + 1))
-        long_rec = np.flatnonzero(ends - starts > self.limits.max_line_bytes)
+        blank = piece.count(b"\n") == len(piece)  # only newlines: nothing to look at per line
+        if blank or len(piece) <= self.limits.max_line_bytes:
+            long_rec = np.zeros(0, dtype=np.int64)
+        else:
+            ends = record_ends(piece, self.quoted, self.delimiter)
+            starts = np.concatenate(([0], ends[:-1] + 1))
+            long_rec = np.flatnonzero(ends - starts > self.limits.max_line_bytes)
         if len(long_rec):
             all_nl = np.flatnonzero(np.frombuffer(piece, dtype=np.uint8) == 10)
             parts: list[bytes] = []
@@ -274,7 +278,10 @@ class _Guard:
                 self.stop(self.lines + 1, piece + after, why)
                 return
             take = min(count, PIECE_MAX_LINES, room)
-            cut = len(piece) if take == count else _nth_newline(piece, take) + 1
+            if take == count:
+                cut = len(piece)
+            else:
+                cut = take if blank else _nth_newline(piece, take) + 1
             self.lines += take
             yield piece[:cut]
             piece = piece[cut:]
@@ -395,3 +402,47 @@ def _last_end(data: bytes, quoted: bool, delimiter: int) -> int:
         return data.rfind(b"\n") + 1
     ends = record_ends(data, True, delimiter)
     return int(ends[-1]) + 1 if len(ends) else 0
+
+
+# Empty lines kept at each end of a run of them (more than the 20-line reach of a $PGHP line
+# or a tag block, so that nothing links across a thinned run either way).
+BLANK_RUN_KEEP: Final = 24
+
+
+def thin_blank_runs(data: bytes, first: int) -> tuple[bytes, np.ndarray, np.ndarray]:
+    """NMEA text without the middle of its long runs of empty lines.
+
+    Returns the text kept, the 0-based file numbers of its lines (``first`` is the number of
+    the first line of ``data``), and the numbers of the empty lines left out: the caller
+    counts those as ``not_ais`` (what the scan would make of them) without scanning them.
+    Blank lines cost the scan about half a microsecond each, and a gzip file of newlines
+    holds hundreds of millions.
+    """
+    count = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+    numbers = np.arange(first, first + count, dtype=np.int64)
+    if count < 2 * BLANK_RUN_KEEP + 1:
+        return data, numbers, numbers[:0]
+    if count == len(data):  # only newlines (a gzip file of them): no per-line arrays
+        keep = np.zeros(count, dtype=bool)
+        keep[:BLANK_RUN_KEEP] = keep[-BLANK_RUN_KEEP:] = True
+        return b"\n" * (2 * BLANK_RUN_KEEP), numbers[keep], numbers[BLANK_RUN_KEEP:-BLANK_RUN_KEEP]
+    buf = np.frombuffer(data, dtype=np.uint8)
+    newlines = np.flatnonzero(buf == 10)
+    starts = np.concatenate(([0], newlines + 1))[:count]
+    ends = np.append(newlines, len(buf))[:count]
+    # "\r" alone is the empty line of a CRLF file.
+    cr_alone = (ends == starts + 1) & (buf[np.minimum(starts, len(buf) - 1)] == 13)
+    empty = (ends == starts) | cr_alone
+    if not empty.any():
+        return data, numbers, numbers[:0]
+    index = np.arange(count)
+    last_full = np.maximum.accumulate(np.where(~empty, index, -1))
+    next_full = np.minimum.accumulate(np.where(~empty, index, count)[::-1])[::-1]
+    drop = empty & (index - last_full > BLANK_RUN_KEEP) & (next_full - index > BLANK_RUN_KEEP)
+    if not drop.any():
+        return data, numbers, numbers[:0]
+    keep = ~drop
+    bounds = np.append(starts, len(buf))
+    change = np.flatnonzero(np.diff(np.concatenate(([False], keep, [False])).astype(np.int8)))
+    parts = [data[bounds[a] : bounds[b]] for a, b in zip(change[::2], change[1::2], strict=True)]
+    return b"".join(parts), numbers[keep], numbers[drop]

@@ -88,6 +88,7 @@ from desktop.core.ingest.limits import (
     ReadLimits,
     guarded_pieces,
     text_blocks,
+    thin_blank_runs,
 )
 from desktop.core.ingest.result import FileReport
 from desktop.core.textsafe import printable_path
@@ -260,9 +261,11 @@ class _NmeaReader:
         for data, consumed, last in _pieces(self.path, self.chunk_bytes, self._gzip_notes, False,
                                             self.limits, self.guard):  # fmt: skip
             count = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
-            numbers = np.concatenate(
-                [carry_numbers, np.arange(self.lines, self.lines + count, dtype=np.int64)]
-            )
+            data, kept, blank = thin_blank_runs(data, self.lines)  # long blank runs: counted
+            if len(blank):
+                self.tally.reject_many(NOT_AIS, blank[:FIRST_LINES_KEPT] + 1)
+                self.tally.rejected[NOT_AIS] += len(blank) - min(len(blank), FIRST_LINES_KEPT)
+            numbers = np.concatenate([carry_numbers, kept])
             self.lines += count
             buf = carry + data
             if not len(numbers):
