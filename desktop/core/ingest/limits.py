@@ -247,31 +247,52 @@ class _Guard:
         if not lines:
             self.report.past_first = 0
 
-    def emit(self, piece: bytes, after: bytes) -> Iterator[bytes]:
-        """``piece`` (whole records) with too-long records blanked, in pieces of bounded line
-        count, up to the line limit (``after``: what follows it, counted when it is reached)."""
-        blank = piece.count(b"\n") == len(piece)  # only newlines: nothing to look at per line
-        if blank or len(piece) <= self.limits.max_line_bytes:
-            long_rec = np.zeros(0, dtype=np.int64)
-        else:
-            ends = record_ends(piece, self.quoted, self.delimiter)
+    def take(self, held: bytes, final: bool) -> tuple[bytes, bytes, _Skip | None]:
+        """Split ``held`` (starting at a record start) into what can be handed on (whole
+        records, too-long ones as placeholder newlines), what stays held, and the skip of a
+        too-long record that has not ended yet (its bytes are dropped until its end).
+
+        A record is too long when it does not end within ``max_line_bytes`` of its start;
+        every physical line of it is rejected. Only the content decides, so pieces of any
+        size give the same lines.
+        """
+        max_line = self.limits.max_line_bytes
+        out: list[bytes] = []
+        handed = 0  # newlines in ``out``
+        while held:
+            ends = record_ends(held, self.quoted, self.delimiter)
+            if final and (not len(ends) or ends[-1] != len(held) - 1):
+                ends = np.append(ends, len(held))  # the last line, without a newline
             starts = np.concatenate(([0], ends[:-1] + 1))
-            long_rec = np.flatnonzero(ends - starts > self.limits.max_line_bytes)
-        if len(long_rec):
-            all_nl = np.flatnonzero(np.frombuffer(piece, dtype=np.uint8) == 10)
-            parts: list[bytes] = []
-            at = 0
-            for k in long_rec.tolist():
-                s, e = int(starts[k]), int(ends[k])
-                below = int(np.searchsorted(all_nl, s, side="left"))
-                newlines = int(np.searchsorted(all_nl, e, side="right")) - below
-                self.report.add_too_long(self.lines + below + 1, newlines)
-                parts.extend((piece[at:s], b"\n" * newlines))
-                at = e + 1
-            parts.append(piece[at:])
-            piece = b"".join(parts)
+            long_rec = np.flatnonzero(ends - starts > max_line)
+            if not len(long_rec):
+                cut = min(int(ends[-1]) + 1, len(held)) if len(ends) else 0
+                out.append(held[:cut])
+                handed += held.count(b"\n", 0, cut)
+                held = held[cut:]
+                if len(held) <= max_line:
+                    return b"".join(out), held, None
+                # The open record is already too long: skip it to its end.
+                skip = _Skip(self.quoted, self.delimiter, self.lines + handed + 1)
+                skip.feed(held, final=False)
+                return b"".join(out), b"", skip
+            k = int(long_rec[0])
+            first, end = int(starts[k]), int(ends[k])
+            out.append(held[:first])
+            handed += held.count(b"\n", 0, first)
+            dropped = held.count(b"\n", first, end + 1) + (1 if end == len(held) else 0)
+            self.report.add_too_long(self.lines + handed + 1, dropped)
+            out.append(b"\n" * dropped)
+            handed += dropped
+            held = held[end + 1 :]
+        return b"".join(out), b"", None
+
+    def emit(self, piece: bytes, after: bytes) -> Iterator[bytes]:
+        """``piece`` in pieces of at most ``PIECE_MAX_LINES`` lines, up to the line limit
+        (``after``: what follows it, counted when the limit is reached)."""
+        blank = piece.count(b"\n") == len(piece)  # only newlines: cut without a search
         while piece:
-            count = piece.count(b"\n")
+            count = piece.count(b"\n") + (0 if piece.endswith(b"\n") else 1)
             room = self.limits.max_lines - self.lines
             if room == 0:
                 why = f"lines past the limit of {self.limits.max_lines} lines not read"
@@ -287,7 +308,52 @@ class _Guard:
             piece = piece[cut:]
 
 
-def guarded_pieces(  # noqa: C901, PLR0912, PLR0915 - one pass with its bounds, kept together
+@dataclass
+class _Skip:
+    """A too-long record being dropped: bytes are only scanned for its end (the first
+    newline outside quotes), a block at a time, and its lines counted."""
+
+    quoted: bool
+    delimiter: int
+    first_line: int  # 1-based line the record starts on
+    parity: int = 0  # quote marks seen so far, modulo 2
+    prev: bytes = b"\n"  # the last byte judged (context for the next quote)
+    hold: bytes = b""  # the last byte seen, not judged yet (its next byte decides)
+    newlines: int = 0  # newlines dropped so far
+
+    def feed(self, data: bytes, final: bool) -> int:
+        """Drop ``data``; the offset in it just after the record's end, or -1 when the
+        record goes on (all of ``data`` dropped)."""
+        buf = self.hold + data
+        judge = len(buf) if final else len(buf) - 1
+        ctx = np.frombuffer(self.prev + buf, dtype=np.uint8)
+        newlines = np.flatnonzero(ctx[1 : judge + 1] == 10)
+        if self.quoted:
+            marks = quote_marks(ctx, self.delimiter) - 1
+            marks = marks[(marks >= 0) & (marks < judge)]
+            open_before = (self.parity + np.searchsorted(marks, newlines)) % 2
+            ends = newlines[open_before == 0]
+        else:
+            marks = np.zeros(0, dtype=np.int64)
+            ends = newlines
+        if len(ends):
+            end = int(ends[0])
+            self.newlines += int(np.searchsorted(newlines, end, side="right"))
+            return end + 1 - len(self.hold)
+        self.parity = (self.parity + len(marks)) % 2
+        self.newlines += len(newlines)
+        if judge > 0:
+            self.prev = buf[judge - 1 : judge]
+        self.hold = buf[judge:]
+        return -1
+
+    def lines_at_end_of_file(self) -> int:
+        """The record's lines when the file ends inside it."""
+        self.feed(b"", final=True)
+        return self.newlines + (0 if self.prev == b"\n" and not self.hold else 1)
+
+
+def guarded_pieces(  # noqa: C901, PLR0912 - one pass with its bounds, kept together
     blocks: Iterator[tuple[bytes, int]],
     *,
     quoted: bool,
@@ -297,15 +363,16 @@ def guarded_pieces(  # noqa: C901, PLR0912, PLR0915 - one pass with its bounds, 
 ) -> Iterator[tuple[bytes, int, bool]]:
     """Whole lines (records, if ``quoted``) of text ``blocks``: ``(bytes, consumed, last)``.
 
-    Each piece ends at a newline (outside quotes, if ``quoted``) except the last, which has
-    ``last`` True and may be empty or end without one; a piece holds at most
-    ``PIECE_MAX_LINES`` lines. The bounds of ``limits`` apply (module docstring).
+    Each piece but the last ends at a newline (outside quotes, if ``quoted``), except that
+    the file's last line may come without one; the last piece is empty with ``last`` True.
+    A piece holds at most ``PIECE_MAX_LINES`` lines. The bounds of ``limits`` apply (module
+    docstring).
     """
     g = _Guard(quoted, limits, report, delimiter)
     max_line = limits.max_line_bytes
     held = b""
-    next_try = 0  # try to cut again once ``held`` is this long (doubling: linear time)
-    skipping = False  # inside a line too long: drop bytes until the next newline
+    next_try = 0  # look for record ends again once ``held`` is this long (doubling: linear)
+    skip: _Skip | None = None  # a too-long record being dropped
     consumed = 0
     for block, at in blocks:
         if at >= 0:
@@ -318,76 +385,53 @@ def guarded_pieces(  # noqa: C901, PLR0912, PLR0915 - one pass with its bounds, 
             keep = max(limits.max_file_bytes - g.text_bytes, 0)
             block, over = block[:keep], block[keep:]
         g.text_bytes += len(block)
-        if skipping:
-            newline = block.find(b"\n")
-            # The newline that ends the too-long line stays: it is the line's placeholder.
-            block = b"" if newline < 0 else block[newline:]
-            skipping = newline < 0
-        held += block
-        if over:
-            cut = _last_end(held, quoted, delimiter)
-            whole, partial = held[:cut], held[cut:]
-            held = b""
-            for piece in g.emit(whole, partial + over):
-                yield piece, consumed, False
-            if g.stopped:
-                continue
-            g.stop(g.lines + 1, partial + over,
-                   f"text past the limit of {limits.max_file_bytes} bytes not read")  # fmt: skip
-            continue
-        if held and (len(held) >= next_try or len(held) > max_line):
-            cut = _last_end(held, quoted, delimiter)
-            if cut > 0:
-                whole, held = held[:cut], held[cut:]
-                next_try = 0
-                for piece in g.emit(whole, held):
-                    yield piece, consumed, False
-                if g.stopped:
-                    held = b""
+        if skip is not None:
+            after = skip.feed(block, final=False)
+            if after < 0:
+                if not over:
                     continue
-            else:
-                next_try = 2 * len(held)
-        if len(held) > max_line:
-            # No whole record in what is held, and it is longer than a line may be: the
-            # record that starts it is too long.
-            newlines = held.count(b"\n")
-            if newlines:  # a quoted value that does not close: its lines so far are dropped
-                rest = held[held.rfind(b"\n") + 1 :]
-                g.report.add_too_long(g.lines + 1, newlines)
-                for piece in g.emit(b"\n" * newlines, rest):
+                # The file limit falls inside the record: its lines so far are too long,
+                # the line the limit cuts is past the limit.
+                report.add_too_long(skip.first_line, skip.newlines)
+                for piece in g.emit(b"\n" * skip.newlines, b""):
                     yield piece, consumed, False
-                held = b"" if g.stopped else rest
-                next_try = 0
-            if len(held) > max_line:
-                g.report.add_too_long(g.lines + 1, 1)
-                held = b""
-                skipping = True
-    tail = b""
+                partial = b"" if (skip.prev == b"\n" and not skip.hold) else b"x"
+                skip = None
+                held, block = partial, b""
+            else:
+                report.add_too_long(skip.first_line, skip.newlines)
+                for piece in g.emit(b"\n" * skip.newlines, b""):
+                    yield piece, consumed, False
+                skip = None
+                block = block[after:]
+        held += block
+        if held and (over or len(held) >= next_try or len(held) > max_line):
+            whole, held, skip = g.take(held, final=False)
+            next_try = 0 if whole else 2 * len(held)
+            for piece in g.emit(whole, held + over):
+                yield piece, consumed, False
+        if over and not g.stopped:
+            if skip is not None:  # as above: the lines so far too long, the cut one past
+                report.add_too_long(skip.first_line, skip.newlines)
+                for piece in g.emit(b"\n" * skip.newlines, b""):
+                    yield piece, consumed, False
+                held = b"" if (skip.prev == b"\n" and not skip.hold) else b"x"
+                skip = None
+            if not g.stopped:
+                why = f"text past the limit of {limits.max_file_bytes} bytes not read"
+                g.stop(g.lines + 1, held + over, why)
+            held = b""
     if not g.stopped:
-        if skipping:
-            held = b"\n"  # the too-long last line, which had no newline
-        cut = _last_end(held, quoted, delimiter)
-        whole, tail = held[:cut], held[cut:]
-        for piece in g.emit(whole, tail):
+        if skip is not None:  # the file ends inside a too-long record
+            lines = skip.lines_at_end_of_file()
+            report.add_too_long(skip.first_line, lines)
+            held = b"\n" * lines
+        whole, _, _ = g.take(held, final=True)
+        for piece in g.emit(whole, b""):
             yield piece, consumed, False
-        if g.stopped:
-            tail = b""
-    if not g.stopped and tail:
-        lines = tail.count(b"\n") + (0 if tail.endswith(b"\n") else 1)
-        if len(tail) > max_line:
-            g.report.add_too_long(g.lines + 1, lines)
-            tail = b"\n" * lines
-        room = limits.max_lines - g.lines
-        if lines > room:
-            cut = _nth_newline(tail, room) + 1 if room else 0
-            g.stop(g.lines + room + 1, tail[cut:],
-                   f"lines past the limit of {limits.max_lines} lines not read")  # fmt: skip
-            tail = tail[:cut]
-            lines = room
-        g.lines += lines
     if g.stopped:
         g.finish_rest()
-    yield tail, consumed, True
+    yield b"", consumed, True
 
 
 def _nth_newline(data: bytes, n: int) -> int:
