@@ -30,6 +30,8 @@ How lines are counted (``sum(accepted) + sum(rejected) == lines``, lines = physi
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -447,6 +449,15 @@ class CsvPieces:
         text = raw_header.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r")
         header = cols.header_fields(text, self.delimiter)
         self.header = header
+        marks = quote_marks(np.frombuffer(self.header_bytes, dtype=np.uint8), ord(self.delimiter))
+        if len(marks) % 2:
+            # A header with a quote left open (junk): the copy put in front of later pieces
+            # is written again with its quotes balanced, or it would turn every line of
+            # those pieces inside out.
+            out = io.StringIO()
+            csv.writer(out, delimiter=self.delimiter, lineterminator="").writerow(header)
+            codec = "utf-8" if self.encoding == "utf8" else self.encoding
+            self.header_bytes = out.getvalue().encode(codec, errors="replace")
         self.mapping = cols.map_header(header)
         self.missing = [name for name in cols.REQUIRED if name not in self.mapping]
         self.header_line = first - 1 + header_local
@@ -512,6 +523,8 @@ class CsvPieces:
         if unnumbered or len(bad_numbers) + table.num_rows != len(data_records):
             # Cannot place the rows on records: count, and number by position.
             self._notes.append("rows could not be placed on physical lines exactly")
+            if table.num_rows > len(data_records):  # more rows than records: keep one each
+                table = table.slice(0, len(data_records))
             row_lines = data_records[: table.num_rows]
             bad_lines = data_records[table.num_rows :]
         else:

@@ -149,10 +149,10 @@ def text_blocks(
     """The blocks as text the readers take: UTF-16 decoded to UTF-8, bare CR as LF."""
     decoder: codecs.IncrementalDecoder | None = None
     held_cr = False  # the previous block ended with CR: is it followed by LF?
-    first = True
-    for block, consumed in blocks:
-        if first and block:
-            first = False
+    start = b""  # the first bytes, until there are two to look for a byte-order mark
+    for block, consumed in _at_least_two_first(blocks):
+        if start is not None:
+            start = None
             if block[:2] in _UTF16_BOMS:
                 report.utf16 = True
                 decoder = codecs.getincrementaldecoder("utf-16")(errors="replace")
@@ -170,6 +170,24 @@ def text_blocks(
         last = decoder.decode(b"", final=True).encode("utf-8") + last
     if last:
         yield _bare_cr_to_lf(last, report, final=True), -1
+
+
+def _at_least_two_first(
+    blocks: Iterator[tuple[bytes, int]],
+) -> Iterator[tuple[bytes, int]]:
+    """The blocks, the first holding at least two bytes (unless the whole text is shorter)."""
+    first = b""
+    consumed = 0
+    for block, consumed in blocks:
+        if first is None:
+            yield block, consumed
+            continue
+        first += block
+        if len(first) >= 2:
+            yield first, consumed
+            first = None
+    if first:
+        yield first, consumed
 
 
 def _bare_cr_to_lf(block: bytes, report: GuardReport, final: bool = False) -> bytes:
@@ -347,10 +365,19 @@ class _Skip:
         self.hold = buf[judge:]
         return -1
 
+    def cut_at_limit(self) -> bytes:
+        """The text ends here (the file limit): ``newlines`` then counts the record's whole
+        lines; returns a stand-in for the partial line after them (counted past the limit),
+        or nothing."""
+        if self.feed(b"", final=True) >= 0:
+            return b""
+        return b"" if self.prev == b"\n" else b"x"
+
     def lines_at_end_of_file(self) -> int:
         """The record's lines when the file ends inside it."""
-        self.feed(b"", final=True)
-        return self.newlines + (0 if self.prev == b"\n" and not self.hold else 1)
+        if self.feed(b"", final=True) >= 0:  # it ended on the byte held back
+            return self.newlines
+        return self.newlines + (0 if self.prev == b"\n" else 1)
 
 
 def guarded_pieces(  # noqa: C901, PLR0912 - one pass with its bounds, kept together
@@ -392,10 +419,10 @@ def guarded_pieces(  # noqa: C901, PLR0912 - one pass with its bounds, kept toge
                     continue
                 # The file limit falls inside the record: its lines so far are too long,
                 # the line the limit cuts is past the limit.
+                partial = skip.cut_at_limit()
                 report.add_too_long(skip.first_line, skip.newlines)
                 for piece in g.emit(b"\n" * skip.newlines, b""):
                     yield piece, consumed, False
-                partial = b"" if (skip.prev == b"\n" and not skip.hold) else b"x"
                 skip = None
                 held, block = partial, b""
             else:
@@ -412,10 +439,10 @@ def guarded_pieces(  # noqa: C901, PLR0912 - one pass with its bounds, kept toge
                 yield piece, consumed, False
         if over and not g.stopped:
             if skip is not None:  # as above: the lines so far too long, the cut one past
+                held = skip.cut_at_limit()
                 report.add_too_long(skip.first_line, skip.newlines)
                 for piece in g.emit(b"\n" * skip.newlines, b""):
                     yield piece, consumed, False
-                held = b"" if (skip.prev == b"\n" and not skip.hold) else b"x"
                 skip = None
             if not g.stopped:
                 why = f"text past the limit of {limits.max_file_bytes} bytes not read"
