@@ -164,9 +164,10 @@ def test_fuzz_zones_reader(data: st.DataObject) -> None:
     text = ZONE_DOC
     for _ in range(data.draw(st.integers(0, 4))):
         at = data.draw(st.integers(0, len(text)))
-        text = text[:at] + data.draw(st.sampled_from(
+        junk = data.draw(st.sampled_from(
             ["[", "]", "{", "}", ",", '"', "0", "-181", "1e999", "null", '"x"', "[[", "]]",
-             '"name":5', "NaN", "\x00", ":"])) + text[at + data.draw(st.integers(0, 4)):]  # fmt: skip
+             '"name":5', "NaN", "\x00", ":"]))  # fmt: skip
+        text = text[:at] + junk + text[at + data.draw(st.integers(0, 4)) :]
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "z.geojson"
         path.write_text(text, encoding="utf-8", errors="replace")
