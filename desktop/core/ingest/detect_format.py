@@ -133,7 +133,8 @@ def sniff(path: Path, head: bytes) -> str:
         mapping = map_header(fields)
         if {"mmsi", "time", "lat", "lon"} <= mapping.keys():
             return "csv"
-        if not _looks_like_nmea_with_prefix(head):
+        # NUL bytes are binary content, whatever separator splits its first line.
+        if not _looks_like_nmea_with_prefix(head) and b"\x00" not in head[:4096]:
             return "csv"
     if b"\x00" in head[:4096]:
         return "unknown"
