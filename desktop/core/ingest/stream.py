@@ -10,7 +10,9 @@ How it stays exact and bounded (the policy)
   1. Reading. The file is read ``chunk_bytes`` at a time (compressed bytes for ``.gz``, whose
      output is also cut at ``chunk_bytes``). A line cut by a piece border waits for the rest
      of its line; a CSV piece ends only at a newline outside quotes (an even number of ``"``
-     before it), so a quoted value holding a newline is never split.
+     before it), so a quoted value holding a newline is never split. The text passes the
+     guard of ``limits.py`` first (UTF-16, bare CR, the longest line, the text and line count
+     of a file), as the whole-file reader's does.
   2. NMEA state across borders. Each piece is scanned together with the lines carried from
      the piece before (``nmea.scan_lines`` with the lines' numbers in the file). A line's
      outcome is committed when nothing after the piece can change it; the others are carried
