@@ -21,9 +21,9 @@ test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
 # Every reader fuzzed with many more examples than the suite runs (tests/test_fuzz_readers.py):
-# about ten minutes; a hang fails it after fifteen.
+# about ten minutes; a hang fails it after thirty.
 fuzz: $(STAMP)
-	EXPOSURE_FUZZ=1 QT_QPA_PLATFORM=offscreen timeout 900 $(BIN)/python -m pytest -q \
+	EXPOSURE_FUZZ=1 QT_QPA_PLATFORM=offscreen timeout 1800 $(BIN)/python -m pytest -q \
 		-p no:cacheprovider tests/test_fuzz_readers.py
 
 lint: $(STAMP)

@@ -7,8 +7,9 @@ The inputs are drawn near the formats (mutated valid lines, headers, quotes, odd
 long fields), where the bugs live, and also as raw bytes.
 
 In the suite each property runs a few seconds (``SUITE_EXAMPLES`` examples). ``make fuzz``
-sets ``EXPOSURE_FUZZ=1``: each then runs for ``FUZZ_SECONDS_EACH`` (ten minutes in all),
-under a ``timeout`` of fifteen minutes that fails the run if anything hangs.
+sets ``EXPOSURE_FUZZ=1``: each then runs ``FUZZ_EXAMPLES`` examples (about ten minutes in
+all on the reference machine), under a ``timeout`` of thirty minutes that fails the run if
+anything hangs.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import gzip
 import io
 import os
 import tempfile
-import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -33,21 +33,12 @@ from desktop.core.ingest.limits import ReadLimits
 
 FUZZ = os.environ.get("EXPOSURE_FUZZ") == "1"
 UNPLACED = "rows could not be placed on physical lines exactly"
-# Examples per property: a few seconds each in the suite. Under ``make fuzz`` each property
-# runs for FUZZ_SECONDS_EACH (six of them: ten minutes in all), or until its examples run out;
-# the counts are about twice what the reference machine runs in that time.
-FUZZ_EXAMPLES = {"nmea": 800, "csv": 1600, "bytes": 1800, "parquet": 3600, "zones": 9000,
-                 "watchlist": 18000}  # fmt: skip
-FUZZ_SECONDS_EACH = 100.0
+UNPARSED = "could not parse as CSV"
+# Examples per property: a few seconds each in the suite; under ``make fuzz`` about 100 s
+# each on the reference machine (ten minutes over the six).
+FUZZ_EXAMPLES = {"nmea": 460, "csv": 800, "bytes": 900, "parquet": 1800, "zones": 4600,
+                 "watchlist": 9000}  # fmt: skip
 SUITE_EXAMPLES = 12
-_started: dict[str, float] = {}
-
-
-def out_of_time(reader: str) -> bool:
-    """Whether ``make fuzz`` has spent its time on this property (the remaining examples then
-    return at once)."""
-    start = _started.setdefault(reader, time.monotonic())
-    return FUZZ and time.monotonic() - start > FUZZ_SECONDS_EACH
 
 
 def fuzz_settings(reader: str) -> settings:
@@ -96,10 +87,12 @@ def check_text_file(data: bytes, name: str, chunk_bytes: int, max_line_bytes: in
         assert whole.tally.total == whole.lines
         if whole.format == "nmea" or whole.format.startswith("csv"):
             got = streaming.read_raw(path, whole.format, chunk_bytes=chunk_bytes, limits=limits)
-            if UNPLACED in whole.notes or UNPLACED in got.notes:
+            notes = " ".join(whole.notes + got.notes)
+            if UNPLACED in notes or UNPARSED in notes:
                 # pyarrow and the quote rule of record_layout disagree on where a record
-                # ends (a stray quote at the start of a value): rows are then numbered by
-                # position within each piece, so only the line count is exact.
+                # ends (a stray quote at the start of a value), or pyarrow refuses a piece:
+                # rows are then numbered by position within each piece (or all refused), so
+                # only the line count is exact.
                 assert (got.lines, got.tally.total) == (whole.lines, whole.lines)
             else:
                 assert_raw_equal(got, whole)
@@ -111,8 +104,6 @@ def check_text_file(data: bytes, name: str, chunk_bytes: int, max_line_bytes: in
 @fuzz_settings("nmea")
 @given(st.data(), st.integers(1, 64), st.integers(8, 400))
 def test_fuzz_nmea_reader(data: st.DataObject, chunk_bytes: int, max_line: int) -> None:
-    if out_of_time("nmea"):
-        return
     text = data.draw(mutated(NMEA_LINES))
     check_text_file(text_bytes(data.draw, text), "f.nmea", chunk_bytes, max_line)
 
@@ -120,8 +111,6 @@ def test_fuzz_nmea_reader(data: st.DataObject, chunk_bytes: int, max_line: int) 
 @fuzz_settings("csv")
 @given(st.data(), st.integers(1, 64), st.integers(8, 400))
 def test_fuzz_csv_reader(data: st.DataObject, chunk_bytes: int, max_line: int) -> None:
-    if out_of_time("csv"):
-        return
     sep = data.draw(st.sampled_from([",", ";", "\t"]))
     body = data.draw(mutated([CSV_ROW, '412000002,2023-01-01T00:01:00,37,124,,,,"A\nB"']))
     text = CSV_HEADER.replace(",", sep) + data.draw(ENDS) + body.replace(",", sep)
@@ -131,16 +120,12 @@ def test_fuzz_csv_reader(data: st.DataObject, chunk_bytes: int, max_line: int) -
 @fuzz_settings("bytes")
 @given(st.binary(max_size=600), st.integers(1, 64))
 def test_fuzz_any_bytes_as_a_track_file(raw: bytes, chunk_bytes: int) -> None:
-    if out_of_time("bytes"):
-        return
     check_text_file(raw, "f.dat", chunk_bytes, 1 << 20)
 
 
 @fuzz_settings("parquet")
 @given(st.data())
 def test_fuzz_parquet_reader(data: st.DataObject) -> None:
-    if out_of_time("parquet"):
-        return
     n = data.draw(st.integers(0, 6))
     times = data.draw(st.lists(st.one_of(st.none(), st.integers(-(2**62), 2**62)),
                                min_size=n, max_size=n))  # fmt: skip
@@ -178,8 +163,6 @@ ZONE_DOC = ('{"type":"FeatureCollection","features":[{"type":"Feature","properti
 @fuzz_settings("zones")
 @given(st.data())
 def test_fuzz_zones_reader(data: st.DataObject) -> None:
-    if out_of_time("zones"):
-        return
     from desktop.core.zones import load_zones
 
     text = ZONE_DOC
@@ -206,8 +189,6 @@ SDN_ROW = ('36,"PAEKTUSAN",vessel,"DPRK",-0- ,"HMTX","Cargo",-0- ,-0- ,"Korea, N
 @fuzz_settings("watchlist")
 @given(st.data())
 def test_fuzz_watchlist_reader(data: st.DataObject) -> None:
-    if out_of_time("watchlist"):
-        return
     from desktop.core.watchlist import load_watchlist
 
     text = data.draw(mutated([SDN_ROW, SDN_ROW.replace("36", "37").replace("PAEKTUSAN", "X")]))
