@@ -88,12 +88,3 @@ def test_50_mb_of_blank_lines_counted_in_bounded_memory(bombs: Path) -> None:
     assert got["peak_bytes"] < RSS_LIMIT_BYTES
     assert (got["format"], got["lines"], got["rejected"]) == (
         "nmea", 52_428_800, {"not_ais": 52_428_800})
-
-
-def test_50_mb_of_crlf_blank_lines_in_a_csv_counted_in_bounded_memory(bombs: Path) -> None:
-    path = bombs / "blank.csv"
-    path.write_bytes(b"mmsi,time,lat,lon\r\n" + b"\r\n" * (25 << 20))
-    got = run_child(path)
-    assert got["peak_bytes"] < RSS_LIMIT_BYTES
-    assert (got["format"], got["lines"], got["accepted"], got["rejected"]) == (
-        "csv", 26_214_401, {"header": 1, "blank": 26_214_400}, {})
