@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint clean sample package
+.PHONY: run test fuzz bench lint clean sample package
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,12 @@ run: $(STAMP)
 
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+
+# Every reader fuzzed with many more examples than the suite runs (tests/test_fuzz_readers.py):
+# about ten minutes; a hang fails it after thirty.
+fuzz: $(STAMP)
+	EXPOSURE_FUZZ=1 QT_QPA_PLATFORM=offscreen timeout 1800 $(BIN)/python -m pytest -q \
+		-p no:cacheprovider tests/test_fuzz_readers.py
 
 lint: $(STAMP)
 	$(BIN)/lint-imports

@@ -145,6 +145,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         )
     else:
         result = screen(args.files, zones, as_of=as_of, watchlist=watchlist)
+    _warn_no_fixes(result.ingest.reports)
     _write(render(result, args.format), args.output)
     return EXIT_OK
 
@@ -160,6 +161,15 @@ def _watchlist(paths: list[str]) -> Any:
     for line in watchlist.problem_lines():
         _say(f"exposure: watch list {line}")
     return watchlist
+
+
+def _warn_no_fixes(reports: Sequence[Any]) -> None:
+    """A line on stderr for every file that gave no fix: an empty result is never silent."""
+    from desktop.core.ingest.result import no_fix_warnings
+    from desktop.core.textsafe import terminal_text
+
+    for line in no_fix_warnings(list(reports)):
+        _say(f"exposure: warning: {terminal_text(line)}")
 
 
 def _write(text: str, output: str | None) -> None:
@@ -208,6 +218,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     from desktop.core.textsafe import printable_path
 
     result = ingest(args.files)  # InputError (exit 2) for a path that cannot be read
+    _warn_no_fixes(result.reports)
     if args.output:
         result.write_fixes(args.output)
     if args.format == "json":

@@ -318,8 +318,9 @@ def test_binary_junk_is_counted_not_raised(tmp_path: Path) -> None:
     path.write_bytes(bytes(range(256)) * 4)
     report = ingest([path]).reports[0]
     assert report.format == "unknown"
-    assert report.lines == 5  # four b"\n" bytes, and bytes after the last one
-    assert report.rejected == {"not_ais": 5}
+    # Four b"\n" and four bare b"\r" (each followed by 14) end lines, and bytes follow the last.
+    assert report.lines == 9
+    assert report.rejected == {"not_ais": 9}
 
 
 def test_empty_file_gives_an_empty_report(tmp_path: Path) -> None:

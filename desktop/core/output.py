@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Final
 
 from desktop.core.coverage import is_stale_clear, stale_sentence
+from desktop.core.ingest.result import inputs_summary
 from desktop.core.model import Verdict, VesselVerdict, iso_utc
 from desktop.core.rule import main_reason, no_main_reason_text, when
 from desktop.core.screening import ScreeningResult
@@ -91,6 +92,9 @@ def to_table_text(result: ScreeningResult) -> str:
         f"{len(result.verdicts)} vessels, {counts[Verdict.BARRED]} barred, "
         f"{counts[Verdict.REVIEW]} review, {counts[Verdict.CLEAR]} clear",
     ]
+    reports = result.ingest.reports
+    if reports:  # an archive screening reads no files here
+        lines.append(terminal_text(inputs_summary(reports)))
     if result.warning is not None:
         lines.append(f"Warning: {result.warning}")
     lines += [

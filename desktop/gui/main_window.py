@@ -250,6 +250,7 @@ class MainWindow(QMainWindow):
         self.right_splitter.setSizes([380, 520])
         self._restore_settings()
         self.layers_task: Task | None = None
+        self.no_fix_warnings: list[str] = []  # the files of the last load that gave no fix
 
     def load_background_layers(self) -> Task:
         """Load the basemap and the default zones in a thread; the map repaints when they arrive."""
@@ -671,6 +672,18 @@ class MainWindow(QMainWindow):
         self.selected_mmsi = None
         self.select_vessel(keep)
         self._update_counts()
+        if new_tracks:
+            self._warn_no_fixes(loaded)
+
+    def _warn_no_fixes(self, loaded: Loaded) -> None:
+        """Name in the status bar every file that gave no fix (as the CLI does on stderr)."""
+        from desktop.core.ingest.result import no_fix_warnings
+
+        ingest = loaded.ingest if loaded.ingest is not None else loaded.result.ingest
+        warnings = no_fix_warnings(list(getattr(ingest, "reports", [])))
+        self.no_fix_warnings = warnings
+        if warnings:
+            self.statusBar().showMessage("No fixes read from " + "; ".join(warnings), 30_000)
 
     def _size_columns(self) -> None:
         """Widths from typical contents: measuring every row of a big load blocks the GUI."""

@@ -25,8 +25,9 @@ import numpy as np
 from desktop.core.errors import Cancelled, InputError, ParameterError
 from desktop.core.ingest.assemble import assemble
 from desktop.core.ingest.base import NOT_AIS, LineTally, RawRead
-from desktop.core.ingest.csv_reader import empty_positions, empty_statics, line_layout
+from desktop.core.ingest.csv_reader import ACCEPTED_BLANK, empty_positions, empty_statics
 from desktop.core.ingest.detect_format import expand_paths, read_bytes, sniff
+from desktop.core.ingest.limits import DEFAULT_LIMITS, GuardReport, ReadLimits
 from desktop.core.ingest.result import FileReport, IngestResult
 
 __all__ = ["FileReport", "IngestResult", "ingest", "read_file"]
@@ -40,15 +41,22 @@ Progress = Callable[[float, str], None]
 INGEST_CHUNK_BYTES: Final = 32 << 20
 
 
-def read_file(path: Path) -> RawRead:
-    """Read one file with the reader its content calls for (no cleaning)."""
-    data = read_bytes(path)  # InputError when the file cannot be read
-    kind = sniff(path, data[:65536])
+def read_file(path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> RawRead:
+    """Read one file with the reader its content calls for (no cleaning).
+
+    NMEA and CSV are read whole, after the text guard the streaming reader uses too
+    (``limits.guarded_pieces``: UTF-16, bare CR, the bounds of ``limits``); content of no
+    known format is only counted, a piece at a time (a gzip bomb is never held)."""
+    from desktop.core.ingest.stream import content_head, count_lines, streamable
+
+    kind = sniff(path, content_head(path))  # InputError when the file cannot be read
     try:
-        return _dispatch(path, data, kind)
+        if streamable(kind) or kind == "unknown":
+            return _read_text(path, kind, limits)
+        return _dispatch(path, read_bytes(path), kind)
     except Exception as exc:  # noqa: BLE001 - bad content must never stop a run
         log.exception("reader failed on %s", path)
-        lines, _ = line_layout(data)
+        lines = count_lines(path)
         tally = LineTally()
         if lines:
             tally.reject_many(READER_ERROR, np.arange(1, lines + 1))
@@ -57,7 +65,44 @@ def read_file(path: Path) -> RawRead:
         return raw
 
 
-def _read_streaming(path: Path, number: int, count: int, step: Progress) -> RawRead:
+def _read_text(path: Path, kind: str, limits: ReadLimits) -> RawRead:
+    """An NMEA or CSV file read whole after the text guard, or unknown content counted."""
+    from desktop.core.ingest.csv_reader import delimiter_of, encoding_of, read_csv_track
+    from desktop.core.ingest.stream import _pieces, content_head
+
+    guard = GuardReport()
+    gzip_notes: list[str] = []
+    quoted = kind.startswith("csv")
+    delimiter = delimiter_of(content_head(path)) if quoted else ","
+    pieces = _pieces(path, 1 << 24, gzip_notes, quoted, limits, guard, ord(delimiter))
+    if kind == "unknown":
+        lines = 0
+        for piece, _, _ in pieces:  # counted, never held
+            lines += piece.count(b"\n") + (1 if piece and not piece.endswith(b"\n") else 0)
+        tally = LineTally()
+        tally.reject_range(NOT_AIS, 1, lines)
+        raw = RawRead(str(path), "unknown", lines, empty_positions(), empty_statics(), tally)
+        raw.lines += guard.settle(tally, NOT_AIS, empty_accepted=False)
+        raw.notes.append("binary content of no known format")
+        raw.notes.extend(guard.notes(limits))
+        return raw
+    text = b"".join(piece for piece, _, _ in pieces)
+    if quoted:
+        raw = read_csv_track(path, text, kind, encoding_of(text), delimiter,
+                             limits.max_line_bytes)  # fmt: skip
+        raw.lines += guard.settle(raw.tally, ACCEPTED_BLANK, empty_accepted=True)
+    else:
+        from desktop.core.ingest.nmea import read_nmea
+
+        raw = read_nmea(path, text, gzip_notes)
+        raw.path = str(path)
+        raw.lines += guard.settle(raw.tally, NOT_AIS, empty_accepted=False)
+    raw.notes.extend(guard.notes(limits))
+    return raw
+
+
+def _read_streaming(path: Path, number: int, count: int, step: Progress,
+                    limits: ReadLimits = DEFAULT_LIMITS) -> RawRead:  # fmt: skip
     """Read one file for ``ingest``: NMEA and CSV piece by piece (``stream.read_raw``: same
     records as ``read_file``, without the file's bytes in memory), with progress by bytes;
     other formats whole."""
@@ -65,7 +110,7 @@ def _read_streaming(path: Path, number: int, count: int, step: Progress) -> RawR
 
     kind = sniff(path, content_head(path))  # InputError when the file cannot be read
     if not streamable(kind):
-        return read_file(path)
+        return read_file(path, limits)
 
     def on_bytes(done: int, total: int) -> None:
         step(
@@ -74,7 +119,8 @@ def _read_streaming(path: Path, number: int, count: int, step: Progress) -> RawR
         )
 
     try:
-        return read_raw(path, kind, chunk_bytes=INGEST_CHUNK_BYTES, progress=on_bytes)
+        return read_raw(path, kind, chunk_bytes=INGEST_CHUNK_BYTES, progress=on_bytes,
+                        limits=limits)
     except (Cancelled, InputError):
         raise
     except Exception as exc:  # noqa: BLE001 - bad content must never stop a run
@@ -89,10 +135,6 @@ def _read_streaming(path: Path, number: int, count: int, step: Progress) -> RawR
 
 
 def _dispatch(path: Path, data: bytes, kind: str) -> RawRead:
-    if kind.startswith("csv"):
-        from desktop.core.ingest.csv_reader import read_csv_track
-
-        return read_csv_track(path, data, kind)
     if kind in ("parquet", "gpkg"):
         from desktop.core.ingest.tables import read_table_track
 
@@ -100,18 +142,7 @@ def _dispatch(path: Path, data: bytes, kind: str) -> RawRead:
         raw = read_table_track(io.BytesIO(data) if gzipped else path, kind)  # type: ignore[arg-type]
         raw.path = str(path)
         return raw
-    if kind == "nmea":
-        from desktop.core.ingest.nmea import read_nmea
-
-        raw = read_nmea(path)
-        raw.path = str(path)
-        return raw
-    lines, _ = line_layout(data)
-    tally = LineTally()
-    tally.reject_many(NOT_AIS, np.arange(1, lines + 1))
-    raw = RawRead(str(path), "unknown", lines, empty_positions(), empty_statics(), tally)
-    raw.notes.append("binary content of no known format")
-    return raw
+    raise InputError(f"{path}: no reader for {kind} content")
 
 
 def ingest(
@@ -120,12 +151,14 @@ def ingest(
     max_speed_kn: float = 50.0,
     progress: Progress | None = None,
     cancel: Callable[[], bool] | None = None,
+    limits: ReadLimits = DEFAULT_LIMITS,
 ) -> IngestResult:
     """Read track files and folders into cleaned tables (see ``IngestResult``).
 
     ``max_speed_kn``: a fix implying more than this speed (knots) from the vessel's track is an
     implausible jump. ``progress(fraction 0..1, message)`` is called as files are read;
     ``cancel()`` is polled between files and steps and raises ``Cancelled`` when True.
+    ``limits`` bound each text file (longest line, text size, line count; ``limits.py``).
     """
     if not max_speed_kn > 0:
         raise ParameterError(f"max_speed_kn must be positive, got {max_speed_kn}")
@@ -142,7 +175,7 @@ def ingest(
     raws: list[RawRead] = []
     for number, path in enumerate(files):
         step(0.85 * number / max(len(files), 1), f"reading {path.name}")
-        raw = _read_streaming(path, number, len(files), step)
+        raw = _read_streaming(path, number, len(files), step, limits)
         if raw.tally.total != raw.lines:
             raw.notes.append(
                 f"line accounting is off: {raw.tally.total} counted for {raw.lines} lines"

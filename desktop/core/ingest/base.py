@@ -73,6 +73,16 @@ class LineTally:
         first = np.sort(np.asarray(line_nos, dtype="int64"))[:FIRST_LINES_KEPT].tolist()
         kept[:] = sorted(set(kept) | set(first))[:FIRST_LINES_KEPT]
 
+    def reject_range(self, reason: str, first: int, count: int) -> None:
+        """Count ``count`` rejected lines numbered ``first``, ``first + 1``, ... (no array:
+        a file may have billions)."""
+        if count <= 0:
+            return
+        self.rejected[reason] += count
+        kept = self.first_lines.setdefault(reason, [])
+        new = range(first, first + min(count, FIRST_LINES_KEPT))
+        kept[:] = sorted(set(kept) | set(new))[:FIRST_LINES_KEPT]
+
     def merge(self, other: LineTally) -> None:
         """Add the counts of ``other`` (another piece of the same file) to these."""
         self.accepted.update(other.accepted)

@@ -52,12 +52,29 @@ def normalise(header: str) -> str:
     return re.sub(r"[\s_]+", "_", text)
 
 
-def header_fields(line: str) -> list[str]:
+def header_fields(line: str, delimiter: str = ",") -> list[str]:
     """The fields of one CSV line (quotes honoured)."""
     try:
-        return next(csv.reader([line]))
+        return next(csv.reader([line], delimiter=delimiter))
     except (csv.Error, StopIteration):
         return []
+
+
+DELIMITERS: Final = (",", ";", "\t")
+
+
+def guess_delimiter(line: str) -> str:
+    """The separator of a CSV header line: the one (comma, semicolon, tab) whose fields name
+    the most of mmsi, time, lat and lon, then the one giving the most fields; comma on a tie
+    (European spreadsheets write semicolons, some tools tabs)."""
+    best = ","
+    best_score = (-1, -1)
+    for delimiter in DELIMITERS:
+        fields = header_fields(line, delimiter)
+        score = (len(map_header(fields).keys() & set(REQUIRED)), len(fields))
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
 
 
 def map_header(fields: Sequence[str]) -> dict[str, str]:

@@ -30,6 +30,8 @@ How lines are counted (``sum(accepted) + sum(rejected) == lines``, lines = physi
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -51,12 +53,16 @@ from desktop.core.ingest.base import (
     LineTally,
     RawRead,
 )
+from desktop.core.ingest.limits import quote_marks
 
 ACCEPTED_HEADER: Final = "header"
 ACCEPTED_BLANK: Final = "blank"
 # A physical line that continues a quoted value of the record above (a value holding a newline).
 ACCEPTED_CONTINUED: Final = "continued_row"
 NO_FIX_COLUMNS: Final = "no_fix_columns"
+# A time outside 1677-09-21 .. 2262-04-11 (what int64 nanoseconds hold): a 9999-12-31
+# placeholder, a year 1500. The row is rejected; the rest of the file is read.
+TIME_OUT_OF_RANGE: Final = "time_out_of_range"
 
 STATIC_FIELDS: Final = (
     "imo", "name", "callsign", "ship_type", "length_m", "width_m", "destination",
@@ -110,55 +116,94 @@ def times_ns(values: pd.Series, *, time_format: str | None = None) -> np.ndarray
     """Times as int64 ns since the epoch (UTC), NaT as ``np.iinfo(int64).min``.
 
     Naive times are UTC. Numbers are epoch seconds, or milliseconds above ``EPOCH_MS_ABOVE``.
+    A time outside what int64 nanoseconds hold (1677-09-21 to 2262-04-11) is NaT too.
     """
+    return times_ns_checked(values, time_format=time_format)[0]
+
+
+def times_ns_checked(values: pd.Series, *,
+                     time_format: str | None = None) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """``times_ns``, and which values are times outside the int64-nanosecond range (a
+    ``9999-12-31`` placeholder, the year 1500): NaT in the first array, True in the second."""
     if isinstance(values.dtype, pd.DatetimeTZDtype):
-        parsed = values.dt.tz_convert("UTC")
-    elif values.dtype.kind == "M":
-        parsed = values.dt.tz_localize("UTC")
-    elif values.dtype.kind in "iuf":
+        return _datetime_ns(values.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy())
+    if values.dtype.kind == "M":
+        return _datetime_ns(values.to_numpy())
+    if values.dtype.kind in "iuf":
         number = pd.to_numeric(values, errors="coerce").astype("float64")
         scale = np.where(np.abs(number) > EPOCH_MS_ABOVE, 1e6, 1e9)
         ns = number * scale
-        out = np.full(len(values), np.iinfo("int64").min, dtype="int64")
-        ok = np.isfinite(ns)
-        out[ok] = np.round(ns[ok]).astype("int64")
-        return out
+        out = np.full(len(values), NAT_NS, dtype="int64")
+        finite = np.isfinite(ns)
+        inside = finite & (ns > float(NS_MIN)) & (ns < float(NS_MAX))
+        out[inside] = np.round(ns[inside]).astype("int64")
+        return out, finite & ~inside
+    text = values.astype("string").str.strip()
+    if time_format is not None:
+        parsed = pd.to_datetime(text, format=time_format, errors="coerce", utc=True)
     else:
-        text = values.astype("string").str.strip()
-        if time_format is not None:
-            parsed = pd.to_datetime(text, format=time_format, errors="coerce", utc=True)
-        else:
-            parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
-            retry = parsed.isna() & text.notna() & (text != "")
-            if retry.any():
-                numeric = pd.to_numeric(text[retry], errors="coerce")
-                if numeric.notna().all():
-                    return times_ns(pd.to_numeric(text, errors="coerce"))
-                parsed[retry] = pd.to_datetime(
-                    text[retry], format="mixed", errors="coerce", utc=True
-                )
-    return parsed.astype("datetime64[ns, UTC]").array.asi8.copy()
+        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
+        retry = parsed.isna() & text.notna() & (text != "")
+        if retry.any():
+            numeric = pd.to_numeric(text[retry], errors="coerce")
+            if numeric.notna().all():
+                return times_ns_checked(pd.to_numeric(text, errors="coerce"))
+            parsed[retry] = pd.to_datetime(
+                text[retry], format="mixed", errors="coerce", utc=True
+            )
+    out, outside = _datetime_ns(parsed.dt.tz_localize(None).to_numpy())
+    # pandas before 3 turns such times into NaT itself: find them in the text.
+    missed = (out == NAT_NS) & ~outside
+    if missed.any():
+        outside |= missed & _year_outside(text)
+    return out, outside
 
 
-def quote_marks(buf: np.ndarray) -> np.ndarray:
-    """Positions of the double quotes that open or close a quoted value.
-
-    A quote right after a delimiter (or at the start of a line) opens a value and one right
-    before a delimiter (or at the end of a line) closes it; quotes inside a value (a stray
-    ``5'6"`` in a name, or the doubled ``""`` of an escaped quote) are neither. The parity of
-    the marks before a newline then tells whether the newline is inside a quoted value.
-    """
-    quotes = np.flatnonzero(buf == 34)
-    if not len(quotes):
-        return quotes
-    delimiters = np.zeros(256, dtype=bool)
-    delimiters[[10, 13, 44]] = True  # \n, \r, comma
-    before = np.where(quotes > 0, buf[np.maximum(quotes - 1, 0)], 10)
-    after = np.where(quotes + 1 < len(buf), buf[np.minimum(quotes + 1, len(buf) - 1)], 10)
-    return quotes[delimiters[before] | delimiters[after]]
+# Times int64 nanoseconds hold (pandas' Timestamp range), and int64 min as NaT.
+NAT_NS: Final = int(np.iinfo("int64").min)
+NS_MIN: Final = int(pd.Timestamp.min.value)
+NS_MAX: Final = int(pd.Timestamp.max.value)
+_NS_PER_UNIT: Final = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
+_YEAR: Final = r"^\s*[+-]?(\d{4,})-\d\d-\d\d|^\s*\d{1,2}/\d{1,2}/(\d{4,})"
 
 
-def record_layout(data: bytes) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+def _datetime_ns(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """datetime64 values of any unit as int64 ns, NaT where missing or out of range."""
+    unit = np.datetime_data(values.dtype)[0]
+    raw = values.view("int64")
+    nat = raw == NAT_NS
+    factor = _NS_PER_UNIT.get(unit)
+    if factor is None:  # a unit such as days: through seconds
+        return _datetime_ns(values.astype("datetime64[s]"))
+    inside = ~nat & (raw >= NS_MIN // factor) & (raw <= NS_MAX // factor)
+    out = np.full(len(raw), NAT_NS, dtype="int64")
+    out[inside] = raw[inside] * factor
+    return out, ~nat & ~inside
+
+
+def _year_outside(text: pd.Series) -> np.ndarray:
+    """Whether each text starts with a date whose year int64 nanoseconds cannot hold."""
+    years = text.str.extract(_YEAR)
+    year = pd.to_numeric(years[0].fillna(years[1]), errors="coerce").to_numpy("float64")
+    lo, hi = pd.Timestamp.min.year, pd.Timestamp.max.year
+    return np.isfinite(year) & ((year < lo) | (year > hi))
+
+
+def delimiter_of(head: bytes) -> str:
+    """The separator of a CSV file from its first bytes (text): comma, semicolon or tab."""
+    return cols.guess_delimiter(_first_text_line(head))
+
+
+def _first_text_line(head: bytes) -> str:
+    for raw in head[:65536].splitlines():
+        line = raw.decode("utf-8", errors="replace").strip().lstrip("\ufeff")
+        if line:
+            return line
+    return ""
+
+
+def record_layout(data: bytes, delimiter: int = 44) -> tuple[int, np.ndarray, np.ndarray,
+                                                           np.ndarray]:  # fmt: skip
     """Physical lines of CSV text, quotes respected.
 
     Returns the number of physical lines and the 1-based numbers of the blank lines, of the
@@ -175,7 +220,7 @@ def record_layout(data: bytes) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]
     starts = np.concatenate(([0], ends[:-1] + 1))
     length = ends - starts
     has_cr = (length == 1) & (buf[np.minimum(starts, len(buf) - 1)] == 13)
-    quotes = quote_marks(buf)
+    quotes = quote_marks(buf, delimiter)
     inside = np.searchsorted(quotes, starts) % 2 == 1  # an odd number of quotes before it
     blank = ((length == 0) | has_cr) & ~inside
     numbers = np.arange(1, len(ends) + 1, dtype="int64")
@@ -196,9 +241,9 @@ def encoding_of(data: bytes) -> str:
     return "utf8"
 
 
-def _read_table(
+def _read_table(  # noqa: PLR0913
     data: bytes, wanted: list[str], time_column: str | None, dma: bool, threads: bool,
-    as_text: bool, encoding: str,
+    as_text: bool, encoding: str, delimiter: str = ",", block_bytes: int = 1 << 22,
 ) -> tuple[pa.Table, list[tuple[int | None, str]]]:  # fmt: skip
     """Parse with pyarrow; ``as_text`` reads every column as text (no type inference)."""
     bad_rows: list[tuple[int | None, str]] = []
@@ -212,8 +257,10 @@ def _read_table(
         column_types = {name: pa.string() for name in wanted}
     table = pacsv.read_csv(
         pa.BufferReader(data),
-        read_options=pacsv.ReadOptions(use_threads=threads, block_size=1 << 22, encoding=encoding),
-        parse_options=pacsv.ParseOptions(invalid_row_handler=on_bad_row, newlines_in_values=True),
+        read_options=pacsv.ReadOptions(use_threads=threads, block_size=block_bytes,
+                                       encoding=encoding),
+        parse_options=pacsv.ParseOptions(invalid_row_handler=on_bad_row, newlines_in_values=True,
+                                         delimiter=delimiter),
         convert_options=pacsv.ConvertOptions(
             include_columns=wanted,
             strings_can_be_null=True,
@@ -348,10 +395,14 @@ class CsvPieces:
     beforehand (``encoding_of``).
     """
 
-    def __init__(self, path: str, kind: str, encoding: str) -> None:
+    def __init__(self, path: str, kind: str, encoding: str, delimiter: str = ",",
+                 max_record_bytes: int = 1 << 20) -> None:  # fmt: skip
         self.path = path
         self.kind = kind
         self.encoding = encoding
+        self.delimiter = delimiter
+        # pyarrow needs every record inside one block (the guard keeps records shorter).
+        self.block_bytes = max(1 << 22, 2 * max_record_bytes + 2)
         self.tally = LineTally()
         self.lines = 0
         self.header_bytes: bytes | None = None
@@ -371,7 +422,7 @@ class CsvPieces:
         """Read the next piece of the file (whole records): its positions and static keys."""
         first = self.lines + 1  # the piece's first line in the file
         if self.header_bytes is None:
-            n_lines, blank, records, more = record_layout(data)
+            n_lines, blank, records, more = record_layout(data, ord(self.delimiter))
             self.lines += n_lines
             if not len(records):
                 self._count_blank(len(blank), len(more))
@@ -381,7 +432,7 @@ class CsvPieces:
                 return empty_positions(), StaticKeys.empty()
             return self._parse(data, n_lines, blank, records, more, first - 1, True)
         piece = self.header_bytes + b"\n" + data
-        n_lines, blank, records, more = record_layout(piece)
+        n_lines, blank, records, more = record_layout(piece, ord(self.delimiter))
         self.lines += n_lines - 1
         return self._parse(piece, n_lines, blank, records, more, first - 2, False)
 
@@ -396,8 +447,17 @@ class CsvPieces:
         raw_header = lines[header_local - 1]
         self.header_bytes = raw_header.rstrip(b"\r")
         text = raw_header.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r")
-        header = cols.header_fields(text)
+        header = cols.header_fields(text, self.delimiter)
         self.header = header
+        marks = quote_marks(np.frombuffer(self.header_bytes, dtype=np.uint8), ord(self.delimiter))
+        if len(marks) % 2:
+            # A header with a quote left open (junk): the copy put in front of later pieces
+            # is written again with its quotes balanced, or it would turn every line of
+            # those pieces inside out.
+            out = io.StringIO()
+            csv.writer(out, delimiter=self.delimiter, lineterminator="").writerow(header)
+            codec = "utf-8" if self.encoding == "utf8" else self.encoding
+            self.header_bytes = out.getvalue().encode(codec, errors="replace")
         self.mapping = cols.map_header(header)
         self.missing = [name for name in cols.REQUIRED if name not in self.mapping]
         self.header_line = first - 1 + header_local
@@ -440,12 +500,14 @@ class CsvPieces:
             # text, and let the per-cell conversion below count that one row.
             try:
                 table, bad_rows = _read_table(
-                    data, wanted, mapping["time"], dma, True, as_text, self.encoding
+                    data, wanted, mapping["time"], dma, True, as_text, self.encoding,
+                    self.delimiter, self.block_bytes,
                 )
                 if bad_rows:
                     # Only the single-threaded reader numbers the rows it skips.
                     table, bad_rows = _read_table(
-                        data, wanted, mapping["time"], dma, False, as_text, self.encoding
+                        data, wanted, mapping["time"], dma, False, as_text, self.encoding,
+                        self.delimiter, self.block_bytes,
                     )
                 break
             except (pa.ArrowInvalid, pa.ArrowException) as exc:
@@ -461,6 +523,8 @@ class CsvPieces:
         if unnumbered or len(bad_numbers) + table.num_rows != len(data_records):
             # Cannot place the rows on records: count, and number by position.
             self._notes.append("rows could not be placed on physical lines exactly")
+            if table.num_rows > len(data_records):  # more rows than records: keep one each
+                table = table.slice(0, len(data_records))
             row_lines = data_records[: table.num_rows]
             bad_lines = data_records[table.num_rows :]
         else:
@@ -498,14 +562,18 @@ def positions_mmsi(frame: pd.DataFrame, mapping: dict[str, str]) -> np.ndarray:
     )
 
 
-def read_csv_track(path: Path, data: bytes, kind: str) -> RawRead:
+def read_csv_track(  # noqa: PLR0913
+    path: Path, data: bytes, kind: str, encoding: str | None = None, delimiter: str = ",",
+    max_record_bytes: int = 1 << 20,
+) -> RawRead:
     """Read one CSV track file (already gunzipped ``data``) of format ``kind`` into a RawRead.
 
     ``kind`` is ``csv-noaa``, ``csv-dma`` or ``csv`` (from ``detect_format.sniff``); the
     columns are found through the header either way. The whole file is one piece of
     ``CsvPieces``, so the streaming reader gives the same records.
     """
-    pieces = CsvPieces(str(path), kind, encoding_of(data))
+    pieces = CsvPieces(str(path), kind, encoding or encoding_of(data), delimiter,
+                       max_record_bytes)
     positions, keys = pieces.feed(data)
     statics = pieces.statics.records(keys.mmsi, keys.time, keys.line, keys.ids)
     return RawRead(
@@ -521,7 +589,7 @@ def _positions(
     mmsi = pd.to_numeric(mmsi_raw, errors="coerce").to_numpy("float64", na_value=np.nan)
     mmsi_ok = np.isfinite(mmsi) & (mmsi == np.round(mmsi)) & (mmsi >= 0) & (mmsi < 2**32)
     time_raw = frame[mapping["time"]]
-    time = times_ns(time_raw, time_format=DMA_TIME_FORMAT if dma else None)
+    time, time_outside = times_ns_checked(time_raw, time_format=DMA_TIME_FORMAT if dma else None)
     time_ok = time != np.iinfo("int64").min
     time_empty = time_raw.isna().to_numpy().copy()
     if time_raw.dtype.kind not in "iufM" and not isinstance(time_raw.dtype, pd.DatetimeTZDtype):
@@ -534,9 +602,13 @@ def _positions(
 
     no_time = ~time_ok & time_empty
     bad = (~mmsi_ok | (~time_ok & ~time_empty) | lat_bad | lon_bad) & ~no_time
+    # Counted under its own reason (a placeholder date, say) when the rest of the row is good.
+    outside = bad & time_outside & mmsi_ok & ~lat_bad & ~lon_bad
+    bad &= ~outside
     tally.reject_many(NO_TIMESTAMP, row_lines[no_time])
     tally.reject_many(BAD_VALUE, row_lines[bad])
-    ok = ~(bad | no_time)
+    tally.reject_many(TIME_OUT_OF_RANGE, row_lines[outside])
+    ok = ~(bad | no_time | outside)
     tally.accept(ACCEPTED_FIX, int(ok.sum()))
 
     def optional(name: str) -> np.ndarray:

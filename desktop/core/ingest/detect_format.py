@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Final
 
 from desktop.core.errors import InputError
-from desktop.core.ingest.columns import header_fields, map_header
+from desktop.core.ingest.columns import guess_delimiter, header_fields, map_header
 
 GZIP_MAGIC: Final = b"\x1f\x8b"
 PARQUET_MAGIC: Final = b"PAR1"
@@ -123,7 +123,7 @@ def sniff(path: Path, head: bytes) -> str:
     line = _first_line(head)
     if line[:1] in ("!", "\\", "$"):
         return "nmea"
-    fields = header_fields(line)
+    fields = header_fields(line, guess_delimiter(line))
     lowered = tuple(f.lower() for f in fields)
     if lowered[: len(DMA_HEADER_START)] == DMA_HEADER_START:
         return "csv-dma"
@@ -133,7 +133,8 @@ def sniff(path: Path, head: bytes) -> str:
         mapping = map_header(fields)
         if {"mmsi", "time", "lat", "lon"} <= mapping.keys():
             return "csv"
-        if not _looks_like_nmea_with_prefix(head):
+        # NUL bytes are binary content, whatever separator splits its first line.
+        if not _looks_like_nmea_with_prefix(head) and b"\x00" not in head[:4096]:
             return "csv"
     if b"\x00" in head[:4096]:
         return "unknown"

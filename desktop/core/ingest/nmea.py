@@ -333,6 +333,9 @@ def scan_lines(  # noqa: C901, PLR0915 - one pass over the lines, kept in one pl
         numbers = np.arange(n_lines, dtype=np.int64)
     nums = numbers.tolist()
     outcome = np.zeros(n_lines, dtype=np.int8)
+    # Empty lines without a Python step each: 50 MB of blank lines is 50 million of them.
+    empty = fl.ends <= fl.starts
+    outcome[empty] = _NOTAIS
 
     # The other lines, one by one with cheap string operations. Single-part sentences are
     # kept as tuples and checked with the fast ones; multipart ones are assembled after that.
@@ -342,7 +345,7 @@ def scan_lines(  # noqa: C901, PLR0915 - one pass over the lines, kept in one pl
     pghp: list[tuple[int, list[str], int | None]] = []  # line, fields, arrival time
     lone: dict[int, str] = {}  # line holding only a tag block -> that tag block
     used_lone: list[int] = []
-    for i in np.flatnonzero(~fl.fast).tolist():
+    for i in np.flatnonzero(~fl.fast & ~empty).tolist():
         line = fl.text(i).strip()
         if not line:
             outcome[i] = _NOTAIS
@@ -810,7 +813,8 @@ def _tally(outcome: np.ndarray) -> LineTally:
     return tally
 
 
-def read_nmea(path: str | Path) -> RawRead:
+def read_nmea(path: str | Path, data: bytes | None = None,
+              notes: list[str] | None = None) -> RawRead:  # fmt: skip
     """Read an NMEA 0183 AIS file (plain or gzip) into position and static records.
 
     Bytes are read as latin-1, so no byte stops the read; a gzip file is recognised by its
@@ -877,7 +881,11 @@ def read_nmea(path: str | Path) -> RawRead:
     MMSI and position validity and duplicates are not judged here (the shared cleaning
     step does that); sentinels (lat 91, lon 181, SOG 102.3, COG 360, heading 511) are left in.
     """
-    decoded = _decode(path)
+    if data is None:
+        decoded = _decode(path)
+    else:  # the text already read (and guarded: ``limits.guarded_pieces``)
+        with _gc_paused():
+            decoded = decode_parsed(scan_lines(data, str(path), list(notes or [])))
     parsed = decoded.parsed
     raw = raw_records(decoded, parsed.numbers)
     raw.tally = _tally(parsed.outcome)

@@ -137,13 +137,18 @@ def parse(data: bytes, block_bytes: int = BLOCK_BYTES) -> FastLines:
     """
     buf = np.frombuffer(data, dtype=np.uint8)
     starts, ends = split_lines(buf)
+    # Only non-empty lines can be sentences: 50 MB of blank lines is 50 million lines, and
+    # the per-line arrays below cost microseconds each. A line after a lone tag block with
+    # a blank line between is then left to the loop, which reads it the same way.
+    nonempty = np.flatnonzero(ends > starts)
+    some_starts, some_ends = starts[nonempty], ends[nonempty]
     pieces: list[dict] = []
     first_line = 0
     after_lone = False
-    while first_line < len(starts):
-        last_line = int(np.searchsorted(starts, starts[first_line] + block_bytes))
+    while first_line < len(some_starts):
+        last_line = int(np.searchsorted(some_starts, some_starts[first_line] + block_bytes))
         last_line = max(last_line, first_line + 1)
-        piece = _parse_block(buf, starts, ends, first_line, last_line, after_lone)
+        piece = _parse_block(buf, some_starts, some_ends, first_line, last_line, after_lone)
         after_lone = piece.pop("ends_lone")
         pieces.append(piece)
         first_line = last_line
@@ -163,6 +168,8 @@ def parse(data: bytes, block_bytes: int = BLOCK_BYTES) -> FastLines:
     ):
         parts = [piece[name] for piece in pieces]
         cols[name] = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    cols["line"] = nonempty[cols["line"]].astype(np.int64)
+    cols["tag_bad_lines"] = nonempty[cols["tag_bad_lines"]].astype(np.int64)
     cols["checksum_ok"] = cols["checksum_ok"].astype(bool)
     cols["own_ship"] = cols["own_ship"].astype(bool)
     fast[cols["line"]] = True

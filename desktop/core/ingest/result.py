@@ -76,6 +76,29 @@ class FileReport:
         return out
 
 
+def no_fix_warnings(reports: list[FileReport]) -> list[str]:
+    """One line per file that gave no fix (binary, a .gz of a .gz, another table...), naming
+    it and what its lines became, so that an empty result is never silent."""
+    out = []
+    for report in reports:
+        if report.fixes:
+            continue
+        top = sorted(report.rejected.items(), key=lambda item: (-item[1], item[0]))[:3]
+        why = ", ".join(f"{reason} {count}" for reason, count in top) or "no lines"
+        out.append(f"{report.path}: no fixes read ({report.format}, {report.lines} lines; {why})")
+    return out
+
+
+def inputs_summary(reports: list[FileReport]) -> str:
+    """One line about the inputs: files, lines, fixes, rejected lines."""
+    lines = sum(report.lines for report in reports)
+    fixes = sum(report.fixes for report in reports)
+    rejected = sum(report.rejected_total for report in reports)
+    files = len(reports)
+    return (f"Inputs: {files} file{'s' if files != 1 else ''}, {lines} lines, {fixes} fixes, "
+            f"{rejected} rejected")  # fmt: skip
+
+
 def _counts(counts: dict[str, int], first_lines: dict[str, list[int]]) -> str:
     if not counts:
         return "none"

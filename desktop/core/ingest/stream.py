@@ -10,7 +10,9 @@ How it stays exact and bounded (the policy)
   1. Reading. The file is read ``chunk_bytes`` at a time (compressed bytes for ``.gz``, whose
      output is also cut at ``chunk_bytes``). A line cut by a piece border waits for the rest
      of its line; a CSV piece ends only at a newline outside quotes (an even number of ``"``
-     before it), so a quoted value holding a newline is never split.
+     before it), so a quoted value holding a newline is never split. The text passes the
+     guard of ``limits.py`` first (UTF-16, bare CR, the longest line, the text and line count
+     of a file), as the whole-file reader's does.
   2. NMEA state across borders. Each piece is scanned together with the lines carried from
      the piece before (``nmea.scan_lines`` with the lines' numbers in the file). A line's
      outcome is committed when nothing after the piece can change it; the others are carried
@@ -67,6 +69,7 @@ from desktop.core.ingest import nmea
 from desktop.core.ingest.assemble import clean_raws, static_note, statics_table
 from desktop.core.ingest.base import (
     FIRST_LINES_KEPT,
+    NOT_AIS,
     POSITION_COLUMNS,
     STATIC_COLUMNS,
     LineTally,
@@ -74,13 +77,22 @@ from desktop.core.ingest.base import (
     static_schema,
 )
 from desktop.core.ingest.csv_reader import (
+    ACCEPTED_BLANK,
     CsvPieces,
     StaticKeys,
+    delimiter_of,
     empty_positions,
     empty_statics,
-    quote_marks,
 )
 from desktop.core.ingest.detect_format import GZIP_MAGIC, sniff
+from desktop.core.ingest.limits import (
+    DEFAULT_LIMITS,
+    GuardReport,
+    ReadLimits,
+    guarded_pieces,
+    text_blocks,
+    thin_blank_runs,
+)
 from desktop.core.ingest.result import FileReport
 from desktop.core.textsafe import printable_path
 
@@ -178,7 +190,7 @@ def _blocks(path: Path, chunk_bytes: int, notes: list[str]) -> Iterator[tuple[by
 def content_head(path: Path) -> bytes:
     """The first ``HEAD_BYTES`` of the content (gunzipped), for format detection."""
     out = b""
-    for block, _ in _blocks(path, HEAD_BYTES, []):
+    for block, _ in text_blocks(_blocks(path, HEAD_BYTES, []), GuardReport()):
         out += block
         if len(out) >= HEAD_BYTES:
             break
@@ -189,44 +201,24 @@ def count_lines(path: Path) -> int:
     """Physical lines of the content (as ``text.split("\\n")`` without a final empty one)."""
     lines = 0
     last = b"\n"
-    for block, _ in _blocks(path, 1 << 24, []):
+    for block, _ in text_blocks(_blocks(path, 1 << 24, []), GuardReport()):
         lines += block.count(b"\n")
-        last = block[-1:]
+        last = block[-1:] or last
     return lines + (last != b"\n")
 
 
-def _pieces(
-    path: Path, chunk_bytes: int, notes: list[str], quoted: bool
-) -> Iterator[tuple[bytes, int, bool]]:
+def _pieces(  # noqa: PLR0913
+    path: Path, chunk_bytes: int, notes: list[str], quoted: bool, limits: ReadLimits,
+    guard: GuardReport, delimiter: int = 44,
+) -> Iterator[tuple[bytes, int, bool]]:  # fmt: skip
     """Whole lines of the content, about ``chunk_bytes`` at a time: (bytes, consumed, last).
 
     With ``quoted`` (CSV) a piece ends only at a newline outside double quotes. The last
-    piece (possibly empty) has ``last`` True and may end without a newline.
+    piece (possibly empty) has ``last`` True and may end without a newline. The text passes
+    ``limits.guarded_pieces`` (UTF-16, bare CR, the bounds of ``limits``; see there).
     """
-    held = b""
-    consumed = 0
-    for block, consumed in _blocks(path, chunk_bytes, notes):
-        held += block
-        cut = _cut(held, quoted)
-        if cut > 0:
-            yield held[:cut], consumed, False
-            held = held[cut:]
-    yield held, consumed, True
-
-
-def _cut(data: bytes, quoted: bool) -> int:
-    """Length of the longest prefix of ``data`` that is whole lines (records if ``quoted``)."""
-    if not quoted:
-        return data.rfind(b"\n") + 1
-    buf = np.frombuffer(data, dtype=np.uint8)
-    newlines = np.flatnonzero(buf == 10)
-    if not len(newlines):
-        return 0
-    quotes = quote_marks(buf)
-    outside = np.searchsorted(quotes, newlines) % 2 == 0
-    if not outside.any():
-        return 0
-    return int(newlines[np.flatnonzero(outside)[-1]]) + 1
+    return guarded_pieces(text_blocks(_blocks(path, chunk_bytes, notes), guard), quoted=quoted,
+                          limits=limits, report=guard, delimiter=delimiter)  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------
@@ -246,9 +238,11 @@ class RawChunk:
 class _NmeaReader:
     """NMEA lines in pieces, with the state that crosses piece borders carried (policy 2)."""
 
-    def __init__(self, path: Path, chunk_bytes: int) -> None:
+    def __init__(self, path: Path, chunk_bytes: int, limits: ReadLimits) -> None:
         self.path = path
         self.chunk_bytes = chunk_bytes
+        self.limits = limits
+        self.guard = GuardReport()
         self.format = "nmea"
         self.lines = 0
         self.tally = LineTally()
@@ -258,7 +252,8 @@ class _NmeaReader:
         self._lone = 0
 
     def notes(self) -> list[str]:
-        return self._gzip_notes + nmea.count_notes(self._tag_bad, self._own, self._lone)
+        return (self._gzip_notes + nmea.count_notes(self._tag_bad, self._own, self._lone)
+                + self.guard.notes(self.limits))  # fmt: skip
 
     def statics_records(self, keys: StaticKeys) -> pd.DataFrame:
         return empty_statics()
@@ -266,11 +261,14 @@ class _NmeaReader:
     def chunks(self) -> Iterator[RawChunk]:
         carry = b""
         carry_numbers = np.zeros(0, dtype=np.int64)
-        for data, consumed, last in _pieces(self.path, self.chunk_bytes, self._gzip_notes, False):
+        for data, consumed, last in _pieces(self.path, self.chunk_bytes, self._gzip_notes, False,
+                                            self.limits, self.guard):  # fmt: skip
             count = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
-            numbers = np.concatenate(
-                [carry_numbers, np.arange(self.lines, self.lines + count, dtype=np.int64)]
-            )
+            data, kept, blank = thin_blank_runs(data, self.lines)  # long blank runs: counted
+            if len(blank):
+                self.tally.reject_many(NOT_AIS, blank[:FIRST_LINES_KEPT] + 1)
+                self.tally.rejected[NOT_AIS] += len(blank) - min(len(blank), FIRST_LINES_KEPT)
+            numbers = np.concatenate([carry_numbers, kept])
             self.lines += count
             buf = carry + data
             if not len(numbers):
@@ -289,6 +287,8 @@ class _NmeaReader:
             del parsed, decoded, buf, data, starts, bounds
             yield RawChunk(positions, statics, StaticKeys.empty(), consumed)
             del positions, statics
+        # Too-long lines reached the scan as empty lines (not_ais); lines past a limit did not.
+        self.lines += self.guard.settle(self.tally, NOT_AIS, empty_accepted=False)
 
     def _commit(
         self, decoded: nmea._Decoded, done: np.ndarray
@@ -368,12 +368,16 @@ def _carried(parsed: nmea._Parsed) -> np.ndarray:
 class _CsvReader:
     """CSV records in pieces (policy 3)."""
 
-    def __init__(self, path: Path, chunk_bytes: int, kind: str) -> None:
+    def __init__(self, path: Path, chunk_bytes: int, kind: str, limits: ReadLimits) -> None:
         self.path = path
         self.chunk_bytes = chunk_bytes
         self.format = kind
+        self.limits = limits
+        self.guard = GuardReport()
         self._gzip_notes: list[str] = []
-        self.reader = CsvPieces(str(path), kind, _encoding(path, chunk_bytes))
+        self.delimiter = delimiter_of(content_head(path))
+        self.reader = CsvPieces(str(path), kind, _encoding(path, chunk_bytes), self.delimiter,
+                                limits.max_line_bytes)  # fmt: skip
 
     @property
     def lines(self) -> int:
@@ -384,17 +388,21 @@ class _CsvReader:
         return self.reader.tally
 
     def notes(self) -> list[str]:
-        return self.reader.notes()
+        return self.reader.notes() + self.guard.notes(self.limits)
 
     def statics_records(self, keys: StaticKeys) -> pd.DataFrame:
         return self.reader.statics.records(keys.mmsi, keys.time, keys.line, keys.ids)
 
     def chunks(self) -> Iterator[RawChunk]:
-        for data, consumed, _last in _pieces(self.path, self.chunk_bytes, self._gzip_notes, True):
+        pieces = _pieces(self.path, self.chunk_bytes, self._gzip_notes, True, self.limits,
+                         self.guard, ord(self.delimiter))
+        for data, consumed, _last in pieces:
             if not data:
                 continue
             positions, keys = self.reader.feed(data)
             yield RawChunk(positions, empty_statics(), keys, consumed)
+        # Too-long records reached the reader as blank lines; lines past a limit did not.
+        self.reader.lines += self.guard.settle(self.tally, ACCEPTED_BLANK, empty_accepted=True)
 
 
 def _encoding(path: Path, chunk_bytes: int) -> str:
@@ -403,7 +411,7 @@ def _encoding(path: Path, chunk_bytes: int) -> str:
 
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
-        for block, _ in _blocks(path, max(chunk_bytes, 1 << 20), []):
+        for block, _ in text_blocks(_blocks(path, max(chunk_bytes, 1 << 20), []), GuardReport()):
             decoder.decode(block)
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
@@ -411,13 +419,14 @@ def _encoding(path: Path, chunk_bytes: int) -> str:
     return "utf8"
 
 
-def _reader(path: Path, kind: str, chunk_bytes: int) -> _NmeaReader | _CsvReader:
+def _reader(path: Path, kind: str, chunk_bytes: int,
+            limits: ReadLimits = DEFAULT_LIMITS) -> _NmeaReader | _CsvReader:  # fmt: skip
     # Scanning a piece takes about nine times its size in working memory: pieces larger
     # than SCAN_BYTES are read in SCAN_BYTES steps.
     piece_bytes = min(chunk_bytes, SCAN_BYTES)
     if kind == "nmea":
-        return _NmeaReader(path, piece_bytes)
-    return _CsvReader(path, piece_bytes, kind)
+        return _NmeaReader(path, piece_bytes, limits)
+    return _CsvReader(path, piece_bytes, kind, limits)
 
 
 def streamable(kind: str) -> bool:
@@ -432,13 +441,15 @@ def read_raw(
     chunk_bytes: int = 32 << 20,
     progress: ByteProgress | None = None,
     cancel: Callable[[], bool] | None = None,
+    limits: ReadLimits = DEFAULT_LIMITS,
 ) -> RawRead:
     """The first pass over an NMEA or CSV file, gathered into one ``RawRead`` (for ``ingest``):
     the same records, tally and notes as the whole-file reader, without the file's bytes in
-    memory. ``progress(bytes_read, bytes_total)`` is called after every piece."""
+    memory. ``progress(bytes_read, bytes_total)`` is called after every piece; ``limits``
+    bound the lines and the file (``limits.ReadLimits``)."""
     path = Path(path)
     total = path.stat().st_size
-    reader = _reader(path, kind, chunk_bytes)
+    reader = _reader(path, kind, chunk_bytes, limits)
     positions: list[pd.DataFrame] = []
     statics: list[pd.DataFrame] = []
     keys: list[StaticKeys] = []
@@ -597,6 +608,7 @@ class FileStream:
     chunk_bytes: int = 32 << 20
     cancel: Callable[[], bool] | None = None
     progress: ByteProgress | None = None
+    limits: ReadLimits = DEFAULT_LIMITS
     _done: bool = field(default=False, repr=False)
 
     def __iter__(self) -> Iterator[FixChunk]:
@@ -607,7 +619,7 @@ class FileStream:
         if not streamable(self.format):
             yield self._whole(total)
             return
-        reader = _reader(self.path, self.format, self.chunk_bytes)
+        reader = _reader(self.path, self.format, self.chunk_bytes, self.limits)
         buckets = _Buckets(_bucket_count(self.path, total))
         try:
             for chunk in reader.chunks():  # noqa: B007 - deleted at the end of each turn
@@ -663,7 +675,7 @@ class FileStream:
     def _whole(self, total: int) -> FixChunk:
         from desktop.core.ingest import read_file
 
-        raw = read_file(self.path)
+        raw = read_file(self.path, self.limits)
         self.format = raw.format
         notes = list(raw.notes)
         if raw.tally.total != raw.lines:
@@ -706,6 +718,7 @@ def stream_file(
     chunk_bytes: int = 32 << 20,
     cancel: Callable[[], bool] | None = None,
     progress: ByteProgress | None = None,
+    limits: ReadLimits = DEFAULT_LIMITS,
 ) -> FileStream:
     """Read one track file in bounded memory as cleaned chunks (the policy is in the module
     docstring). ``progress(bytes_read, bytes_total)`` is called after every piece read;
@@ -719,5 +732,5 @@ def stream_file(
         raise InputError(f"{path}: no such file")
     kind = sniff(path, content_head(path))
     report = FileReport(printable_path(path), kind, 0)
-    return FileStream(path, kind, report, max_speed_kn, chunk_bytes, cancel, progress)
+    return FileStream(path, kind, report, max_speed_kn, chunk_bytes, cancel, progress, limits)
 

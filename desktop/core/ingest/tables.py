@@ -23,10 +23,11 @@ from desktop.core.ingest.base import ACCEPTED_FIX, BAD_VALUE, NO_TIMESTAMP, Line
 from desktop.core.ingest.csv_reader import (
     NO_FIX_COLUMNS,
     STATIC_FIELDS,
+    TIME_OUT_OF_RANGE,
     empty_positions,
     empty_statics,
     statics_from_rows,
-    times_ns,
+    times_ns_checked,
 )
 
 
@@ -81,13 +82,17 @@ def read_table_track(path: Path, kind: str) -> RawRead:
 
     mmsi = cols.numbers(frame[mapping["mmsi"]])
     mmsi_ok = np.isfinite(mmsi) & (mmsi == np.round(mmsi)) & (mmsi >= 0) & (mmsi < 2**32)
-    time = times_ns(frame[mapping["time"]])
+    time, time_outside = times_ns_checked(frame[mapping["time"]])
     time_ok = time != np.iinfo("int64").min
     no_time = ~time_ok & frame[mapping["time"]].isna().to_numpy()
     bad = ~mmsi_ok | (~time_ok & ~no_time)
-    tally.reject_many(NO_TIMESTAMP, lines[no_time & ~bad])
+    # A time pandas cannot hold (a 9999-12-31 placeholder): that row only, by its own reason.
+    outside = bad & time_outside & mmsi_ok
+    bad &= ~outside
+    tally.reject_many(NO_TIMESTAMP, lines[no_time & ~bad & ~outside])
     tally.reject_many(BAD_VALUE, lines[bad])
-    ok = ~(bad | no_time)
+    tally.reject_many(TIME_OUT_OF_RANGE, lines[outside])
+    ok = ~(bad | no_time | outside)
     tally.accept(ACCEPTED_FIX, int(ok.sum()))
 
     def column(name: str) -> np.ndarray:
