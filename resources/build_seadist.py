@@ -16,8 +16,9 @@ Method (see resources/README.md, ``seadist/``):
 3. The sea that counts is the largest connected sea (8-neighbour): lakes, and harbour basins the
    ~100 m coast closes off, are not part of it.
 4. For each zone, scikit-image's ``graph.MCP_Geometric`` (Dijkstra on the 8-connected grid)
-   finds the least-cost distance from every sea cell to the zone's sea cells (cells whose centre
-   is in the polygon; when none is sea, the sea cells nearest to the polygon's cells).
+   finds the least-cost distance from every sea cell to the zone's sea cells: cells whose centre
+   is in the polygon, and for its cells of water the land margin closes (a harbour basin, a narrow
+   entrance), the nearest sea cell; when none is sea, the sea cells nearest to all its cells.
 5. Cells off that sea take the value of their nearest sea cell
    (``scipy.ndimage.distance_transform_edt`` indices): a point on land or in a harbour snaps to
    the nearest sea. Values are stored every ``STORE_STEP`` cells in each direction (the value of
@@ -70,14 +71,19 @@ def _to_grid(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (y_top - merc_y(lat)) / cell, (lon - LON0) / CELL_DEG
 
 
-def land_mask(land_file: Path) -> np.ndarray:
-    rows, cols, _, _ = grid_shape()
+def land_polygons(land_file: Path) -> np.ndarray:
+    """The basemap's land polygons over the grid (and a degree around it), clipped to it."""
     table = pq.ParquetFile(land_file).read(columns=["geometry"])
     geoms = shapely.from_wkb(np.array(table.column("geometry").to_pylist(), dtype=object))
     bbox = shapely.box(LON0 - 1, LAT0 - 1, LON1 + 1, LAT1 + 1)
     geoms = geoms[shapely.intersects(geoms, bbox)]
+    return shapely.clip_by_rect(geoms, LON0 - 1, LAT0 - 1, LON1 + 1, LAT1 + 1)
+
+
+def land_mask(land_file: Path) -> np.ndarray:
+    rows, cols, _, _ = grid_shape()
     land = np.zeros((rows, cols), dtype=bool)
-    clipped = shapely.clip_by_rect(geoms, LON0 - 1, LAT0 - 1, LON1 + 1, LAT1 + 1)
+    clipped = land_polygons(land_file)
     grown = shapely.buffer(clipped, LAND_MARGIN_DEG, quad_segs=4)
     for poly in shapely.get_parts(grown):
         if shapely.get_type_id(poly) != 3 or poly.is_empty:
@@ -110,6 +116,33 @@ def zone_cells(geom: shapely.Geometry, lons: np.ndarray, lats: np.ndarray) -> tu
     return rr[inside], cc[inside]
 
 
+def zone_seeds(geom: shapely.Geometry, lons: np.ndarray, lats: np.ndarray, sea: np.ndarray,
+               snap: tuple[np.ndarray, np.ndarray], land: shapely.STRtree
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, cols) of the sea cells a voyage to the zone ends at.
+
+    The zone's cells on the open sea, and for each of its cells whose centre is water but which
+    the land margin closes (a harbour basin, a channel under ~2 km wide), the sea cell nearest to
+    it: the zone's water snaps to the sea as a point in a harbour does. Without the second part a
+    zone whose harbour the grid closes would be reached only through the few of its cells that
+    stay open, however far round (Rajin: its one open cell lies west of the island in the bay's
+    mouth, ~10 nm round the island from the zone's own water east of the headland). When none of
+    the zone's cells is on the open sea (a port behind a barrage or up a river the grid closes),
+    the sea cells nearest to all of them.
+    """
+    rr, cc = zone_cells(geom, lons, lats)
+    snap_r, snap_c = snap
+    open_sea = sea[rr, cc]
+    if not open_sea.any():
+        return snap_r[rr, cc], snap_c[rr, cc]
+    on_land = np.zeros(len(rr), dtype=bool)
+    hits = land.query(shapely.points(lons[cc], lats[rr]), predicate="intersects")
+    on_land[np.unique(hits[0])] = True
+    closed = ~open_sea & ~on_land
+    return (np.concatenate([rr[open_sea], snap_r[rr[closed], cc[closed]]]),
+            np.concatenate([cc[open_sea], snap_c[rr[closed], cc[closed]]]))
+
+
 def build(root: Path) -> dict[str, int]:
     """Write ``seadist/kp_seadist.npz`` under ``root``; return a few counts for the log."""
     land = land_mask(root / "basemap" / "land.parquet")
@@ -117,7 +150,6 @@ def build(root: Path) -> dict[str, int]:
     features = json.loads((root / "zones" / "kp_ports.geojson").read_text())["features"]
     geoms = [shapely.geometry.shape(f["geometry"]) for f in features]
     names = [f["properties"]["name"] for f in features]
-    seeds = [zone_cells(g, lons, lats) for g in geoms]
 
     labels = measure.label(~land, connectivity=2)
     sizes = np.bincount(labels.ravel())
@@ -132,15 +164,10 @@ def build(root: Path) -> dict[str, int]:
     cols_s = np.arange(STORE_STEP // 2, land.shape[1], STORE_STEP)
     sr = snap_r[np.ix_(rows_s, cols_s)]
     sc = snap_c[np.ix_(rows_s, cols_s)]
+    land_tree = shapely.STRtree(land_polygons(root / "basemap" / "land.parquet"))
     fields = []
-    for (rr, cc) in seeds:
-        if len(rr) == 0 or not sea[rr, cc].any():
-            # No cell of the polygon is on the open sea (a port behind a barrage or up a river
-            # the grid closes): start from the sea cells nearest to them.
-            rr, cc = snap_r[rr, cc], snap_c[rr, cc]
-        else:
-            keep = sea[rr, cc]
-            rr, cc = rr[keep], cc[keep]
+    for geom in geoms:
+        rr, cc = zone_seeds(geom, lons, lats, sea, (snap_r, snap_c), land_tree)
         mcp = graph.MCP_Geometric(costs, fully_connected=True)
         dist_m, _ = mcp.find_costs(list(zip(rr.tolist(), cc.tolist(), strict=True)))
         stored = dist_m[sr, sc] / METRES_PER_NM / UNIT_NM
