@@ -127,7 +127,7 @@ def child(stats_path: str, argv: list[str]) -> int:
                                client.get_worker_logs(n=1000).items()]]:
             for _, entries in logs.items():
                 for level, text in entries:
-                    if any(w in text.lower() for w in WORDS):
+                    if any(w in text.lower() for w in WORDS) and "Memory:  " not in text:
                         lines.append(f"{source}: {level}: {text[:200]}")
         stats["memory_log_lines"] = lines[:50]
         stats["memory_log_count"] = len(lines)
@@ -141,6 +141,16 @@ def child(stats_path: str, argv: list[str]) -> int:
         stats["client_peak_rss_mb"] = round(_vmhwm_mb())
         Path(stats_path).write_text(json.dumps(stats, default=str), encoding="utf-8")
     return code
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` so far (its own, not its children's)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def _tree(pid: int) -> list[int]:
@@ -171,10 +181,14 @@ def run(name: str, argv: list[str], out: Path, watch: list[int]) -> dict:
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
     peaks: dict[int, float] = {}
+    cpu: dict[int, float] = {}
     names: dict[int, str] = {}
+    # an external cluster's processes were running before: count only this run's CPU
+    base = {p: _cpu_s(p) for w in watch for p in _tree(w)}
     while proc.poll() is None:
         for pid in _tree(proc.pid) + [p for w in watch for p in _tree(w)]:
             peaks[pid] = max(peaks.get(pid, 0.0), _vmhwm_mb(pid))
+            cpu[pid] = max(cpu.get(pid, 0.0), _cpu_s(pid) - base.get(pid, 0.0))
             names.setdefault(pid, _cmdline(pid))
         time.sleep(0.5)
     wall = time.perf_counter() - began
@@ -185,9 +199,11 @@ def run(name: str, argv: list[str], out: Path, watch: list[int]) -> dict:
         "started": f"{started:%Y-%m-%d %H:%M:%S} UTC",
         "load_before": [round(x, 1) for x in load0],
         "load_after": [round(x, 1) for x in os.getloadavg()],
+        "cpu_s": round(sum(cpu.values()), 1),
         "peaks_mb": sorted(
-            [{"pid": p, "peak_mb": round(v), "cmd": names[p]} for p, v in peaks.items()
-             if v > 100], key=lambda r: -r["peak_mb"]),
+            [{"pid": p, "peak_mb": round(v), "cpu_s": round(cpu.get(p, 0.0), 1),
+              "cmd": names[p]} for p, v in peaks.items() if v > 100],
+            key=lambda r: -r["peak_mb"]),
         "stats": stats,
         "stderr_tail": stderr.strip().splitlines()[-5:],
     }
@@ -206,9 +222,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("/work/bench-data/results.jsonl"))
     parser.add_argument("--watch", type=int, nargs="*", default=[],
                         help="pids of an external cluster's processes to poll too")
-    parser.add_argument("argv", nargs=argparse.REMAINDER)
-    args = parser.parse_args()
-    argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
+    mine = sys.argv[1:sys.argv.index("--")] if "--" in sys.argv else sys.argv[1:]
+    argv = sys.argv[sys.argv.index("--") + 1:] if "--" in sys.argv else []
+    args = parser.parse_args(mine)
     row = run(args.name, argv, args.out, args.watch)
     print(json.dumps(row, indent=1))
 
