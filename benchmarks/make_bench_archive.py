@@ -71,11 +71,101 @@ def add(archive: Path, folder: Path) -> dict:
             "size_mb": round(info["size_bytes"] / 1e6, 1)}
 
 
+def replicate(source: Path, target: Path, copies: int, shift_days: int = 3) -> dict:
+    """``target`` = ``source`` plus ``copies - 1`` copies of its fixes, copy k with its MMSIs
+    moved as the chunks' are and its times moved k x ``shift_days`` days later, written in the
+    archive's own format (``merge_fixes``, ``Store.write_table``, the manifest entries of
+    ``_merge_day``) as one more generation. A cheap stand-in for generating and adding chunks
+    1-4 (the day a 2-core machine shared by seven made that take over an hour): copy k of a
+    vessel is where the vessel was ``3 k`` days before, so it meets other vessels (and never
+    itself: a stop lasts under two days) like new traffic would."""
+    from datetime import date, timedelta
+
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from desktop.core.archive.add import merge_fixes
+    from desktop.core.archive.layout import FIX_SCHEMA, open_store, part_name, read_manifest
+    from desktop.core.model import iso_utc
+
+    began = time.perf_counter()
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(source, target)
+    store = open_store(str(target))
+    manifest = read_manifest(store)
+    old = dict(manifest["fixes"])
+    generation = int(manifest["generation"]) + 1
+    days = sorted(date.fromisoformat(d) for d in old)
+    wanted = sorted({d + timedelta(days=shift_days * k) for d in days for k in range(copies)})
+    entries: dict[str, dict] = {}
+    for day in wanted:
+        pieces = []
+        for k in range(copies):
+            src = (day - timedelta(days=shift_days * k)).isoformat()
+            if src not in old:
+                continue
+            table = store.read_table(old[src]["path"]).select(FIX_SCHEMA.names).cast(FIX_SCHEMA)
+            if k:
+                mmsi = table.column("mmsi").to_numpy().astype("int64")
+                kp = mmsi // 1_000_000 == 445
+                mmsi = np.where(kp, mmsi + 50 * k, mmsi + 5_000 * k).astype("uint32")
+                t = pc.add(table.column("time"), pa.scalar(
+                    timedelta(days=shift_days * k), pa.duration("us")))
+                table = table.set_column(0, "mmsi", pa.array(mmsi))
+                table = table.set_column(1, "time", t.cast(FIX_SCHEMA.field("time").type))
+            pieces.append(table)
+        merged = merge_fixes(pa.concat_tables(pieces).combine_chunks())
+        relative = part_name("fixes", day.isoformat(), generation)
+        size = store.write_table(relative, merged)
+        times = merged.column("time")
+        entries[day.isoformat()] = {
+            "path": relative, "rows": merged.num_rows, "bytes": size,
+            "time_min": iso_utc(pc.min(times).as_py()), "time_max": iso_utc(pc.max(times).as_py()),
+            "vessels": len(pc.unique(merged.column("mmsi"))),
+        }
+    manifest["fixes"] = entries
+    manifest["generation"] = generation
+    store.write_json_atomic("manifest.json", manifest)
+    for part in old.values():
+        store.delete(part["path"])
+    return {"archive": str(target), "replicate_s": round(time.perf_counter() - began, 1),
+            "fixes": sum(e["rows"] for e in entries.values()), "days": len(entries),
+            "size_mb": round(sum(e["bytes"] for e in entries.values()) / 1e6, 1)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("root", type=Path)
     parser.add_argument("--chunks", type=int, default=5)
+    parser.add_argument("--only-chunk", type=int, default=None,
+                        help="write chunk K's feeds to ROOT/inputs_K and stop (to generate "
+                             "chunks in parallel processes; then --add-inputs)")
+    parser.add_argument("--add-inputs", action="store_true",
+                        help="add every ROOT/inputs_K folder (K >= 1) to ais50m in one add")
+    parser.add_argument("--replicate", type=int, default=None,
+                        help="make ais50m from ais10m by this many time-shifted copies "
+                             "(see replicate) instead of generating and adding chunks")
     args = parser.parse_args()
+    if args.replicate:
+        print(json.dumps(replicate(args.root / "ais10m", args.root / "ais50m", args.replicate)))
+        return
+    if args.only_chunk is not None:
+        write_chunk(args.only_chunk, args.root / f"inputs_{args.only_chunk}")
+        return
+    if args.add_inputs:
+        folders = sorted(args.root.glob("inputs_*"))
+        merged = args.root / "inputs"
+        shutil.rmtree(merged, ignore_errors=True)
+        merged.mkdir()
+        for folder in folders:
+            for path in folder.glob("*.parquet"):
+                path.rename(merged / path.name)
+        print(json.dumps(add(args.root / "ais50m", merged)), flush=True)
+        shutil.rmtree(merged)
+        for folder in folders:
+            folder.rmdir()
+        return
     root: Path = args.root
     inputs = root / "inputs"
     small, big = root / "ais10m", root / "ais50m"
