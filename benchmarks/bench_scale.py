@@ -91,7 +91,15 @@ def child(stats_path: str, argv: list[str]) -> int:
                 stats[name + "_s"] += time.perf_counter() - began
         return inner
 
-    archive_screen.load_for_screening = timed("local_read", archive_screen.load_for_screening)
+    read = timed("local_read", archive_screen.load_for_screening)
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        data = read(*args, **kwargs)
+        stats["fixes_read"] = len(data.fixes)
+        stats["vessels_read"] = int(data.fixes["mmsi"].nunique())
+        return data
+
+    archive_screen.load_for_screening = counted
     archive_screen.screen = timed("local_screen", archive_screen.screen)
     screening.judge_events = timed("rule", screening.judge_events)
     original = engine.screen_on_dask
