@@ -66,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--output", metavar="PATH", help="write here instead of standard output")
     check.add_argument(
         "--watchlist", action="append", default=[], metavar="PATH",
-        help="OFAC SDN list: sdn.csv (alt.csv beside it is read too), alt.csv, or their folder",
+        help="a watch list, repeatable: OFAC SDN (sdn.csv, alt.csv beside it read too, or their "
+        "folder) or a plain CSV list with a header (imo, mmsi, name, list, reference)",
     )
 
     arrivals = sub.add_parser(
@@ -80,11 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     arrivals.add_argument("--zones", action="append", default=[], metavar="GEOJSON")
     arrivals.add_argument("--no-default-zones", action="store_true")
+    add_engine_arguments(arrivals)
     arrivals.add_argument("--format", choices=("table", "json", "csv"), default="table")
     arrivals.add_argument("--output", metavar="PATH", help="write here instead of standard output")
     arrivals.add_argument(
         "--watchlist", action="append", default=[], metavar="PATH",
-        help="OFAC SDN list: sdn.csv (alt.csv beside it is read too), alt.csv, or their folder",
+        help="a watch list, repeatable: OFAC SDN (sdn.csv, alt.csv beside it read too, or their "
+        "folder) or a plain CSV list with a header (imo, mmsi, name, list, reference)",
     )
 
     ingest = sub.add_parser("ingest", help="read track files and report what was accepted")
@@ -119,7 +122,6 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from desktop.core.errors import InputError
     from desktop.core.output import render
     from desktop.core.screening import parse_as_of, screen
-    from desktop.core.watchlist import load_watchlist
     from desktop.core.zones import load_zones
 
     if bool(args.files) == bool(args.archive):
@@ -129,7 +131,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     check_engine_arguments(args)
     as_of = parse_as_of(args.as_of)  # before any file is read: bad arguments fail fast
     zones = load_zones(args.zones, include_defaults=not args.no_default_zones)
-    watchlist = load_watchlist(args.watchlist) if args.watchlist else None
+    watchlist = _watchlist(args.watchlist)
     if args.engine == "dask":
         from desktop.cli_dask import check_on_dask
 
@@ -145,6 +147,19 @@ def _cmd_check(args: argparse.Namespace) -> int:
         result = screen(args.files, zones, as_of=as_of, watchlist=watchlist)
     _write(render(result, args.format), args.output)
     return EXIT_OK
+
+
+def _watchlist(paths: list[str]) -> Any:
+    """The watch lists of ``--watchlist`` (None for none); rows that could not be used are
+    told on stderr, file and line, and the run goes on (as an archive's warnings do)."""
+    from desktop.core.watchlist import load_watchlist
+
+    if not paths:
+        return None
+    watchlist = load_watchlist(paths)
+    for line in watchlist.problem_lines():
+        _say(f"exposure: watch list {line}")
+    return watchlist
 
 
 def _write(text: str, output: str | None) -> None:
@@ -163,14 +178,20 @@ def _cmd_arrivals(args: argparse.Namespace) -> int:
     verdicts, and whatever rows of the list were unusable (they are listed and counted)."""
     from desktop.core import arrivals
     from desktop.core.errors import InputError
-    from desktop.core.watchlist import load_watchlist
     from desktop.core.zones import load_zones
 
     if bool(args.files) == bool(args.archive):
         raise InputError("arrivals takes track files or --archive ARCHIVE (one of the two)")
+    check_engine_arguments(args)
     listed = arrivals.read_arrivals(args.list)  # before the tracks: a bad list fails fast
     zones = load_zones(args.zones, include_defaults=not args.no_default_zones)
-    watchlist = load_watchlist(args.watchlist) if args.watchlist else None
+    watchlist = _watchlist(args.watchlist)
+    if args.engine == "dask":
+        from desktop.cli_dask import arrivals_on_dask
+
+        result = arrivals_on_dask(args, listed, zones, watchlist)
+        _write(arrivals.render(result, args.format), args.output)
+        return EXIT_OK
     if args.archive:
         source, inputs = arrivals.archive_source(args.archive, listed, zones, watchlist=watchlist)
     else:

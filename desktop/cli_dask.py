@@ -1,5 +1,6 @@
-"""``exposure check --archive ARCHIVE --engine dask [--scheduler ADDR | --workers N]``: the
-command line side of the Dask engine (``desktop.core.scaleout``).
+"""``exposure check --archive ARCHIVE [--vessels LIST] --engine dask [--scheduler ADDR |
+--workers N]`` and ``exposure arrivals LIST --archive ARCHIVE --engine dask ...``: the command
+line side of the Dask engine (``desktop.core.scaleout``).
 
 Progress goes to stderr: the dashboard address when the scheduler has one, then a line
 ``dask: done/total tasks (stage)`` when something changed, at most every ``PROGRESS_EVERY_S``
@@ -13,6 +14,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any, TextIO
 
@@ -46,8 +49,6 @@ def check_engine_arguments(args: argparse.Namespace) -> None:
         return
     if not getattr(args, "archive", None):
         raise InputError("--engine dask screens an archive: give --archive ARCHIVE")
-    if getattr(args, "vessels", None):
-        raise InputError("--vessels is not available with --engine dask: use --engine local")
     if args.workers is not None and args.workers < 1:
         raise InputError(f"--workers {args.workers}: give at least 1")
     import importlib.util
@@ -78,6 +79,22 @@ class DaskProgressPrinter:
         self.stream.flush()
 
 
+@contextmanager
+def cluster_of(args: argparse.Namespace, stderr: TextIO | None = None) -> Iterator[Any]:
+    """The client of the cluster ``args`` name (``--scheduler``, or a local one of
+    ``--workers``), its dashboard address said on ``stderr`` (default: ``sys.stderr`` at the
+    time of the call) when it has one."""
+    from desktop.core.scaleout.engine import dashboard_link, dask_client
+
+    stderr = sys.stderr if stderr is None else stderr
+    with dask_client(args.scheduler, args.workers) as client:
+        link = dashboard_link(client)
+        if link:
+            stderr.write(f"dask: dashboard {link}\n")
+            stderr.flush()
+        yield client
+
+
 def check_on_dask(
     args: argparse.Namespace,
     zones: Any,
@@ -85,21 +102,48 @@ def check_on_dask(
     watchlist: Any,
     stderr: TextIO | None = None,
 ) -> Any:
-    """The ``ScreeningResult`` of the archive ``args.archive`` screened on the cluster;
-    progress on ``stderr`` (default: ``sys.stderr`` at the time of the call)."""
+    """The ``ScreeningResult`` of the archive ``args.archive`` (of the vessels of
+    ``args.vessels`` when given) screened on the cluster; progress, and a line per listed
+    vessel not in the archive, on ``stderr`` (default: ``sys.stderr`` at the time of the
+    call)."""
     stderr = sys.stderr if stderr is None else stderr
-    from desktop.core.params import DEFAULT_PARAMS
-    from desktop.core.scaleout.archive import archive_slice
-    from desktop.core.scaleout.engine import dashboard_link, dask_client, screen_on_dask
-    from desktop.core.screening import normalise_as_of
+    from desktop.core.scaleout.archive import screen_archive_on_dask
 
-    moment = normalise_as_of(as_of)
-    archive = archive_slice(args.archive, moment, DEFAULT_PARAMS.window_days)
-    with dask_client(args.scheduler, args.workers) as client:
-        link = dashboard_link(client)
-        if link:
-            stderr.write(f"dask: dashboard {link}\n")
-        return screen_on_dask(
-            client, archive, zones, DEFAULT_PARAMS, moment, watchlist=watchlist,
-            progress=DaskProgressPrinter(stderr),
+    def warn(line: str) -> None:
+        stderr.write(f"exposure: {line}\n")
+
+    with cluster_of(args, stderr) as client:
+        return screen_archive_on_dask(
+            client, args.archive, zones, as_of=as_of, vessels=args.vessels,
+            watchlist=watchlist, progress=DaskProgressPrinter(stderr), warn=warn,
         )
+
+
+def arrivals_on_dask(
+    args: argparse.Namespace,
+    listed: Any,
+    zones: Any,
+    watchlist: Any,
+    stderr: TextIO | None = None,
+) -> Any:
+    """The ``ArrivalsResult`` of the list ``listed`` against the archive ``args.archive``,
+    each ETA screened on the cluster (one cluster for all of them), as
+    ``desktop.core.arrivals.archive_source`` screens them in this process."""
+    stderr = sys.stderr if stderr is None else stderr
+    from desktop.core import arrivals
+    from desktop.core.model import iso_utc
+    from desktop.core.scaleout.archive import screen_archive_on_dask
+
+    with cluster_of(args, stderr) as client:
+        printer = DaskProgressPrinter(stderr)
+
+        def screen(archive: str, zones: Any, params: Any, as_of: datetime, **named: Any) -> Any:
+            stderr.write(f"dask: screening as of {iso_utc(as_of)}\n")
+            return screen_archive_on_dask(
+                client, archive, zones, params, as_of, progress=printer, **named
+            )
+
+        source, inputs = arrivals.archive_source(
+            args.archive, listed, zones, watchlist=watchlist, screen_archive=screen
+        )
+        return arrivals.screen_arrivals(listed, source, inputs=inputs)

@@ -71,9 +71,10 @@ def as_uint(values: list[int]) -> np.ndarray:
 
 
 class KillOnce(WorkerPlugin):
-    """A Dask worker plugin that ends its worker process (as a crash or the OOM killer would)
-    when the first task whose key starts with ``prefix`` starts executing, once per
-    ``marker`` file: the scheduler must then rerun that task on a live worker."""
+    """A Dask worker plugin that kills its worker process with SIGKILL (as the OOM killer
+    would: no clean-up, no goodbye to the scheduler) when the first task whose key starts
+    with ``prefix`` starts executing, once per ``marker`` file: the scheduler must then rerun
+    that task on a live worker (the nanny starts a new worker process)."""
 
     idempotent = False
 
@@ -89,6 +90,7 @@ class KillOnce(WorkerPlugin):
 
     def transition(self, key: object, start: str, finish: str, **kwargs: object) -> None:
         import os
+        import signal
 
         if finish == "executing" and str(key).startswith(self.prefix):
             try:
@@ -96,7 +98,7 @@ class KillOnce(WorkerPlugin):
             except FileExistsError:
                 return
             os.close(fd)
-            os._exit(1)
+            os.kill(os.getpid(), signal.SIGKILL)
 
 
 def free_port() -> int:

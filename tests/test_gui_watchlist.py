@@ -1,6 +1,8 @@
 """File > Open watch list: an OFAC SDN list loaded off the GUI thread re-screens the loaded
 tracks (no re-read), stays through every later re-screen, a bad file leaves list and verdicts
-as they were, and Clear watch list takes it away.
+as they were, and Clear watch list takes it away. Several lists (SDN and a plain CSV list) are
+held at once, shown with their unusable-row counts, removed one by one, and kept in Recent
+files as watch lists.
 
 The list is a hand-written legacy ``sdn.csv`` with one vessel, GOOD SHIP, IMO 9074729 (check
 digit: 9*7 + 0*6 + 7*5 + 4*4 + 7*3 + 2*2 = 139, ends in 9). In the hand-made tracks the vessel
@@ -32,7 +34,7 @@ from desktop.core.ingest.base import STATIC_COLUMNS
 from desktop.core.model import EventKind, Verdict
 from desktop.core.params import ScreeningParams
 from desktop.core.screening import ingest_result_of
-from desktop.gui.vessel_table import COL_REASON, COL_VERDICT
+from desktop.gui.vessel_table import COL_REASON, COL_VERDICT, where_text
 
 LISTED_IMO = 9074729
 SDN_ROWS = [
@@ -202,12 +204,14 @@ def test_bad_watch_list_shows_an_error_naming_the_file_and_keeps_list_and_verdic
     before = window.session.current
     listed = window.session.watchlist
     bad = tmp_path / "not_sdn.csv"
-    bad.write_text("mmsi,name,flag\n352000002,GOOD SHIP,KP\n", encoding="utf-8")
+    # a header naming no imo, mmsi or name column: neither a plain list nor OFAC's layout
+    bad.write_text("port,eta,flag\nUSLAX,2026-09-01,KP\n", encoding="utf-8")
     _open_list(qtbot, window, bad)
     assert window.notifier.messages == [(
         "Could not load the watch list",
-        f"{bad}: not an OFAC SDN list: its rows have 3 columns (the legacy CSV has 12 in "
-        f"sdn.csv, 5 in alt.csv){KEPT}",
+        f"{bad}: not a watch list: its first row is not a header naming an imo, mmsi or name "
+        f"column, and its rows have 3 columns (OFAC's legacy CSV has 12 in sdn.csv, 5 in "
+        f"alt.csv){KEPT}",
         "",
     )]
     assert window.session.current is before
@@ -233,7 +237,7 @@ def test_bad_watch_list_before_any_list_leaves_the_verdicts_without_one(
     empty.write_text("", encoding="utf-8")
     _open_list(qtbot, window, empty)
     assert window.notifier.messages == [(
-        "Could not load the watch list", f"{empty}: empty file, not an OFAC SDN list{KEPT}", "")]
+        "Could not load the watch list", f"{empty}: empty file, not a watch list{KEPT}", "")]
     assert window.session.current is before and window.session.watchlist is None
     assert verdicts(window)[CLEAR] == Verdict.CLEAR
     assert not window.watchlist_label.isVisible()
@@ -362,3 +366,77 @@ def test_max_speed_changed_while_the_list_is_read_reads_the_tracks_again_with_th
     assert window.session.current.result.params.max_speed_kn == 40.0
     assert verdicts(window)[CLEAR] == Verdict.REVIEW
     assert [r.explanation for r in watch_reasons(window, CLEAR)] == [EXPLANATION]
+
+
+def write_plain(folder: Path) -> Path:
+    """An in-house list naming GOOD SHIP by IMO (reference IH-1), and a row with neither a
+    valid IMO (1234568: check digit) nor a name."""
+    folder.mkdir(exist_ok=True)
+    path = folder / "inhouse.csv"
+    path.write_text(f"IMO number,Vessel name,Reference\n{LISTED_IMO},GOOD SHIP,IH-1\n"
+                    "1234568,,IH-2\n", encoding="utf-8")
+    return path
+
+
+def test_several_watch_lists_are_held_shown_and_removed_one_by_one(qtbot, tmp_path, monkeypatch):
+    window, ingest = _window(qtbot, tmp_path, monkeypatch)
+    sdn, plain = write_sdn(tmp_path / "ofac"), write_plain(tmp_path / "ours")
+    with qtbot.waitSignal(window.session.rescreened, timeout=10_000):
+        _open_list(qtbot, window, sdn)
+    with qtbot.waitSignal(window.session.rescreened, timeout=10_000):
+        _open_list(qtbot, window, plain)  # added to the SDN list, not in its place
+    assert window.session.watchlist_paths == [str(sdn), str(plain)]
+    assert [(r.event.details["list"], r.event.details["reference"])
+            for r in watch_reasons(window, CLEAR)] == [("OFAC SDN", "100"), ("inhouse", "IH-1")]
+    assert window.watchlist_label.text() == (
+        "Watch lists: sdn.csv, inhouse.csv (OFAC SDN, inhouse, 2 vessels; 1 row not used)")
+    assert window.watchlist_label.toolTip().split("\n") == [
+        str(sdn), str(plain), f"{plain}: 1 of 2 rows not used (no_identity 1)",
+        f"{plain}: line 3: IMO '1234568' is not valid (7 digits, check digit); no usable IMO, "
+        "MMSI or name; row not used"]
+    menu = window.watchlist_menu
+    assert menu.isEnabled()
+    assert [a.text() for a in menu.actions()] == [
+        "Remove sdn.csv (OFAC SDN, 1 vessel)",
+        "Remove inhouse.csv (inhouse, 1 vessel, 1 row not used)"]
+    # the timeline and the table name a plain list's entry by its reference
+    reasons = window.session.current.result.verdict_of(CLEAR).reasons
+    assert sorted(where_text(r.event) for r in reasons) == [
+        "OFAC SDN entry 100 GOOD SHIP", "inhouse ref IH-1 GOOD SHIP"]
+    # remove the SDN list: the in-house list stays and still flags the vessel
+    with qtbot.waitSignal(window.session.rescreened, timeout=10_000):
+        menu.actions()[0].trigger()
+    wait_idle(qtbot, window)
+    assert window.session.watchlist_paths == [str(plain)]
+    assert [r.event.details["list"] for r in watch_reasons(window, CLEAR)] == ["inhouse"]
+    assert window.watchlist_label.text() == (
+        "Watch list: inhouse.csv (inhouse, 1 vessel; 1 row not used)")
+    # remove the last one: as Clear watch lists
+    with qtbot.waitSignal(window.session.rescreened, timeout=10_000):
+        window.watchlist_menu.actions()[0].trigger()
+    wait_idle(qtbot, window)
+    assert window.session.watchlist is None and watch_reasons(window, CLEAR) == []
+    assert verdicts(window)[CLEAR] == Verdict.CLEAR
+    assert not window.watchlist_menu.isEnabled() and window.watchlist_menu.actions() == []
+    assert len(ingest.calls) == 1  # screened again each time, never read again
+
+
+def test_watch_lists_are_in_recent_files_and_open_as_watch_lists(qtbot, tmp_path, monkeypatch):
+    window, ingest = _window(qtbot, tmp_path, monkeypatch)
+    plain = write_plain(tmp_path / "ours")
+    with qtbot.waitSignal(window.session.rescreened, timeout=10_000):
+        _open_list(qtbot, window, plain)
+    texts = [a.text() for a in window.recent_menu.actions()]
+    assert texts == [f"{plain} (watch list)", "hand-made.nmea"]
+    with qtbot.waitSignal(window.session.rescreened, timeout=10_000):
+        window.clear_watchlist()
+    wait_idle(qtbot, window)
+    with qtbot.waitSignal(window.session.watchlist_changed, timeout=10_000):
+        window.recent_menu.actions()[0].trigger()
+    wait_idle(qtbot, window)
+    assert window.session.watchlist_paths == [str(plain)]
+    assert verdicts(window)[CLEAR] == Verdict.REVIEW
+    assert ingest.calls == [["hand-made.nmea"]]  # a watch list, not tracks
+    # opened again as tracks, the same name is no longer marked a watch list
+    window._remember([str(plain)])
+    assert [a.text() for a in window.recent_menu.actions()][0] == str(plain)

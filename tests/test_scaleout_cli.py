@@ -1,11 +1,16 @@
-"""`exposure check --archive ARCHIVE --engine dask`: byte-identical JSON to the local engine on
-real archives (the sample, the archive tests' two-receiver set, and the same through moto's S3
-server), progress on stderr, and one-line refusals (exit 2) for a scheduler that does not
-answer and for arguments that cannot run."""
+"""`exposure check --archive ARCHIVE [--vessels LIST] --engine dask`: byte-identical JSON (and
+CSV) to the local engine on real archives (the sample, the archive tests' two-receiver set, and
+the same through moto's S3 server), progress on stderr, and one-line refusals (exit 2) for a
+scheduler that does not answer, for a run that cannot finish and for arguments that cannot
+run."""
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import re
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_NMEA = ROOT / "sample_tracks" / "sample_2026.nmea.gz"
 SAMPLE_AS_OF = "2026-11-01"
 PROGRESS = re.compile(r"^dask: (\d+)/(\d+) tasks \(([a-zA-Z ]+)\)$")
+BOKEH = importlib.util.find_spec("bokeh") is not None
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +62,7 @@ def test_engine_dask_json_is_byte_identical_to_the_local_engine(
     assert code == 0
     assert dask.read_bytes() == local.read_bytes()
     lines = err.splitlines()
-    if lines and lines[0].startswith("dask: dashboard "):  # when bokeh is installed
+    if BOKEH:  # a cluster started here has a dashboard worth a link only with bokeh
         assert re.fullmatch(r"dask: dashboard http://127\.0\.0\.1:\d+/status", lines.pop(0))
     assert lines and all(PROGRESS.match(line) for line in lines), err
     done, total, stage = PROGRESS.match(lines[-1]).groups()
@@ -84,8 +90,6 @@ def test_scheduler_that_does_not_answer_exits_2_with_one_line(
          "exposure: --engine dask screens an archive: give --archive ARCHIVE\n"),
         (["--archive", "A", "--workers", "2"],
          "exposure: --scheduler and --workers need --engine dask\n"),
-        (["--archive", "A", "--engine", "dask", "--vessels", "list.txt"],
-         "exposure: --vessels is not available with --engine dask: use --engine local\n"),
         (["--archive", "A", "--engine", "dask", "--workers", "0"],
          "exposure: --workers 0: give at least 1\n"),
     ],
@@ -120,3 +124,71 @@ def test_engine_dask_on_s3_is_byte_identical_to_the_local_engine(
     assert code == 0, err
     assert dask.read_bytes() == local.read_bytes()
     assert b'"vessels": [\n    {' in local.read_bytes()  # the document holds verdicts
+
+
+@pytest.fixture(scope="module")
+def scheduler() -> Iterator[str]:
+    """The address of one 2-worker LocalCluster (processes) for the tests that name one."""
+    from desktop.core.scaleout.engine import dask_client
+
+    with dask_client(workers=2, timeout_s=60) as client:
+        yield client.scheduler.address
+
+
+# JIN HUI 6 by IMO (its STS counterpart 457100309 is not listed), GOLDEN BRIDGE by MMSI, SEA
+# GRACE by name (the sample's "Ocean Glory" renamed), and a name the archive does not hold.
+VESSELS = "name,imo,mmsi\nJIN HUI 6,9344100,\n,,356401700\nSEA GRACE,,\nNO SUCH SHIP,,\n"
+
+
+def test_engine_dask_with_vessels_is_byte_identical_to_the_local_engine(
+    scheduler: str, archives: dict[str, tuple[str, str]], tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    archive, _ = archives["sample"]
+    listed = tmp_path / "vessels.csv"
+    listed.write_text(VESSELS, encoding="utf-8")
+    local, dask = tmp_path / "local.json", tmp_path / "dask.json"
+    argv = ["check", "--archive", archive, "--vessels", str(listed), "--as-of", "2026-09-15",
+            "--format", "json"]
+    missing = "exposure: name NO SUCH SHIP: not in the archive between 2025-09-19 and 2026-09-15"
+    assert main([*argv, "--output", str(local)]) == 0
+    assert capsys.readouterr().err.splitlines() == [missing]
+    assert main([*argv, "--output", str(dask), "--engine", "dask", "--scheduler", scheduler]) == 0
+    assert dask.read_bytes() == local.read_bytes()
+    err = capsys.readouterr().err.splitlines()
+    # a scheduler named by address: its dashboard, whatever this process has installed
+    assert re.fullmatch(r"dask: dashboard http://[\d.]+:\d+/status", err[0])
+    assert missing in err
+    stages = [PROGRESS.match(line).group(3) for line in err if PROGRESS.match(line)]
+    assert stages[0] == "finding the listed vessels"
+    assert "finding the counterparts of the counterparts" in stages
+    assert stages[-1] == "detectors"
+    vessels = json.loads(local.read_text(encoding="utf-8"))["vessels"]
+    # exactly the listed vessels, though their counterparts were screened too
+    assert [(v["mmsi"], v["verdict"]) for v in vessels] == [
+        (414000310, "barred"), (356401700, "review"), (370221000, "review")
+    ]
+    assert [(r["kind"], r["with_mmsi"]) for r in vessels[0]["reasons"]] == [
+        ("sts_transfer", 457100309)
+    ]
+
+
+def test_run_that_cannot_finish_exits_2_naming_the_file_and_writes_nothing(
+    scheduler: str, archives: dict[str, tuple[str, str]], tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A task that raises (an archive file that is not Parquet) fails the whole run: exit 2,
+    one line with the reason, and no verdicts, not even those of the days that were read."""
+    source, as_of = archives["receivers"]
+    archive = tmp_path / "broken"
+    shutil.copytree(source, archive)
+    [broken, *_] = sorted(archive.glob("fixes/day=*/*.parquet"))
+    broken.write_bytes(b"not parquet")
+    out = tmp_path / "out.json"
+    code = main(["check", "--archive", str(archive), "--as-of", as_of, "--engine", "dask",
+                 "--scheduler", scheduler, "--format", "json", "--output", str(out)])
+    assert code == 2
+    [last] = [line for line in capsys.readouterr().err.splitlines()
+              if not line.startswith("dask: ")]
+    assert last.startswith(f"exposure: {broken}: cannot read this archive file (")
+    assert not out.exists()

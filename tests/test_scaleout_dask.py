@@ -235,16 +235,13 @@ def test_vessel_seen_only_after_as_of_and_identity_changes_are_kept(
     assert verdicts[_m(RENAMED)]["name"] == "OCEAN STAR"
 
 
-@pytest.mark.corpus
-def test_watch_list_hits_are_the_same_on_dask(client: object, corpus: Path, tmp_path: Path
-                                              ) -> None:  # fmt: skip
-    from desktop.core.watchlist import load_watchlist
-
+def _watch_list_runs(client: object, tmp_path: Path, watchlist: object) -> dict:
+    """The generated tracks with IMO_A reporting IMO 8660313 (CHON MA SAN on the OFAC SDN
+    list, programme DPRK4, entry 23729), screened locally and on Dask with ``watchlist``:
+    asserts the two JSON texts are the same and returns IMO_A's vessel."""
     fixes, statics = generated()
     statics = statics.copy()
-    # IMO 8660313 is CHON MA SAN on the OFAC SDN list (programme DPRK4, entry 23729)
     statics.loc[(statics["mmsi"] == _m(IMO_A)).to_numpy(), "imo"] = 8660313
-    watchlist = load_watchlist([corpus / "ofac_sdn" / "sdn.csv"])
     root = write_archive(tmp_path / "archive", fixes, statics)
     local = to_json_text(local_reference(fixes, statics, None, AS_OF, watchlist=watchlist))
     first, last = days_read(AS_OF, 180)
@@ -254,7 +251,31 @@ def test_watch_list_hits_are_the_same_on_dask(client: object, corpus: Path, tmp_
     ))
     assert dask == local
     [vessel] = [v for v in json.loads(local)["vessels"] if v["mmsi"] == _m(IMO_A)]
+    return vessel
+
+
+@pytest.mark.corpus
+def test_watch_list_hits_are_the_same_on_dask(client: object, corpus: Path, tmp_path: Path
+                                              ) -> None:  # fmt: skip
+    from desktop.core.watchlist import load_watchlist
+
+    watchlist = load_watchlist([corpus / "ofac_sdn" / "sdn.csv"])
+    vessel = _watch_list_runs(client, tmp_path, watchlist)
     assert [(r["kind"], r.get("entry")) for r in vessel["reasons"]] == [("watchlist", 23729)]
+
+
+@pytest.mark.corpus
+def test_several_watch_lists_give_the_same_hits_on_dask(client: object, corpus: Path,
+                                                        tmp_path: Path) -> None:  # fmt: skip
+    from desktop.core.watchlist import load_watchlist
+
+    plain = tmp_path / "un1718.csv"
+    plain.write_text("IMO Number,Vessel Name,Designation,Reference\n"
+                     "8660313,CHON MA SAN,UN 1718,KPe.900\n", encoding="utf-8")
+    watchlist = load_watchlist([corpus / "ofac_sdn" / "sdn.csv", plain])
+    vessel = _watch_list_runs(client, tmp_path, watchlist)
+    assert [(r["list"], r["reference"]) for r in vessel["reasons"]] == [
+        ("OFAC SDN", "23729"), ("UN 1718", "KPe.900")]
 
 
 # --- failures -------------------------------------------------------------------------------

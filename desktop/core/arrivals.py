@@ -364,12 +364,20 @@ class ArrivalsResult:
         }
 
 
+def heard_of(result: ScreeningResult) -> pd.DataFrame:
+    """The fixes (mmsi, time, sorted) matching reads: all of them, or on a cluster, which
+    keeps the fixes, the last ones of each vessel that matching needs
+    (``desktop.core.scaleout.engine.ClusterIngest.heard``)."""
+    heard = getattr(result.ingest, "heard", None)
+    return result.ingest.fixes if heard is None else heard
+
+
 class _Identities:
     """Every IMO and name the data report, per MMSI, and each MMSI's fix times."""
 
     def __init__(self, result: ScreeningResult) -> None:
         ingest = result.ingest
-        fixes = ingest.fixes
+        fixes = heard_of(result)
         self.mmsi = fixes["mmsi"].to_numpy().astype("int64")
         self.t_ns = time_ns(fixes)
         self.known = set(np.unique(self.mmsi).tolist())
@@ -470,7 +478,7 @@ def screen_arrivals(
             continue
         lines.append(ArrivalLine(a, str(vessel.verdict), found, vessel, None, a.eta))
     # The data's own end (not truncated at any ETA): what the list was checked against.
-    ends = [int(time_ns(r.ingest.fixes).max()) for r in results.values() if len(r.ingest.fixes)]
+    ends = [int(time_ns(heard_of(r)).max()) for r in results.values() if len(heard_of(r))]
     data_end = moment_of_ns(max(ends)) if ends else None
     return ArrivalsResult(arrivals, lines, params, list(inputs), data_end, results)
 
@@ -516,15 +524,23 @@ def archive_source(
     params: ScreeningParams = DEFAULT_PARAMS,
     watchlist: Watchlist | None = None,
     storage_options: dict[str, Any] | None = None,
+    screen_archive: Callable[..., ScreeningResult] | None = None,
 ) -> tuple[ScreeningSource, list[dict[str, Any]]]:
     """A screening source over an archive (DESIGN.md §8), and the inputs to record.
 
     Each ETA reads only the days its screening needs, and only the listed vessels with the
     whole archive as context (their counterparts, and those counterparts' calls), exactly as
     ``exposure check --archive ARCHIVE --vessels LIST`` does. The inputs are the archive's files
-    (from its manifest) whose fixes overlap the days read for some ETA, each once."""
+    (from its manifest) whose fixes overlap the days read for some ETA, each once.
+    ``screen_archive``: what screens the archive (the signature of
+    ``desktop.core.archive.screen.screen_archive``, its default; the Dask engine gives its
+    twin, ``screen_archive_on_dask`` bound to a client)."""
     from desktop.core.archive.read import VesselList
-    from desktop.core.archive.screen import screen_archive
+
+    if screen_archive is None:
+        from desktop.core.archive.screen import screen_archive as local
+
+        screen_archive = local
 
     usable = [a for a in arrivals.arrivals if a.problem is None]
     selection = VesselList(

@@ -4,15 +4,24 @@ The dialog only collects the request (``ArchiveRequest``); the session reads the
 the background (``desktop.gui.session.load_archive``) with progress and Cancel like files.
 The date range defaults to the days a screening as of the session's date needs
 (``desktop.core.archive.day_range``: two windows and a day before it, up to it).
+
+**Compute** (remembered by the main window in its settings): *This machine* reads the archive
+here and screens it in this process, as ``exposure check --archive``; *A Dask scheduler* screens
+it on that cluster (``--engine dask --scheduler ADDR``, DESIGN.md §8): the workers read the
+archive, this machine gets the verdicts and never the fixes, so the map shows the events but
+no tracks. The desktop bundle leaves Dask out (installer/exposure.spec); choosing a scheduler
+there says so and opens nothing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Final
 
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
+    QComboBox,
     QDateEdit,
     QDialog,
     QDialogButtonBox,
@@ -30,13 +39,31 @@ from desktop.core.archive.read import day_range
 
 @dataclass(frozen=True)
 class ArchiveRequest:
-    """An archive (folder or fsspec URL), the first and last UTC day to read (ISO dates), and
-    the path of a vessel list (None: every vessel of those days)."""
+    """An archive (folder or fsspec URL), the first and last UTC day to read (ISO dates), the
+    path of a vessel list (None: every vessel of those days), and the Dask scheduler to screen
+    on (None: this machine)."""
 
     archive: str
     first_day: str
     last_day: str
     vessels: str | None = None
+    scheduler: str | None = None
+
+
+THIS_MACHINE: Final = "This machine"
+DASK_SCHEDULER: Final = "A Dask scheduler"
+NO_DASK: Final = (
+    "Dask is not available in this desktop bundle: screening on a cluster needs the Python "
+    "install (pip install maritime-exposure). Choose This machine."
+)
+
+
+def dask_available() -> bool:
+    """Whether this installation has Dask's distributed scheduler client (the desktop bundle
+    leaves it out: installer/exposure.spec)."""
+    import importlib.util
+
+    return importlib.util.find_spec("distributed") is not None
 
 
 def _qdate(day: str) -> QDate:
@@ -52,7 +79,10 @@ class ArchiveDialog(QDialog):
     """Asks for an ``ArchiveRequest``; ``request()`` gives it once accepted."""
 
     def __init__(self, parent: QWidget | None, as_of: datetime | None, window_days: float,
-                 start_dir: str = "") -> None:  # fmt: skip
+                 start_dir: str = "", *, scheduler: str = "", on_dask: bool = False
+                 ) -> None:  # fmt: skip
+        """``scheduler``, ``on_dask``: the Compute setting to start from (the address is kept
+        even while This machine is chosen)."""
         super().__init__(parent)
         self.setWindowTitle("Open archive")
         self.start_dir = start_dir
@@ -79,6 +109,17 @@ class ArchiveDialog(QDialog):
             "two windows back)."
         ))  # fmt: skip
         form.addRow("Vessels", _row(self.vessels, pick))
+        self.compute = QComboBox()
+        self.compute.addItems([THIS_MACHINE, DASK_SCHEDULER])
+        self.scheduler = QLineEdit(scheduler)
+        self.scheduler.setPlaceholderText("tcp://host:8786")
+        self.compute_note = QLabel("")
+        self.compute_note.setWordWrap(True)
+        form.addRow("Compute", _row(self.compute, self.scheduler))
+        form.addRow(self.compute_note)
+        self.compute.currentTextChanged.connect(self._on_compute)
+        self.compute.setCurrentText(DASK_SCHEDULER if on_dask else THIS_MACHINE)
+        self._on_compute()
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Open | QDialogButtonBox.StandardButton.Cancel
         )
@@ -101,6 +142,25 @@ class ArchiveDialog(QDialog):
         if path:
             self.vessels.setText(path)
 
+    @property
+    def on_dask(self) -> bool:
+        return self.compute.currentText() == DASK_SCHEDULER
+
+    def _on_compute(self) -> None:
+        self.scheduler.setEnabled(self.on_dask)
+        if not self.on_dask:
+            self.compute_note.setText("Read and screen the archive in this process.")
+            self.compute_note.setStyleSheet("")
+        elif not dask_available():
+            self.compute_note.setText(NO_DASK)
+            self.compute_note.setStyleSheet("color: #b00020")
+        else:
+            self.compute_note.setText(
+                "The cluster's workers read the archive (a shared folder or an object store "
+                "they can reach) and screen it; the map then shows the events, not the tracks."
+            )
+            self.compute_note.setStyleSheet("")
+
     def _accept(self) -> None:
         if not self.location.text().strip():
             self.error.setText("Name the archive: a folder or a URL.")
@@ -108,12 +168,20 @@ class ArchiveDialog(QDialog):
         if self.first.date() > self.last.date():
             self.error.setText("The first day comes after the last day.")
             return
+        if self.on_dask and not dask_available():
+            self.error.setText(NO_DASK)
+            return
+        if self.on_dask and not self.scheduler.text().strip():
+            self.error.setText("Give the Dask scheduler's address, such as tcp://host:8786.")
+            return
         self.accept()
 
     def request(self) -> ArchiveRequest:
         vessels = self.vessels.text().strip() or None
+        scheduler = self.scheduler.text().strip() if self.on_dask else None
         return ArchiveRequest(
-            self.location.text().strip(), _iso(self.first.date()), _iso(self.last.date()), vessels
+            self.location.text().strip(), _iso(self.first.date()), _iso(self.last.date()), vessels,
+            scheduler or None,
         )
 
 

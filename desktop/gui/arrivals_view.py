@@ -12,13 +12,11 @@ replace them.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
-    QLocale,
-    QMarginsF,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -26,7 +24,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QAction, QBrush, QPageLayout, QPageSize, QPdfWriter, QTextDocument
+from PySide6.QtGui import QAction, QBrush
 from PySide6.QtWidgets import (
     QFileDialog,
     QHeaderView,
@@ -50,6 +48,15 @@ from desktop.core.clearance import to_clearance_html
 from desktop.core.errors import ExposureError
 from desktop.core.model import Verdict
 from desktop.gui import style
+from desktop.gui.export_actions import (
+    ask_save_path,
+    chosen_path,
+    default_page_size,
+    png_bytes,
+    write_and_tell,
+    write_document,
+)
+from desktop.gui.table_model import ColumnsModel
 from desktop.gui.tasks import Task
 
 if TYPE_CHECKING:
@@ -104,8 +111,10 @@ def earliest_text(line: ArrivalLine) -> str:
     return "-"
 
 
-class ArrivalsModel(QAbstractTableModel):
+class ArrivalsModel(ColumnsModel):
     """One row per arrival of an ``ArrivalsResult``, in the list's order."""
+
+    columns = COLUMNS
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -121,18 +130,8 @@ class ArrivalsModel(QAbstractTableModel):
     def line(self, row: int) -> ArrivalLine:
         return self._lines[row]
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self._lines)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(  # noqa: N802
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
+    def _row_count(self) -> int:
+        return len(self._lines)
 
     def display(self, line: ArrivalLine, col: int) -> str:
         a = line.arrival
@@ -252,36 +251,6 @@ def _ask_open(parent: QWidget, title: str, start: str, name_filter: str) -> str:
     return str(path)
 
 
-def _ask_save(parent: QWidget, title: str, start: str, name_filter: str) -> str:
-    path, _ = QFileDialog.getSaveFileName(parent, title, start, name_filter)
-    return str(path)
-
-
-def default_page_size() -> QPageSize.PageSizeId:
-    """US Letter where US customary units are in use (the locale's measurement system), else
-    A4."""
-    if QLocale().measurementSystem() == QLocale.MeasurementSystem.ImperialUSSystem:
-        return QPageSize.PageSizeId.Letter
-    return QPageSize.PageSizeId.A4
-
-
-def write_sheet_pdf(
-    html_text: str, path: str | Path, page: QPageSize.PageSizeId = QPageSize.PageSizeId.A4
-) -> None:
-    """Lay the clearance sheet out on ``page`` and write a PDF. The document is laid out at
-    the writer's resolution so that a CSS point is a printed point (9 pt stays 9 pt)."""
-    writer = QPdfWriter(str(path))
-    writer.setPageSize(QPageSize(page))
-    writer.setPageMargins(QMarginsF(15, 15, 15, 15), QPageLayout.Unit.Millimeter)
-    writer.setResolution(300)
-    writer.setTitle("Clearance sheet")
-    document = QTextDocument()
-    document.documentLayout().setPaintDevice(writer)
-    document.setHtml(html_text)
-    document.setPageSize(writer.pageLayout().paintRectPixels(writer.resolution()).size().toSizeF())
-    document.print_(writer)
-
-
 class ArrivalsController(QObject):
     """Opens an arrivals list for the window, keeps it screened, and saves its clearance sheet.
 
@@ -315,7 +284,7 @@ class ArrivalsController(QObject):
         self._restore_map = restore_map
         self.panel = ArrivalsPanel()
         self.ask_open_path: AskPath = _ask_open
-        self.ask_save_path: AskPath = _ask_save
+        self.ask_save_path: AskPath = ask_save_path
         self.page_size = default_page_size()
         self.list_path: str | None = None
         self.result: ArrivalsResult | None = None
@@ -368,9 +337,14 @@ class ArrivalsController(QObject):
         path = self.list_path
         assert path is not None
 
+        request = self.session.current.archive if self.session.current else None
+        cluster = bool(getattr(request, "scheduler", None))
+
         def work(progress: Any, cancel: Any) -> ArrivalsResult:
             progress(0.0, "reading the arrivals list")
             listed = read_arrivals(path)
+            if cluster:
+                return _arrivals_on_cluster(listed, request, base)
             return screen_arrivals(listed, result_source(base), base.params, _inputs_of(base))
 
         if self.task is not None:
@@ -425,7 +399,6 @@ class ArrivalsController(QObject):
     def _maps(self, result: ArrivalsResult) -> dict[int, bytes]:
         """A PNG of each barred or review vessel's track as of its ETA (the user's view is put
         back after)."""
-        from desktop.gui.export_actions import png_bytes
 
         view = self.map
         saved = (view.center_m, view.m_per_px, view.selected_mmsi)
@@ -455,23 +428,33 @@ class ArrivalsController(QObject):
         chosen = self.ask_save_path(
             self.parent_widget, "Save clearance sheet", start, SHEET_FILTER
         )
-        if not chosen:
+        path = chosen_path(chosen, ".pdf")
+        if path is None:
             return None
-        path = Path(chosen)
-        if not path.suffix:
-            path = path.with_suffix(".pdf")
         text = to_clearance_html(result, self._maps(result))
-        try:
-            if path.suffix.lower() == ".pdf":
-                write_sheet_pdf(text, path, self.page_size)
-            else:
-                path.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            self.notifier.error("Could not save", f"{path}: {exc}")
+        page, title = self.page_size, "Clearance sheet"
+        if not write_and_tell(
+            path, lambda p: write_document(text, p, page, title), self.notifier, self.status
+        ):
             return None
         self.last_written = path
-        self.status.showMessage(f"Saved {path}", 8000)
         return path
+
+
+def _arrivals_on_cluster(listed: Any, request: Any, base: Any) -> ArrivalsResult:
+    """The list screened on the Dask cluster the data were screened on (its workers keep the
+    fixes, so ``result_source`` has nothing to re-screen): each ETA as
+    ``exposure arrivals LIST --archive ARCHIVE --engine dask`` screens it."""
+    from desktop.core.arrivals import archive_source
+    from desktop.core.scaleout.archive import screen_archive_on_dask
+    from desktop.core.scaleout.engine import dask_client
+
+    with dask_client(request.scheduler) as client:
+        source, inputs = archive_source(
+            request.archive, listed, base.zones, base.params, base.watchlist,
+            screen_archive=partial(screen_archive_on_dask, client),
+        )
+        return screen_arrivals(listed, source, base.params, inputs)
 
 
 def _inputs_of(result: Any) -> list[dict[str, Any]]:

@@ -94,16 +94,21 @@ def png_bytes(image: QImage | QWidget) -> bytes:
 
 
 def default_page_size() -> QPageSize.PageSizeId:
-    """US Letter where the locale measures in US units, else A4."""
+    """US Letter where the locale measures in US units, else A4 (the report and the
+    clearance sheet alike)."""
     imperial = QLocale.system().measurementSystem() == QLocale.MeasurementSystem.ImperialUSSystem
     return QPageSize.PageSizeId.Letter if imperial else QPageSize.PageSizeId.A4
 
 
 def write_pdf(
-    html_text: str, path: str | Path, page_size: QPageSize.PageSizeId | None = None
+    html_text: str,
+    path: str | Path,
+    page_size: QPageSize.PageSizeId | None = None,
+    title: str = "Maritime Exposure Check report",
 ) -> None:
     """Lay ``html_text`` out on pages (A4 or US Letter, by default from the locale) and write a
-    PDF (Qt's rich text, no browser; it decodes the report's ``data:`` image itself).
+    PDF (Qt's rich text, no browser; it decodes the report's ``data:`` image itself). The
+    report and the clearance sheet are both written here.
 
     The document is laid out at the writer's resolution, so 10 pt in the CSS prints as 10 pt:
     laid out at screen resolution and painted at 200 dpi it came out at about 5 pt. Images are
@@ -113,7 +118,7 @@ def write_pdf(
     writer.setPageSize(QPageSize(page_size if page_size is not None else default_page_size()))
     writer.setPageMargins(QMarginsF(15, 15, 15, 15), QPageLayout.Unit.Millimeter)
     writer.setResolution(_PDF_DPI)
-    writer.setTitle("Maritime Exposure Check report")
+    writer.setTitle(title)
     document = QTextDocument()
     document.documentLayout().setPaintDevice(writer)
     document.setHtml(html_text)
@@ -122,6 +127,38 @@ def write_pdf(
     text_width_css = (page.width() - 2 * document.documentMargin()) * _CSS_DPI / _PDF_DPI - 4
     _fit_images_to_width(document, text_width_css)
     document.print_(writer)
+
+
+def chosen_path(chosen: str, suffix: str) -> Path | None:
+    """The path a Save dialog answered, given ``suffix`` when it has none; None when the
+    dialog was cancelled."""
+    if not chosen:
+        return None
+    path = Path(chosen)
+    return path if path.suffix else path.with_suffix(suffix)
+
+
+def write_document(
+    html_text: str, path: Path, page_size: QPageSize.PageSizeId | None = None, title: str = ""
+) -> None:
+    """A report or a sheet to ``path``: laid out as a PDF for a ``.pdf`` path, else the HTML."""
+    if path.suffix.lower() == ".pdf":
+        write_pdf(html_text, path, page_size, title or "Maritime Exposure Check report")
+    else:
+        path.write_text(html_text, encoding="utf-8")
+
+
+def write_and_tell(
+    path: Path, write: Callable[[Path], None], notifier: Notifier, status: QStatusBar
+) -> bool:
+    """Run ``write(path)``; an error is shown naming the file, a success in the status bar."""
+    try:
+        write(path)
+    except (OSError, ExposureError) as exc:
+        notifier.error("Could not save", f"{path}: {exc}")
+        return False
+    status.showMessage(f"Saved {path}", 8000)
+    return True
 
 
 def _data_uri_image(uri: str) -> QImage:
@@ -263,22 +300,13 @@ class ExportActions(QObject):
         chosen = self.ask_save_path(
             self.parent_widget, title, self._suggest(stem, suffix), name_filter
         )
-        if not chosen:
-            return None
-        path = Path(chosen)
-        if not path.suffix:
-            path = path.with_suffix(suffix)
-        return path
+        return chosen_path(chosen, suffix)
 
     def _write(self, path: Path, write: Callable[[Path], None]) -> bool:
-        try:
-            write(path)
-        except (OSError, ExposureError) as exc:
-            self.notifier.error("Could not save", f"{path}: {exc}")
+        if not write_and_tell(path, write, self.notifier, self.status):
             return False
         self.settings.setValue("export_dir", str(path.parent))
         self.last_written = path
-        self.status.showMessage(f"Saved {path}", 8000)
         return True
 
     def _stem(self, result: Any, what: str) -> str:
@@ -302,11 +330,7 @@ class ExportActions(QObject):
             return None
         map_png = self._map_png(scope)
         text = to_html_report(result, mmsis, dict(self._reviews()), map_png)
-        if path.suffix.lower() == ".pdf":
-            ok = self._write(path, lambda p: write_pdf(text, p))
-        else:
-            ok = self._write(path, lambda p: p.write_text(text, encoding="utf-8"))
-        return path if ok else None
+        return path if self._write(path, lambda p: write_document(text, p)) else None
 
     def _map_png(self, scope: str) -> bytes:
         """The map as PNG: fitted to the vessel for a one-vessel report, as the user left it

@@ -75,7 +75,9 @@ TRACK_FILTER: Final = (
     "*.gpkg *.json *.jsonl *.gz);;All files (*)"
 )
 ZONE_FILTER: Final = "GeoJSON zones (*.geojson *.json);;All files (*)"
-WATCHLIST_FILTER: Final = "OFAC SDN list (sdn.csv alt.csv *.csv *.CSV);;All files (*)"
+WATCHLIST_FILTER: Final = (
+    "Watch list: OFAC SDN, UN 1718, UK, EU or in-house CSV (*.csv *.CSV);;All files (*)"
+)
 CANCELLED_MESSAGE: Final = "Cancelled; the data on screen is unchanged"
 
 AskOpenPaths = Callable[[QWidget, str], list[str]]
@@ -84,20 +86,45 @@ AskOpenPaths = Callable[[QWidget, str], list[str]]
 def ask_watchlist_paths(parent: QWidget, start_dir: str) -> list[str]:
     """The platform's Open dialog for a watch list; [] when cancelled."""
     paths, _ = QFileDialog.getOpenFileNames(
-        parent, "Open watch list (OFAC SDN sdn.csv, with alt.csv)", start_dir, WATCHLIST_FILTER
+        parent,
+        "Open watch list (OFAC SDN sdn.csv with alt.csv, or a CSV list with a header)",
+        start_dir,
+        WATCHLIST_FILTER,
     )
     return [str(p) for p in paths]
 
 
+def _counted(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
 def watchlist_text(watchlist: Any, paths: Sequence[str]) -> str:
-    """What the status bar says of the loaded list, e.g. 'Watch list: sdn.csv (OFAC SDN, 3
-    vessels)'; '' for none."""
+    """What the status bar says of the loaded lists, e.g. 'Watch list: sdn.csv (OFAC SDN, 3
+    vessels)' or 'Watch lists: sdn.csv, un.csv (OFAC SDN, UN 1718, 9 vessels; 2 rows not
+    used)'; '' for none."""
     if watchlist is None:
         return ""
     names = ", ".join(Path(p).name or p for p in paths)
-    count = len(watchlist)
-    vessels = "vessel" if count == 1 else "vessels"
-    return f"Watch list: {names} ({watchlist.name}, {count} {vessels})"
+    label = "Watch list" if len(paths) <= 1 else "Watch lists"
+    bad = watchlist.bad_rows()
+    tail = f"; {_counted(bad, 'row', 'rows')} not used" if bad else ""
+    vessels = _counted(len(watchlist), "vessel", "vessels")
+    return f"{label}: {names} ({watchlist.name}, {vessels}{tail})"
+
+
+def watchlist_path_text(watchlist: Any, path: str) -> str:
+    """One loaded path in File > Watch lists: 'un1718.csv (UN 1718, 3 vessels, 1 row not
+    used)'. A folder counts the files read in it."""
+    inside = Path(path)
+
+    def of_path(file: str) -> bool:
+        return file == path or Path(file).parent == inside
+
+    entries = [e for e in watchlist.entries if of_path(e.source)]
+    lists = ", ".join(dict.fromkeys(e.list_name for e in entries)) or "no vessel"
+    bad = sum(r.bad_rows for r in watchlist.reports if of_path(r.path))
+    text = f"{inside.name or path} ({lists}, {_counted(len(entries), 'vessel', 'vessels')}"
+    return text + (f", {_counted(bad, 'row', 'rows')} not used)" if bad else ")")
 
 
 def start_of_day_utc(d: date) -> datetime:
@@ -290,7 +317,7 @@ class MainWindow(QMainWindow):
             "Check the vessels against a watch list: OFAC's SDN list (sdn.csv, with alt.csv)"
         )
         self.act_watchlist.triggered.connect(self.ask_open_watchlist)
-        self.act_clear_watchlist = QAction("Clear watch list", self)
+        self.act_clear_watchlist = QAction("Clear watch lists", self)
         self.act_clear_watchlist.setEnabled(False)
         self.act_clear_watchlist.triggered.connect(self.clear_watchlist)
         self.act_params = QAction("Parameters…", self)
@@ -374,6 +401,9 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.act_archive)
         file_menu.addAction(self.act_zones)
         file_menu.addAction(self.act_watchlist)
+        self.watchlist_menu = QMenu("Watch lists", self)  # one Remove per loaded path
+        self.watchlist_menu.setEnabled(False)
+        file_menu.addMenu(self.watchlist_menu)
         file_menu.addAction(self.act_clear_watchlist)
         file_menu.addAction(self.arrivals.act_open)
         self.recent_menu = QMenu("Recent files", self)
@@ -450,9 +480,14 @@ class MainWindow(QMainWindow):
         from desktop.gui.archive_dialog import ArchiveDialog
 
         dialog = ArchiveDialog(
-            self, self.session.as_of, self.session.params.window_days, self._last_dir()
+            self, self.session.as_of, self.session.params.window_days, self._last_dir(),
+            scheduler=str(self.settings.value("compute_scheduler", "") or ""),
+            on_dask=str(self.settings.value("compute", "local")) == "dask",
         )
         if dialog.exec():
+            # the Compute setting: where the next archive is screened too
+            self.settings.setValue("compute", "dask" if dialog.on_dask else "local")
+            self.settings.setValue("compute_scheduler", dialog.scheduler.text().strip())
             self.session.open_archive(dialog.request())
 
     def ask_open_zones(self) -> None:
@@ -466,22 +501,42 @@ class MainWindow(QMainWindow):
             self.open_watchlist(paths)
 
     def open_watchlist(self, paths: Sequence[str | Path]) -> None:
-        """Load a watch list off the GUI thread; the loaded tracks are screened again with it."""
+        """Add watch lists to those loaded, off the GUI thread; the loaded tracks are screened
+        again with them all. A list already loaded is read again (it may have changed)."""
         names = [str(p) for p in paths]
         if names:
-            first = Path(names[0])
-            self.settings.setValue("last_dir", str(first if first.is_dir() else first.parent))
-        self.session.open_watchlist(names)
+            self._remember(names, watchlists=True)
+        held = [p for p in self.session.watchlist_paths if p not in names]
+        self.session.open_watchlist(held + names)
+
+    def remove_watchlist(self, path: str) -> None:
+        """Check the other lists only (none left: as Clear watch lists)."""
+        rest = [p for p in self.session.watchlist_paths if p != path]
+        if rest:
+            self.session.open_watchlist(rest)
+        else:
+            self.session.clear_watchlist()
 
     def clear_watchlist(self) -> None:
         self.session.clear_watchlist()
 
     def _on_watchlist(self, watchlist: Any) -> None:
-        text = watchlist_text(watchlist, self.session.watchlist_paths)
+        paths = self.session.watchlist_paths
+        text = watchlist_text(watchlist, paths)
         self.watchlist_label.setText(text)
-        self.watchlist_label.setToolTip("\n".join(self.session.watchlist_paths))
+        # the paths, then what could not be used in them (file, line, why)
+        problems = watchlist.problem_lines() if watchlist is not None else []
+        self.watchlist_label.setToolTip("\n".join(paths + problems))
         self.watchlist_label.setVisible(bool(text))
         self.act_clear_watchlist.setEnabled(watchlist is not None)
+        self.watchlist_menu.clear()
+        for path in paths if watchlist is not None else []:
+            action = self.watchlist_menu.addAction(
+                f"Remove {watchlist_path_text(watchlist, path)}"
+            )
+            action.setToolTip(path)
+            action.triggered.connect(lambda _=False, p=path: self.remove_watchlist(p))
+        self.watchlist_menu.setEnabled(watchlist is not None)
 
     def open_tracks(self, paths: Sequence[str | Path]) -> None:
         names = [str(p) for p in paths]
@@ -493,14 +548,24 @@ class MainWindow(QMainWindow):
         self._remember(names)
         self.session.open_zones(names)
 
-    def _remember(self, names: list[str]) -> None:
+    def _remember(self, names: list[str], watchlists: bool = False) -> None:
         if not names:
             return
         first = Path(names[0])
         self.settings.setValue("last_dir", str(first if first.is_dir() else first.parent))
         recent = [n for n in self._recent() if n not in names]
         self.settings.setValue("recent_files", (names + recent)[:MAX_RECENT])
+        # which recent files are watch lists: a CSV could be tracks or a list
+        marked = [n for n in self._recent_watchlists() if n not in names]
+        marked = (names if watchlists else []) + marked
+        self.settings.setValue("recent_watchlists", [n for n in marked if n in self._recent()])
         self._refresh_recent_menu()
+
+    def _recent_watchlists(self) -> list[str]:
+        value: Any = self.settings.value("recent_watchlists", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in (value or [])]
 
     def _recent(self) -> list[str]:
         value: Any = self.settings.value("recent_files", [])
@@ -513,7 +578,12 @@ class MainWindow(QMainWindow):
 
     def _refresh_recent_menu(self) -> None:
         self.recent_menu.clear()
+        watchlists = set(self._recent_watchlists())
         for name in self._recent():
+            if name in watchlists:
+                action = self.recent_menu.addAction(f"{name} (watch list)")
+                action.triggered.connect(lambda _=False, n=name: self.open_watchlist([n]))
+                continue
             action = self.recent_menu.addAction(name)
             if name.lower().endswith(".geojson"):
                 action.triggered.connect(lambda _=False, n=name: self.open_zones([n]))

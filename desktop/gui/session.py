@@ -126,25 +126,44 @@ def load_tracks(
     ingested = _core("desktop.core.ingest").ingest(
         names,
         max_speed_kn=params.max_speed_kn,
-        progress=lambda f, m: progress(0.7 * f, m or "reading"),
+        progress=_share(progress, 0.0, 0.7, "reading"),
         cancel=cancel,
     )
     if cancel():
         raise Cancelled("load cancelled")
+    return _screen_read(ingested, 0.7, names, None, zones, params, as_of, progress, cancel,
+                        watchlist)  # fmt: skip
+
+
+def _share(progress: ProgressFn, start: float, stop: float, what: str) -> ProgressFn:
+    """``progress`` for one step that fills ``start .. stop`` of the bar (``what`` when the
+    step says nothing)."""
+    return lambda f, m: progress(start + (stop - start) * f, m or what)
+
+
+def _screen_read(
+    ingested: Any,
+    read_share: float,
+    names: list[str],
+    request: Any,
+    zones: Any,
+    params: ScreeningParams,
+    as_of: datetime | None,
+    progress: ProgressFn,
+    cancel: CancelFn,
+    watchlist: Any,
+) -> Loaded:
+    """The second half of ``load_tracks`` and ``load_archive``: screen what was just read
+    (which filled ``read_share`` of the bar), the map's tracks last; nothing read, nothing
+    screened (the session reports it and keeps what it had)."""
     if len(ingested.fixes) == 0:
-        # Nothing to screen; the session reports the files and keeps what it had.
-        return Loaded(None, TrackData(ingested.fixes), names, ingested)
+        return Loaded(None, TrackData(ingested.fixes), names, ingested, request)
     result = _core("desktop.core.screening").screen(
-        ingested,
-        zones,
-        params,
-        as_of,
-        progress=lambda f, m: progress(0.7 + 0.28 * f, m or "screening"),
-        cancel=cancel,
-        watchlist=watchlist,
-    )
+        ingested, zones, params, as_of, progress=_share(progress, read_share, 0.98, "screening"),
+        cancel=cancel, watchlist=watchlist,
+    )  # fmt: skip
     progress(0.99, "preparing the map")
-    return Loaded(result, TrackData(ingested.fixes), names, ingested)
+    return Loaded(result, TrackData(ingested.fixes), names, ingested, request)
 
 
 def load_archive(
@@ -159,23 +178,60 @@ def load_archive(
 ) -> Loaded:
     """Read the days (and vessels) of ``request`` (an ``ArchiveRequest``) from an archive with
     every fix column (the map and the details show them), then screen as ``load_tracks``."""
+    if getattr(request, "scheduler", None):
+        return load_archive_on_dask(
+            request, zones, params, as_of, progress, cancel, watchlist=watchlist
+        )
     archive = _core("desktop.core.archive.read")
     vessels = archive.read_vessel_list(request.vessels) if request.vessels else None
     ingested = archive.load_for_screening(
         request.archive, as_of, params.window_days, vessels, first_day=request.first_day,
         last_day=request.last_day, all_columns=True,
-        progress=lambda f, m: progress(0.6 * f, m or "reading the archive"), cancel=cancel,
+        progress=_share(progress, 0.0, 0.6, "reading the archive"), cancel=cancel,
     )
-    names = [request.archive]
-    if len(ingested.fixes) == 0:
-        return Loaded(None, TrackData(ingested.fixes), names, ingested, request)
-    result = _core("desktop.core.screening").screen(
-        ingested, zones, params, as_of,
-        progress=lambda f, m: progress(0.6 + 0.38 * f, m or "screening"), cancel=cancel,
-        watchlist=watchlist,
-    )  # fmt: skip
-    progress(0.99, "preparing the map")
-    return Loaded(result, TrackData(ingested.fixes), names, ingested, request)
+    return _screen_read(ingested, 0.6, [request.archive], request, zones, params, as_of,
+                        progress, cancel, watchlist)  # fmt: skip
+
+
+def load_archive_on_dask(
+    request: Any,
+    zones: Any,
+    params: ScreeningParams,
+    as_of: datetime | None,
+    progress: ProgressFn,
+    cancel: CancelFn,
+    *,
+    watchlist: Any = None,
+) -> Loaded:
+    """Screen the days (and vessels) of ``request`` on the Dask cluster of its ``scheduler``
+    (the Compute setting): the cluster's tasks done / total on the progress bar; Cancel
+    cancels the run's futures on the cluster (the core polls ``cancel`` while it waits). The
+    workers keep the fixes, so the map gets no tracks (``on_cluster``)."""
+    from desktop.core.fixes import empty_fixes
+    from desktop.core.scaleout.archive import screen_archive_on_dask
+    from desktop.core.scaleout.engine import dask_client
+
+    progress(0.0, f"connecting to the Dask scheduler {request.scheduler}")
+    if cancel():
+        raise Cancelled("load cancelled")
+
+    def on_cluster(done: int, total: int, stage: str) -> None:
+        progress(done / total if total else 0.0, f"{stage}: {done}/{total} tasks on the cluster")
+
+    with dask_client(request.scheduler) as client:
+        result = screen_archive_on_dask(
+            client, request.archive, zones, params, as_of, vessels=request.vessels,
+            watchlist=watchlist, first_day=request.first_day, last_day=request.last_day,
+            progress=on_cluster, cancel=cancel,
+        )
+    return Loaded(result, TrackData(empty_fixes()), [request.archive], result.ingest, request)
+
+
+def on_cluster(loaded: Loaded | None) -> bool:
+    """Whether ``loaded`` was screened on a Dask cluster: its fixes stayed there, so a new
+    as-of date, parameters, zones or watch list screen the archive again on the cluster."""
+    request = None if loaded is None else loaded.archive
+    return bool(getattr(request, "scheduler", None))
 
 
 def rescreen(
@@ -324,7 +380,8 @@ class Session(QObject):
         """Add zone files to the defaults and screen the loaded tracks again."""
         names = self.zone_paths + [str(p) for p in paths]
         base = self.current
-        ingested = None if base is None else base.result.ingest
+        # on a cluster: the zones only, then the archive again there (``_on_done``)
+        ingested = None if base is None or on_cluster(base) else base.result.ingest
         work = partial(
             zones_and_rescreen, names, ingested, self.params, self.as_of, watchlist=self.watchlist
         )
@@ -338,7 +395,7 @@ class Session(QObject):
         used is reported and the previous list (and the data) stay."""
         names = [str(p) for p in paths]
         base = self.current
-        ingested = None if base is None else base.result.ingest
+        ingested = None if base is None or on_cluster(base) else base.result.ingest
         work = partial(
             watchlist_and_rescreen, names, ingested, self.zones, self.params, self.as_of
         )
@@ -365,6 +422,9 @@ class Session(QObject):
         base = self.current
         if base is None or self._loading():
             return  # a load running now applies it when it ends
+        if on_cluster(base):
+            self._reread(base)  # the fixes are on the cluster: screen there again
+            return
         work = partial(reapply, base.result, as_of, watchlist=self.watchlist)
         self._submit(work, "Applying the rule", ("rescreen", None, base), **self._how(base))
 
@@ -385,6 +445,9 @@ class Session(QObject):
         watch list; a load running now applies them when it ends."""
         base = self.current
         if base is None or self._loading():
+            return
+        if on_cluster(base):
+            self._reread(base)  # the fixes are on the cluster: screen there again
             return
         work = partial(
             rescreen,
@@ -478,6 +541,7 @@ class Session(QObject):
                 if result is not None:
                     self.current = _attach(result, extra)
                     self.rescreened.emit(self.current)
+                follow_up, then = on_cluster(self.current), self._screening_inputs()
             elif kind == "watchlist":
                 base, then = extra
                 watchlist, result = value
@@ -488,6 +552,7 @@ class Session(QObject):
                     self.rescreened.emit(self.current)
                     # The as-of date or the parameters changed while the list was read.
                     follow_up = then[:2] != (self.as_of, self.params)
+                follow_up = follow_up or on_cluster(self.current)
             else:
                 self.current = _attach(value, extra)
                 self.rescreened.emit(self.current)
@@ -502,7 +567,8 @@ class Session(QObject):
     def _accept_tracks(self, loaded: Loaded, names: list[str]) -> None:
         reports = list(getattr(loaded.ingest, "reports", []) or [])
         bad = unreadable_files(reports)
-        if loaded.tracks.fix_count == 0:
+        # a cluster keeps the fixes: its result comes without tracks
+        if loaded.tracks.fix_count == 0 and not (on_cluster(loaded) and loaded.result):
             kept = "\n\nThe data already loaded stays." if self.current else ""
             self.problem.emit(
                 Problem("No tracks loaded", "\n".join(bad or ["Nothing could be read."]) + kept)

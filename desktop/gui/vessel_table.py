@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any, Final
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QPersistentModelIndex,
     QSortFilterProxyModel,
@@ -25,6 +24,7 @@ from desktop.core.review import Review
 from desktop.core.rule import day, main_reason, no_main_reason_text
 from desktop.gui import style
 from desktop.gui.review_panel import review_icon, review_is_current, review_summary
+from desktop.gui.table_model import ColumnsModel
 
 # What the Review column says of a review made on another verdict than today's.
 OUTDATED_REVIEW: Final = "verdict changed"
@@ -77,7 +77,10 @@ def where_text(event: Event) -> str:
     if event.kind == EventKind.WATCHLIST:
         d = event.details
         listed = d.get("sdn_name") or ""
-        entry = f"entry {d['entry']}" if d.get("entry") is not None else ""
+        if "file" in d:  # a plain CSV list: its own reference, else the line in its file
+            entry = f"ref {d['reference']}" if d.get("reference") else f"line {d.get('line')}"
+        else:
+            entry = f"entry {d['entry']}" if d.get("entry") is not None else ""
         return " ".join(str(p) for p in (d.get("list"), entry, listed) if p)
     where = event.zone or ""
     if event.locode:
@@ -97,8 +100,10 @@ def reason_title(reason: Reason) -> str:
     return f"{kind}: {where}" if where else kind
 
 
-class VesselTableModel(QAbstractTableModel):
+class VesselTableModel(ColumnsModel):
     """One row per vessel, in the order the core gave (barred, review, clear, then MMSI)."""
+
+    columns = COLUMNS
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -142,18 +147,8 @@ class VesselTableModel(QAbstractTableModel):
             out[vessel.verdict] += 1
         return out
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(  # noqa: N802
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
+    def _row_count(self) -> int:
+        return len(self._rows)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

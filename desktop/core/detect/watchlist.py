@@ -10,6 +10,10 @@ Matching is exact and explainable, strongest first:
   match is weaker (ship names repeat), and its summary says so. It is dropped when the vessel
   reported a valid IMO number other than the listed one (``_contradicted``).
 
+Several lists are checked at once; an entry is told apart by its list, file and entry number
+(``WatchEntry.key``), so a vessel named by two lists gets one event per list, each naming its
+list and its entry (``reference``: the list's own reference, OFAC's entry number for SDN).
+
 Each (vessel, entry) pair gives one event, for its strongest match; weaker matches of the
 same pair are listed in ``also_matched``. Identities come from the static history (timed
 records at or before ``as_of``), from untimed static records, and from the vessels table for a
@@ -23,6 +27,7 @@ vessel's fixes; an MMSI spans its fixes (or its records when it has no fix).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,7 +35,13 @@ import pandas as pd
 
 from desktop.core.detect.geo import time_ns, to_datetime
 from desktop.core.model import Event, EventKind
-from desktop.core.watchlist import NameRef, WatchEntry, Watchlist, imo_is_valid, name_key
+from desktop.core.watchlist import (
+    NameRef,
+    WatchEntry,
+    Watchlist,
+    imo_is_valid,
+    name_key,
+)
 
 _STRENGTH = {"imo": 0, "mmsi": 1, "name": 2}
 
@@ -198,12 +209,14 @@ def detect_watchlist_hits(
                 for r in watchlist.by_name.get(name_key(s.value), ())
                 if not _contradicted(r.entry, valid_imos.get(s.mmsi, set()))
             ]
-    pairs: dict[tuple[int, int], list[_Hit]] = {}
+    pairs: dict[tuple[int, tuple[str, str, int]], list[_Hit]] = {}
     for h in hits:
-        pairs.setdefault((h.seen.mmsi, h.entry.entry), []).append(h)
-    events = [_event(watchlist, found, reported) for found in pairs.values()]
-    events.sort(key=lambda e: (e.mmsi, e.start, e.details["entry"]))
-    return events
+        pairs.setdefault((h.seen.mmsi, h.entry.key), []).append(h)
+    keyed = [(_event(found, reported), key) for (_, key), found in pairs.items()]
+    # (mmsi, start, entry) as with one list; between lists, the order they were loaded in
+    order = {name: i for i, name in enumerate(watchlist.list_counts())}
+    keyed.sort(key=lambda p: (p[0].mmsi, p[0].start, order[p[1][0]], p[1][2], p[1][1]))
+    return [event for event, _ in keyed]
 
 
 def _contradicted(entry: WatchEntry, valid: set[int]) -> bool:
@@ -217,7 +230,7 @@ def _contradicted(entry: WatchEntry, valid: set[int]) -> bool:
     return bool(valid) and entry.imo not in valid
 
 
-def _event(watchlist: Watchlist, hits: list[_Hit], reported: dict[int, set[int]]) -> Event:
+def _event(hits: list[_Hit], reported: dict[int, set[int]]) -> Event:
     hits.sort(key=lambda h: (_STRENGTH[h.seen.field], h.ref.truncated if h.ref else False))
     best = hits[0]
     chosen = [h for h in hits if h.seen.field == best.seen.field]
@@ -225,9 +238,10 @@ def _event(watchlist: Watchlist, hits: list[_Hit], reported: dict[int, set[int]]
     end = max(h.seen.end_ns for h in chosen)
     e, s = best.entry, best.seen
     details: dict[str, Any] = {
-        "summary": _summary(watchlist.name, best, sorted(reported.get(s.mmsi, ()))),
-        "list": watchlist.name,
+        "summary": _summary(e.list_name, best, sorted(reported.get(s.mmsi, ()))),
+        "list": e.list_name,
         "entry": e.entry,
+        "reference": e.reference,
         "sdn_name": e.name,
         "programs": list(e.programs),
         "match": s.field,
@@ -235,6 +249,8 @@ def _event(watchlist: Watchlist, hits: list[_Hit], reported: dict[int, set[int]]
         "sdn_imo": e.imo,
         "sdn_mmsi": e.mmsi,
     }
+    if e.format == "plain":  # where the entry is, for the analyst to look it up
+        details["file"], details["line"] = e.source, e.line
     if best.ref is not None:
         details["name_kind"] = best.ref.kind
         details["listed_name"] = best.ref.name
@@ -252,13 +268,24 @@ def _event(watchlist: Watchlist, hits: list[_Hit], reported: dict[int, set[int]]
     )
 
 
+def _where(e: WatchEntry) -> str:
+    """``(programme DPRK4, entry 23729)`` for OFAC, ``(reference KPe.033)`` for a plain list,
+    or its file and line when it gives no reference."""
+    if e.format == "sdn":
+        return f"({e.programs_text()}, entry {e.entry})"
+    if e.reference:
+        return f"(reference {e.reference})"
+    return f"(line {e.line} of {Path(e.source).name})"
+
+
 def _summary(list_name: str, hit: _Hit, reported: list[int]) -> str:
     e, s = hit.entry, hit.seen
-    where = f"({e.programs_text()}, entry {e.entry})"
+    where = _where(e)
+    listed = e.name or "an entry with no name"
     if s.field == "imo":
-        return f"IMO {s.value} is on the {list_name} list as {e.name} {where}"
+        return f"IMO {s.value} is on the {list_name} list as {listed} {where}"
     if s.field == "mmsi":
-        return f"MMSI {s.value} is on the {list_name} list as {e.name} {where}"
+        return f"MMSI {s.value} is on the {list_name} list as {listed} {where}"
     ref = hit.ref
     assert ref is not None
     if ref.kind == "name":

@@ -29,7 +29,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +38,7 @@ import pandas as pd
 
 from desktop.core.errors import Cancelled, ComputeError, ExposureError
 from desktop.core.fixes import empty_fixes
+from desktop.core.ingest.result import IngestResult
 from desktop.core.params import DEFAULT_PARAMS, ScreeningParams
 from desktop.core.scaleout import tasks
 from desktop.core.scaleout.layout import ArchiveSlice
@@ -51,6 +52,18 @@ if TYPE_CHECKING:
 
 #: ``progress(done, total, stage)``: tasks finished and submitted so far, and the stage running.
 TaskProgress = Callable[[int, int, str], None]
+
+
+@dataclass
+class ClusterIngest(IngestResult):
+    """What the client holds of the data of a run on a cluster: never the fixes (``fixes``
+    and ``flagged`` are empty), but ``heard``, the mmsi and time of each vessel's last fix
+    read and of its last fix at or before ``as_of``, and as ``statics`` the first record of
+    each distinct (mmsi, imo, name) of the static records: all that matching an arrivals
+    list (``desktop.core.arrivals``) needs of the data. ``vessels`` is the vessels table of
+    the static records."""
+
+    heard: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass(frozen=True)
@@ -162,7 +175,12 @@ def dask_client(
 
 
 def dashboard_link(client: Client) -> str | None:
-    """The scheduler's dashboard address, or None when it has none."""
+    """The scheduler's dashboard address, or None when it has none. A cluster started here
+    without bokeh has a dashboard address whose page only says that bokeh is missing: None."""
+    import importlib.util
+
+    if getattr(client, "cluster", None) is not None and importlib.util.find_spec("bokeh") is None:
+        return None
     try:
         services = client.scheduler_info().get("services", {})
     except (OSError, TimeoutError):
@@ -338,7 +356,6 @@ def screen_on_dask(
     """
     from desktop.core.coverage import moment_of_ns
     from desktop.core.detect.geo import to_ns
-    from desktop.core.ingest.result import IngestResult
     from desktop.core.screening import (
         ScreeningResult,
         judge_events,
@@ -409,7 +426,7 @@ def screen_on_dask(
                                                          options.partition_fixes))
         ]
         sts_f = run.submit(tasks.concat_events, batch_fs, key="sts-events")
-        (per_detector, coverage, data_end_ns), sts, statics = run.gather(
+        (per_detector, coverage, data_end_ns, heard), sts, statics = run.gather(
             [per_detector_f, sts_f, statics_f], "detectors"
         )
     finally:
@@ -427,12 +444,13 @@ def screen_on_dask(
     verdicts = judge_events(
         events, moment, params, np.asarray(mmsi, dtype="uint32"), vessels, coverage
     )
-    ingest = IngestResult(
+    ingest = ClusterIngest(
         fixes=empty_fixes(),
-        statics=pd.DataFrame(),
+        statics=statics.identities,
         vessels=vessels if vessels is not None else pd.DataFrame({"mmsi": []}),
         flagged=empty_fixes(),
         reports=list(archive.reports),
+        heard=heard,
     )
     return ScreeningResult(
         moment, params, ingest, zones, events, verdicts, known_ports, watchlist,

@@ -49,6 +49,17 @@ class ArchiveSlice:
     reports: Sequence[FileReport] = ()
     fixes_bytes: Mapping[date, int] = field(default_factory=dict)  # file sizes, for planning
     archive: str | None = None  # an archive with a manifest: its own reader reads the statics
+    #: Only these MMSIs are read (a selection, ``--vessels``: the listed vessels and those
+    #: their verdicts depend on); None: every vessel.
+    vessels: tuple[int, ...] | None = None
+
+    def mmsi_filters(
+        self, filters: list[tuple[str, str, Any]] | None = None
+    ) -> list[tuple[str, str, Any]] | None:
+        """``filters`` and, with a selection, the filter that reads only its vessels."""
+        if self.vessels is None:
+            return filters
+        return [*(filters or []), ("mmsi", "in", list(self.vessels))]
 
     def days(self) -> list[date]:
         """Every day of the slice, in order (days without files included)."""
@@ -90,12 +101,22 @@ def read_table(
     """``columns`` of the Parquet files ``paths`` (one table, in file order), rows kept by
     ``filters`` (pyarrow's DNF, pushed down to the row groups by their statistics). A file
     that cannot be read is an ``InputError`` naming the archive."""
+    if not paths:
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
+    return read_arrow(paths, columns, storage_options, filters).to_pandas()
+
+
+def read_arrow(
+    paths: Sequence[str],
+    columns: Sequence[str],
+    storage_options: Mapping[str, Any],
+    filters: list[tuple[str, str, Any]] | None = None,
+) -> Any:
+    """``read_table`` as a ``pyarrow.Table`` (``paths`` not empty)."""
     import pyarrow as pa
     import pyarrow.dataset as ds
     import pyarrow.parquet as pq
 
-    if not paths:
-        return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
     fs, _ = _filesystem(paths[0], storage_options)
     stripped = [_filesystem(p, storage_options)[1] for p in paths]
     try:
@@ -105,7 +126,7 @@ def read_table(
     except (OSError, pa.ArrowException) as exc:
         raise InputError(f"{_culprit(paths, stripped, fs)}: cannot read this archive file "
                          f"({exc})") from exc
-    return table.to_pandas()
+    return table
 
 
 def _culprit(paths: Sequence[str], stripped: Sequence[str], fs: Any) -> str:

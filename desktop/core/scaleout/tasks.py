@@ -62,7 +62,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -76,6 +76,8 @@ from desktop.core.detect.port_calls import detect_port_visits
 from desktop.core.detect.sts import close_pairs, detect_encounters, resample_slow
 from desktop.core.detect.watchlist import detect_watchlist_hits
 from desktop.core.detect.waters import detect_waters_presence
+from desktop.core.errors import InputError
+from desktop.core.fixes import empty_fixes
 from desktop.core.model import Event
 from desktop.core.params import ScreeningParams
 from desktop.core.scaleout.layout import (
@@ -127,7 +129,8 @@ def day_points(
     stop = day_start_ns(last_day) + NS_PER_DAY
     halo_ns = int(math.ceil(params.sts_max_interp_gap_h * NS_PER_H))
     days = [date.fromordinal(k) for k in range(first_day.toordinal(), last_day.toordinal() + 1)]
-    own = read_fixes(archive.fixes_files(days), archive.storage_options, STS_COLUMNS)
+    own = read_fixes(archive.fixes_files(days), archive.storage_options, STS_COLUMNS,
+                     filters=archive.mmsi_filters())
     mmsi, counts = np.unique(own["mmsi"].to_numpy(), return_counts=True)
     parts = [own]
     for k in range(1, int(math.ceil(halo_ns / NS_PER_DAY)) + 1):
@@ -135,7 +138,8 @@ def day_points(
                       date.fromordinal(last_day.toordinal() + k)):
             if other not in archive.fixes or not archive.first_day <= other <= archive.last_day:
                 continue
-            near = read_fixes(archive.fixes_files([other]), archive.storage_options, STS_COLUMNS)
+            near = read_fixes(archive.fixes_files([other]), archive.storage_options, STS_COLUMNS,
+                              filters=archive.mmsi_filters())
             t = time_ns(near)
             parts.append(near[(t >= start - halo_ns) & (t <= stop + halo_ns)])
     fixes = pd.concat(parts, ignore_index=True) if len(parts) > 1 else own
@@ -315,6 +319,9 @@ class PartitionResult:
     fixes: int  # fixes at or before as_of
     coverage: dict[int, Any]  # MMSI -> Coverage (desktop.core.coverage.vessel_coverage)
     data_end_ns: int | None  # the latest fix at or before as_of
+    #: mmsi, time of each vessel's last fix read and its last at or before as_of (one row when
+    #: they are the same fix): what an arrivals list is matched against (``ClusterIngest``)
+    heard: pd.DataFrame
 
 
 def vessel_partition(
@@ -328,8 +335,9 @@ def vessel_partition(
     """The per-vessel detectors on the vessels with ``lo <= mmsi < hi``, read from every day."""
     fixes = read_fixes(
         archive.fixes_files(), archive.storage_options, DETECTOR_COLUMNS,
-        filters=[("mmsi", ">=", lo), ("mmsi", "<", hi)],
+        filters=archive.mmsi_filters([("mmsi", ">=", lo), ("mmsi", "<", hi)]),
     )
+    heard = _last_fixes(fixes)
     if len(fixes):
         fixes = fixes[time_ns(fixes) <= as_of_ns].reset_index(drop=True)
     visits = detect_port_visits(fixes, zones, params)
@@ -345,11 +353,23 @@ def vessel_partition(
         last_seen = dict(zip(mmsi[last].tolist(), fixes["time"].iloc[last], strict=True))
         rows = np.unique(np.concatenate((first, last)))
         spans = fixes[["mmsi", "time"]].iloc[rows].reset_index(drop=True)
+        heard = pd.concat([heard, fixes[["mmsi", "time"]].iloc[last]], ignore_index=True)
+        heard = heard.sort_values(["mmsi", "time"], kind="stable", ignore_index=True)
     coverage = vessel_coverage(fixes, to_datetime(as_of_ns), params)
     end = int(time_ns(fixes).max()) if len(fixes) else None
     return PartitionResult(
-        list(visits.events), waters, gaps, flag, last_seen, spans, len(fixes), coverage, end
+        list(visits.events), waters, gaps, flag, last_seen, spans, len(fixes), coverage, end,
+        heard,
     )
+
+
+def _last_fixes(fixes: pd.DataFrame) -> pd.DataFrame:
+    """mmsi and time of each vessel's last fix in ``fixes`` (sorted by mmsi, time)."""
+    if not len(fixes):
+        return fixes[["mmsi", "time"]].iloc[0:0]
+    mmsi = fixes["mmsi"].to_numpy()
+    last = np.flatnonzero(np.append(mmsi[1:] != mmsi[:-1], True))
+    return fixes[["mmsi", "time"]].iloc[last].reset_index(drop=True)
 
 
 def sts_batch(
@@ -396,7 +416,13 @@ def read_statics(archive: ArchiveSlice) -> pd.DataFrame:
         reader = open_reader(archive.archive, dict(archive.storage_options))
         table = reader.read("statics", archive.first_day.isoformat(),
                             archive.last_day.isoformat(), STATIC_SCHEMA.names, undated=True)
+        if archive.vessels is not None:  # as ``load_for_screening`` keeps them for a selection
+            from desktop.core.archive.read import _statics_for
+
+            table = _statics_for(table, np.asarray(archive.vessels, dtype="int64"))
         return _statics_frame(table)
+    if archive.vessels is not None:
+        raise InputError("a vessel selection needs an archive with a manifest")
 
     files = archive.statics_files()
     if not files:
@@ -419,6 +445,10 @@ class StaticsResult:
     identity: list[Event]
     watchlist: list[Event]
     vessels: pd.DataFrame  # the vessels table (desktop.core.ingest.vessels) of the statics
+    #: the first static record of each distinct (mmsi, imo, name): every identity a vessel
+    #: reported, which an arrivals list is matched against (the full history stays on the
+    #: cluster)
+    identities: pd.DataFrame
 
 
 def statics_task(
@@ -452,7 +482,10 @@ def statics_task(
             pd.concat(spans, ignore_index=True) if spans else empty_fixes()[["mmsi", "time"]]
         )
         hits = detect_watchlist_hits(watchlist, fixes, statics, vessels, as_of_ns)
-    return StaticsResult(identity, hits, vessels if vessels is not None else pd.DataFrame())
+    identities = statics.drop_duplicates(["mmsi", "imo", "name"], ignore_index=True)
+    return StaticsResult(
+        identity, hits, vessels if vessels is not None else pd.DataFrame(), identities
+    )
 
 
 def identity(value: Any) -> Any:
@@ -468,13 +501,87 @@ def concat_events(parts: Sequence[Sequence[Event]]) -> list[Event]:
 
 def partition_events(
     partitions: Sequence[PartitionResult],
-) -> tuple[Mapping[str, list[Event]], dict[int, Any], int | None]:
+) -> tuple[Mapping[str, list[Event]], dict[int, Any], int | None, pd.DataFrame]:
     """Per-detector event lists over all partitions (in MMSI order: partitions are ranges),
-    the coverage of every vessel, and the latest fix at or before ``as_of`` (ns)."""
+    the coverage of every vessel, the latest fix at or before ``as_of`` (ns), and the
+    partitions' ``heard`` tables together (in MMSI order)."""
     events = {
         name: [e for p in partitions for e in getattr(p, name)]
         for name in ("visits", "waters", "gaps", "flag")
     }
     coverage = {m: c for p in partitions for m, c in p.coverage.items()}
     ends = [p.data_end_ns for p in partitions if p.data_end_ns is not None]
-    return events, coverage, max(ends) if ends else None
+    heard = [p.heard for p in partitions]
+    return (
+        events, coverage, max(ends) if ends else None,
+        pd.concat(heard, ignore_index=True) if heard else _last_fixes(empty_fixes()),
+    )
+
+
+# ---- a vessel selection (``--vessels``, an arrivals list) -----------------------------------
+# The same search as ``desktop.core.archive.read._needed_vessels``, cut by days: the cell keys
+# of the frontier's slow fixes, then the vessels with a slow fix in a cell next to one of them.
+# Keys are absolute (hour, lat, lon) cells, so the union over days is the one-process answer.
+
+#: The columns the neighbour search reads.
+NEAR_COLUMNS: Final = ("mmsi", "time", "lat", "lon", "sog_kn")
+
+
+def resolve_selection(archive: ArchiveSlice, selection: Any) -> tuple[np.ndarray, list[str]]:
+    """The MMSIs (sorted, int64) of the vessels of ``selection`` (a ``VesselList``) and the
+    list entries that match no vessel, from the slice's static records, as
+    ``load_for_screening`` resolves them."""
+    from desktop.core.archive.layout import STATIC_SCHEMA
+    from desktop.core.archive.read import _resolve, open_reader
+
+    if archive.archive is None:
+        raise InputError("a vessel selection needs an archive with a manifest")
+    reader = open_reader(archive.archive, dict(archive.storage_options))
+    table = reader.read("statics", archive.first_day.isoformat(), archive.last_day.isoformat(),
+                        STATIC_SCHEMA.names, undated=True)
+    listed, missing = _resolve(selection, table)
+    return np.array(sorted(listed), dtype="int64"), missing
+
+
+def _near_table(archive: ArchiveSlice, first_day: date, last_day: date,
+                vessels: np.ndarray | None) -> Any:  # fmt: skip
+    from desktop.core.scaleout.layout import read_arrow
+
+    days = [date.fromordinal(k) for k in range(first_day.toordinal(), last_day.toordinal() + 1)]
+    paths = archive.fixes_files(days)
+    if not paths:
+        return None
+    filters = None if vessels is None else [("mmsi", "in", vessels.tolist())]
+    return read_arrow(paths, NEAR_COLUMNS, archive.storage_options, filters)
+
+
+def _at_sea(hop: int) -> np.ndarray | None:
+    """The second hop leaves out fixes in port cells (``read.PORT_CELL_DEG``)."""
+    from desktop.core.archive.read import _port_cells
+
+    return _port_cells() if hop == 2 else None
+
+
+def near_keys(archive: ArchiveSlice, first_day: date, last_day: date, vessels: np.ndarray,
+              hop: int) -> np.ndarray:  # fmt: skip
+    """The neighbour-search cell keys (sorted, unique) of the slow fixes of ``vessels`` in the
+    days ``first_day .. last_day``."""
+    from desktop.core.archive.read import _near_keys
+
+    table = _near_table(archive, first_day, last_day, vessels)
+    if table is None:
+        return np.zeros(0, dtype="int64")
+    return np.unique(_near_keys(table, _at_sea(hop))[1])
+
+
+def near_vessels(archive: ArchiveSlice, first_day: date, last_day: date, cells: np.ndarray,
+                 hop: int) -> np.ndarray:  # fmt: skip
+    """The vessels (sorted, unique) with a slow fix in ``cells`` (sorted cell keys) in the
+    days ``first_day .. last_day``."""
+    from desktop.core.archive.read import _member, _near_keys
+
+    table = _near_table(archive, first_day, last_day, None)
+    if table is None:
+        return np.zeros(0, dtype="int64")
+    mmsi, keys = _near_keys(table, _at_sea(hop))
+    return np.unique(mmsi[_member(keys, cells)])
