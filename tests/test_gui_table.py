@@ -10,6 +10,7 @@ from desktop.core.model import Event, EventKind, Reason, Verdict, VesselVerdict
 from desktop.gui.vessel_table import (
     COL_BARRED,
     COL_EVENTS,
+    COL_HEARD,
     COL_IMO,
     COL_LAST_KP,
     COL_MMSI,
@@ -64,10 +65,10 @@ def _model_and_proxy() -> tuple[VesselTableModel, VesselFilterProxy]:
 def test_model_has_one_row_per_vessel_with_every_column(qapp):
     model, _ = _model_and_proxy()
     assert model.rowCount() == 4
-    assert model.columnCount() == 10
-    row = [model.index(0, c).data() for c in range(10)]
+    assert model.columnCount() == 11
+    row = [model.index(0, c).data() for c in range(11)]
     assert row == ["351000001", "EAST STAR", "9000001", "PA", "barred", "", "2026-12-30 06:20",
-                   "2026-07-03 06:20 Nampo", "1", "port call: Nampo"]
+                   "2026-07-03 06:20 Nampo", "1", "", "port call: Nampo"]
     assert model.index(3, COL_BARRED).data() == ""
     assert model.index(2, COL_LAST_KP).data() == ""
     assert model.index(2, COL_REASON).data() == "kp flag"
@@ -75,6 +76,41 @@ def test_model_has_one_row_per_vessel_with_every_column(qapp):
     assert tooltip == "Called at Nampo (KPNAM)."
     assert model.counts() == {Verdict.BARRED: 2, Verdict.REVIEW: 1, Verdict.CLEAR: 1}
     assert model.row_of(244000004) == 3
+
+
+def _gap(mmsi: int, start: datetime, heard: int | None, in_window: bool = True) -> Reason:
+    details = {"gap_h": 24.0, "reachable": [], "before": {"lat": 37.0, "lon": 125.0},
+               "after": {"lat": 36.5, "lon": 125.0}}
+    if heard is not None:
+        details |= {"others_heard_near": heard, "others_heard_near_start": heard,
+                    "others_heard_near_end": 0}
+    event = Event(EventKind.AIS_GAP, mmsi, start, start + timedelta(hours=24), "Nampo", "KPNAM",
+                  "KP", 37.0, 125.0, details=details)
+    return Reason(event, in_window, False, None, f"No AIS ({heard} heard).")
+
+
+def test_heard_nearby_shows_the_gap_with_most_ships_heard_and_sorts_review_vessels_by_it(qapp):
+    review = [
+        VesselVerdict(352000001, Verdict.REVIEW, None,
+                      (_gap(352000001, T0, 1), _gap(352000001, T0 - timedelta(days=9), 4))),
+        VesselVerdict(352000002, Verdict.REVIEW, None, (_gap(352000002, T0, 0),)),
+        # 9 ships heard, but in a gap outside the window: history, not this verdict's evidence
+        VesselVerdict(352000003, Verdict.REVIEW, None,
+                      (_gap(352000003, T0, 2), _gap(352000003, T0 - timedelta(days=300), 9,
+                                                    in_window=False))),
+        VesselVerdict(352000004, Verdict.REVIEW, None, (_flag(352000004),)),
+    ]
+    model = VesselTableModel()
+    model.set_verdicts(review)
+    proxy = VesselFilterProxy()
+    proxy.setSourceModel(model)
+    assert _column(proxy, COL_HEARD) == ["4 ships", "0 ships", "2 ships", ""]
+    assert model.index(0, COL_HEARD).data(Qt.ItemDataRole.ToolTipRole) == "No AIS (4 heard)."
+    proxy.sort(COL_HEARD, Qt.SortOrder.AscendingOrder)
+    assert _column(proxy, COL_MMSI) == ["352000002", "352000003", "352000001", "352000004"]
+    proxy.sort(COL_HEARD, Qt.SortOrder.DescendingOrder)
+    # (descending puts the vessels without a gap first, as every column here does)
+    assert _column(proxy, COL_MMSI) == ["352000004", "352000001", "352000003", "352000002"]
 
 
 def test_sort_by_mmsi_is_numeric(qapp):

@@ -59,6 +59,11 @@ MERGED = (113, 114)  # on the 124 E / 36 N corner, 2 h before and 2 h after midn
 CALLER, ONE_HOP = 201, 202  # a Nampo call on 1 July, then an STS across 124 E on 3 July
 LATE = 301  # its only fixes come after as_of on the as-of day
 RENAMED, IMO_A, IMO_B = 401, 402, 403
+# A 36 h gap off Haeju (2 July 06:00 - 3 July 18:00) whose neighbours sit in other MMSI
+# partitions and on both days: one heard across midnight near where it went silent, one near
+# where it reappeared, one near both, one just after the silence (not counted).
+GAPPER, NEAR_START, NEAR_END, NEAR_BOTH, TOO_LATE = 501, 951, 952, 953, 954
+GAP_START, GAP_END = (124.5, 37.5), (124.6, 37.3)
 BASE = 211_000_000  # German MIDs: no vessel here is KP-flagged by its MMSI
 
 
@@ -115,6 +120,15 @@ def generated() -> tuple[pd.DataFrame, pd.DataFrame]:
     for n in (RENAMED, IMO_A, IMO_B):
         tracks.append(Track(_m(n)).every("2026-07-02 00:00", "2026-07-02 03:00", 60,
                                          121.0 + n / 1000, 33.0, 11.0))
+    tracks.append(Track(_m(GAPPER)).every("2026-07-02 00:00", "2026-07-02 06:00", 30,
+                                          *GAP_START, sog=10.0)
+                  .at("2026-07-03 18:00", *GAP_END, sog=10.0))
+    tracks.append(Track(_m(NEAR_START)).every("2026-07-02 23:40", "2026-07-03 00:20", 20,
+                                              *north_of(*GAP_START, 40_000), sog=10.0))
+    tracks.append(Track(_m(NEAR_END)).at("2026-07-03 12:00", *north_of(*GAP_END, -30_000),
+                                         sog=10.0))
+    tracks.append(Track(_m(NEAR_BOTH)).at("2026-07-02 20:00", 124.55, 37.4, sog=10.0))
+    tracks.append(Track(_m(TOO_LATE)).at("2026-07-03 18:10", *GAP_END, sog=10.0))
     fixes = fixes_of(*tracks)
     statics = pd.DataFrame(
         {
@@ -157,6 +171,18 @@ def _sts(doc: dict, a: int, b: int) -> list[tuple[str, str, str, float]]:
 def test_generated_archive_json_is_byte_identical(generated_runs: tuple[dict, str, str]) -> None:
     _, local, dask = generated_runs
     assert dask == local
+
+
+def test_gap_neighbours_in_other_partitions_and_days_are_counted_alike(
+    generated_runs: tuple[dict, str, str]
+) -> None:
+    doc, _, _ = generated_runs
+    [vessel] = [v for v in doc["vessels"] if v["mmsi"] == _m(GAPPER)]
+    [gap] = [r for r in vessel["reasons"] if r["kind"] == "ais_gap"]
+    assert (gap["start"], gap["end"], gap["reports_before_12h"]) == (
+        "2026-07-02T06:00:00Z", "2026-07-03T18:00:00Z", 13)
+    assert (gap["others_heard_near_start"], gap["others_heard_near_end"],
+            gap["others_heard_near"]) == (2, 2, 3)
 
 
 def test_encounter_across_a_cell_border_in_latitude_is_found_once(

@@ -116,6 +116,51 @@ def test_sea_path_never_crosses_land_and_is_what_the_raster_stores(
     assert abs(path_nm(path) - raster_nm(zone, start)) <= 3.0
 
 
+# Port-to-port distances by a public sea-route network: searoute 1.6.0 (PyPI ``searoute``, the
+# Eurostat SeaRoute / ORNL maritime network it ships), ``searoute(port, zone_port,
+# units="naut", append_orig_dest=True)`` from the port positions above to Wonsan (127.45 E,
+# 39.17 N), Nampo (125.40 E, 38.72 N) and Rajin (130.30 E, 42.24 N), run on 30 Nov 2026. Its
+# network is a set of shipping lanes, not the shortest path: a sailable route, so an upper bound
+# of the least-cost sea path. Where its lane follows the shortest route (round the peninsula's
+# south-west tip and up the east coast; across the north Yellow Sea into the Taedong) ours must be
+# within 10 % of it. Busan to Nampo it keeps west of the south-west islands, out to 123.39 E
+# 37.23 N (592.7 nm), and Vladivostok to Rajin it leaves by the Eastern Bosphorus to a lane node
+# at 132.0 E 42.3 N (126.8 nm): there ours, threading the islands and leaving by Amur Bay, is
+# more than 10 % shorter, and is only held between the great circle and the lane.
+SEAROUTE_NM = {
+    (INCHEON, "Wonsan"): 748.8,
+    (BUSAN, "Nampo"): 592.7,
+    (DALIAN, "Nampo"): 183.0,
+    (VLADIVOSTOK, "Rajin (Najin)"): 126.8,
+}
+# Lower bounds round the peninsula by great circle, from the port to the zone (issue 11).
+LOWER_BOUND_NM = {
+    (INCHEON, "Wonsan"): 643.0,
+    (BUSAN, "Nampo"): 462.0,
+    (DALIAN, "Nampo"): 162.0,
+    (VLADIVOSTOK, "Rajin (Najin)"): 94.0,
+}
+
+
+@pytest.mark.parametrize(("start", "zone"), list(SEAROUTE_NM))
+def test_sea_distance_lies_between_the_lower_bound_and_the_shipping_lane(
+    start: tuple[float, float], zone: str
+) -> None:
+    ours = raster_nm(zone, start)
+    assert LOWER_BOUND_NM[(start, zone)] <= ours <= SEAROUTE_NM[(start, zone)]
+    bound = seadist.sea_distance_m(zone, np.array([start[0]]), np.array([start[1]]),
+                                   np.array([0.0]))[0] / METRES_PER_NM
+    # what the gap detector uses: the raster made a lower bound (octile excess, half a cell)
+    assert bound <= ours
+
+
+@pytest.mark.parametrize(("start", "zone"), [(INCHEON, "Wonsan"), (DALIAN, "Nampo")])
+def test_sea_distance_within_10_percent_of_the_shipping_lane_where_it_takes_the_short_way(
+    start: tuple[float, float], zone: str
+) -> None:
+    assert raster_nm(zone, start) == pytest.approx(SEAROUTE_NM[(start, zone)], rel=0.10)
+
+
 def test_incheon_to_wonsan_goes_round_the_peninsula_through_the_korea_strait(grid: dict) -> None:
     path = trace(grid, INCHEON, "Wonsan")
     assert path[:, 1].min() < 35.2  # south of the peninsula's tip, ~34.3 N

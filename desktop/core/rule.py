@@ -292,7 +292,7 @@ class _Rule:
             zones = ", ".join(_reach_text(r) for r in d.get("reachable", []))
             text = (
                 f"No AIS for {d.get('gap_h', 0):g} h from {when(e.start)} to {when(e.end)}; "
-                f"a call could fit at {zones}"
+                f"a call could fit at {zones}{gap_evidence_text(d)}"
             )
         elif e.kind == EventKind.KP_FLAG:
             text = "Flag of North Korea (MMSI MID 445)"
@@ -411,3 +411,24 @@ def _reach_text(r: dict) -> str:
     else:
         how = f"{r.get('distance_nm', 0):g} nm by great circle (no sea route data for this zone)"
     return f"{r['zone']} ({how}, slack {r['slack_h']:g} h)"
+
+
+def gap_evidence_text(d: dict) -> str:
+    """A gap's evidence in words (``desktop.core.detect.gap_evidence``): the vessel's own
+    reporting before it, and the other ships heard near it while it was silent."""
+    text = ""
+    if "reports_before_12h" in d:
+        n = int(d["reports_before_12h"])
+        text += (f". In the 12 h before, it reported {n} time{'' if n == 1 else 's'} "
+                 f"({d.get('reports_per_h_before', 0):g} an hour)")
+    if "others_heard_near" in d:
+        others = int(d["others_heard_near"])
+        if others == 0:
+            text += ("; no other ship was heard within 50 km while it was silent (poor "
+                     "reception there cannot be ruled out)")
+        else:
+            text += (f"; {others} other ship{' was' if others == 1 else 's were'} heard near "
+                     f"here while it was silent ({d.get('others_heard_near_start', 0)} within "
+                     f"50 km of where it went silent, {d.get('others_heard_near_end', 0)} of "
+                     "where it reappeared)")
+    return text

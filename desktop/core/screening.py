@@ -31,6 +31,7 @@ import pandas as pd
 
 from desktop.core.coverage import NO_FIX, data_end_of, data_end_warning, vessel_coverage
 from desktop.core.detect.flag import detect_kp_flag
+from desktop.core.detect.gap_evidence import with_gap_evidence
 from desktop.core.detect.gaps import detect_gaps
 from desktop.core.detect.geo import time_ns, to_ns
 from desktop.core.detect.identity import detect_identity_changes
@@ -304,7 +305,12 @@ def run_detectors(
     names = known_port_names if known_ports is default_known_ports() else None
     events += detect_encounters(fixes, zones, params, known_ports, names)
     step(0.7, "AIS gaps")
-    events += detect_gaps(fixes, zones, params)
+    # The gaps are per vessel; the other ships heard near them need every vessel's fixes.
+    gaps = detect_gaps(fixes, zones, params)
+    if gaps:
+        gaps = with_gap_evidence(gaps, fixes["mmsi"].to_numpy(), time_ns(fixes),
+                                 fixes["lon"].to_numpy(), fixes["lat"].to_numpy())
+    events += gaps
     step(0.8, "identity and flag")
     if statics is not None and len(statics) and len(fixes):
         mmsi = fixes["mmsi"].to_numpy()

@@ -39,6 +39,7 @@ COLUMNS: Final = (
     "Barred until (UTC)",
     "Last KP call (UTC)",
     "Events",
+    "Heard nearby",
     "Main reason",
 )
 (
@@ -51,6 +52,7 @@ COLUMNS: Final = (
     COL_BARRED,
     COL_LAST_KP,
     COL_EVENTS,
+    COL_HEARD,
     COL_REASON,
 ) = range(len(COLUMNS))
 SORT_ROLE: Final = Qt.ItemDataRole.UserRole + 1
@@ -70,6 +72,30 @@ def last_kp_call(vessel: VesselVerdict) -> Reason | None:
         if e.kind == EventKind.PORT_CALL and e.country == "KP":
             return reason
     return None
+
+
+def most_heard_gap(vessel: VesselVerdict) -> Reason | None:
+    """The vessel's AIS gap in the window during which the most other ships were heard near it
+    (the strongest sign that a receiver was listening while it was silent; issue 11), newest
+    first on ties; None without such a gap or without the evidence."""
+    best: Reason | None = None
+    for reason in vessel.reasons:
+        e = reason.event
+        if e.kind != EventKind.AIS_GAP or not reason.in_window:
+            continue
+        if "others_heard_near" not in e.details:
+            continue
+        if best is None or e.details["others_heard_near"] > best.event.details["others_heard_near"]:
+            best = reason
+    return best
+
+
+def heard_text(reason: Reason | None) -> str:
+    """The Heard nearby cell: how many other ships were heard near the gap while it was silent."""
+    if reason is None:
+        return ""
+    n = int(reason.event.details["others_heard_near"])
+    return f"{n} ship{'' if n == 1 else 's'}"
 
 
 def where_text(event: Event) -> str:
@@ -184,7 +210,12 @@ class VesselTableModel(ColumnsModel):
         if role == Qt.ItemDataRole.ToolTipRole and col == COL_REASON:
             reason = main_reason(vessel)
             return reason.explanation if reason else None
-        if role == Qt.ItemDataRole.TextAlignmentRole and col in (COL_MMSI, COL_IMO, COL_EVENTS):
+        if role == Qt.ItemDataRole.ToolTipRole and col == COL_HEARD:
+            gap = most_heard_gap(vessel)
+            return gap.explanation if gap else None
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in (
+            COL_MMSI, COL_IMO, COL_EVENTS, COL_HEARD
+        ):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
@@ -228,6 +259,8 @@ class VesselTableModel(ColumnsModel):
             )
         if col == COL_EVENTS:
             return str(len(vessel.reasons))
+        if col == COL_HEARD:
+            return heard_text(most_heard_gap(vessel))
         if col == COL_REASON:
             if is_stale_clear(vessel) and vessel.coverage is not None:
                 since = vessel.coverage.last_fix
@@ -252,6 +285,9 @@ class VesselTableModel(ColumnsModel):
             return (call is None, call.event.end.timestamp() if call else 0.0)
         if col == COL_EVENTS:
             return len(vessel.reasons)
+        if col == COL_HEARD:  # vessels without a gap last; then by ships heard
+            gap = most_heard_gap(vessel)
+            return (gap is None, gap.event.details["others_heard_near"] if gap else 0)
         text = self._display(vessel, col)
         return (text == "", text.casefold())
 

@@ -1,5 +1,9 @@
 """AIS gaps and suspected calls (DESIGN.md §3).
 
+Each gap also carries the vessel's own reporting rate in the 12 h before it; the other ships
+heard near its ends during the silence are counted by a pass over every vessel's fixes after
+this per-vessel detector (``desktop.core.detect.gap_evidence``).
+
 A gap is two consecutive fixes of one vessel at least ``gap_min_h`` apart. It is a suspected
 call when some KP port or anchorage zone is reachable in it:
 ``d(before, zone) + d(zone, after) <= gap_speed_kn * (gap - gap_port_time_h)``, with ``d`` the
@@ -26,6 +30,7 @@ import pandas as pd
 import shapely
 
 from desktop.core import seadist
+from desktop.core.detect.gap_evidence import reporting_details, reports_before
 from desktop.core.detect.geo import (
     KN_TO_MPS,
     METRES_PER_NM,
@@ -120,7 +125,9 @@ def detect_gaps(
                 }
             )
     events = []
-    for k in sorted(found):
+    order = np.array(sorted(found), dtype="int64")
+    reports = reports_before(mmsi, t, before[order]).tolist()
+    for k, count in zip(order.tolist(), reports, strict=True):
         reach = sorted(found[k], key=lambda r: (-r["slack_nm"], r["zone"], r["kind"]))
         best = reach[0]
         events.append(
@@ -141,6 +148,7 @@ def detect_gaps(
                     "before": {"lat": round(float(lat1[k]), 5), "lon": round(float(lon1[k]), 5)},
                     "after": {"lat": round(float(lat2[k]), 5), "lon": round(float(lon2[k]), 5)},
                     "reachable": reach,
+                    **reporting_details(count),
                 },
             )
         )

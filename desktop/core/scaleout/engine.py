@@ -14,7 +14,10 @@ Stages (each a set of tasks; the workers read the archive themselves):
 3. one task per MMSI partition (ranges of about equal fixes, from the per-day counts):
    port visits, waters, gaps, KP flag (``vessel_partition``);
 4. one task per batch of candidate pairs: the exact STS detector (``sts_batch``);
-5. one task over the static records: identity changes, watch-list hits, the vessels table.
+5. one task over the static records: identity changes, watch-list hits, the vessels table;
+6. gap evidence: the gaps gathered from stage 3 go to one task per UTC day their silences
+   overlap, which count the other vessels heard near their ends (``gap_neighbour_day``); the
+   triples are reduced once (``count_neighbours``) and added to the gaps before the rule.
 
 Failures: a task that raises fails the run with its reason (an ``ExposureError`` from a worker,
 such as an unreadable archive file, keeps its message); a worker that dies has its tasks
@@ -36,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from desktop.core.detect import gap_evidence
 from desktop.core.errors import Cancelled, ComputeError, ExposureError
 from desktop.core.fixes import empty_fixes
 from desktop.core.ingest.result import IngestResult
@@ -426,14 +430,24 @@ def screen_on_dask(
                                                          options.partition_fixes))
         ]
         sts_f = run.submit(tasks.concat_events, batch_fs, key="sts-events")
-        (per_detector, coverage, data_end_ns, heard), sts, statics = run.gather(
-            [per_detector_f, sts_f, statics_f], "detectors"
+        [gaps] = run.gather([run.submit(tasks.partition_gaps, part_fs, key="gaps")], "AIS gaps")
+        ends = gap_evidence.gap_ends(gaps)
+        hit_fs = [
+            run.submit(tasks.gap_neighbour_day, archive, day, ends.subset(index), index,
+                       key=f"gap-neighbours-{day.isoformat()}")
+            for day, index in tasks.gap_days(ends, archive).items()
+        ]
+        counts_f = run.submit(gap_evidence.count_neighbours, hit_fs, len(gaps),
+                              key="gap-neighbours")
+        (per_detector, coverage, data_end_ns, heard), sts, statics, neighbour_counts = run.gather(
+            [per_detector_f, sts_f, statics_f, counts_f], "detectors"
         )
     finally:
         run.release()
 
+    gaps = gap_evidence.attach_neighbours(gaps, neighbour_counts)
     events = (
-        per_detector["visits"] + per_detector["waters"] + sts + per_detector["gaps"]
+        per_detector["visits"] + per_detector["waters"] + sts + gaps
         + statics.identity + per_detector["flag"]
     )
     sort_events(events)

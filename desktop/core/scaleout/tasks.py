@@ -51,6 +51,13 @@ candidate pair is assigned to exactly one batch and a batch keeps only its own p
 so no encounter is counted twice; a pair that is no encounter gives no event in either path.
 The detector does not wrap cells at the antimeridian, so neither does the candidate search.
 
+Gap evidence (``desktop.core.detect.gap_evidence``) counts the other vessels heard near each
+gap's ends during its silence, so it too joins vessels: the gaps gathered from the partitions
+are sent to one task per UTC day that some silence overlaps (``gap_neighbour_day``), which reads
+that day's fixes of every vessel and returns (gap, end, MMSI) triples; their union, counted by
+``count_neighbours``, is what one pass over all fixes gives, because each fix lies in exactly
+one day's files and a union of sets does not depend on how the fixes were cut.
+
 Identity changes (one IMO under several MMSIs) and watch-list hits join vessels through the
 static records, which are small: ``statics_task`` runs them once over every static record of the
 slice, with the last fix and the fix span of each vessel from the partitions.
@@ -69,6 +76,7 @@ import pandas as pd
 
 from desktop.core.coverage import vessel_coverage
 from desktop.core.detect.flag import detect_kp_flag
+from desktop.core.detect.gap_evidence import GapEnds, neighbour_hits
 from desktop.core.detect.gaps import detect_gaps
 from desktop.core.detect.geo import EARTH_RADIUS_M, NS_PER_H, time_ns, to_datetime, to_ns
 from desktop.core.detect.identity import detect_identity_changes
@@ -585,3 +593,40 @@ def near_vessels(archive: ArchiveSlice, first_day: date, last_day: date, cells: 
         return np.zeros(0, dtype="int64")
     mmsi, keys = _near_keys(table, _at_sea(hop))
     return np.unique(mmsi[_member(keys, cells)])
+
+
+#: The columns the gap-evidence pass reads.
+NEIGHBOUR_COLUMNS = ("mmsi", "time", "lat", "lon")
+
+
+def partition_gaps(partitions: Sequence[PartitionResult]) -> list[Event]:
+    """The AIS gap events of all partitions, in MMSI order (the order ``partition_events``
+    gives them), for the gap-evidence pass."""
+    return [e for p in partitions for e in p.gaps]
+
+
+def gap_days(ends: GapEnds, archive: ArchiveSlice) -> dict[date, np.ndarray]:
+    """For each UTC day with fixes that some silence overlaps: the indices of those gaps."""
+    out: dict[date, list[int]] = {}
+    for g, (t0, t1) in enumerate(zip(ends.t0.tolist(), ends.t1.tolist(), strict=True)):
+        first = to_datetime(t0).date().toordinal()
+        last = to_datetime(t1).date().toordinal()
+        for k in range(first, last + 1):
+            day = date.fromordinal(k)
+            if day in archive.fixes:
+                out.setdefault(day, []).append(g)
+    return {d: np.asarray(out[d], dtype="int64") for d in sorted(out)}
+
+
+def gap_neighbour_day(
+    archive: ArchiveSlice, day: date, ends: GapEnds, index: np.ndarray
+) -> np.ndarray:
+    """(gap, end, MMSI) triples of the fixes in ``day``'s files for the gaps ``index`` (into
+    the full gap list; ``ends`` holds only those gaps, in that order)."""
+    # With a vessel selection the local path counts only the vessels it read; so do we.
+    fixes = read_fixes(archive.fixes_files([day]), archive.storage_options, NEIGHBOUR_COLUMNS,
+                       filters=archive.mmsi_filters())
+    hits = neighbour_hits(fixes["mmsi"].to_numpy(), time_ns(fixes), fixes["lon"].to_numpy(),
+                          fixes["lat"].to_numpy(), ends)
+    hits[:, 0] = index[hits[:, 0]]
+    return hits
