@@ -15,6 +15,15 @@ and ten others; their verdicts must equal those of the whole screening (checked)
 
 Peak RSS is the step's own process high-water mark (``VmHWM``); wall and CPU time are both
 given (the machine is shared: CPU time is the fairer figure).
+
+``--text SIZES`` measures instead the add of NMEA and NOAA CSV text files (``bench_stream``'s
+generators: 2,000 vessels, 20 sentences a second, a two-part type 5 every 500), each add the
+whole ``exposure archive add`` process (imports included), its peak RSS from ``wait4``; and
+``--vs-pyais N --rounds R`` alternates, R times, that whole process on the N-sentence NMEA
+file with a whole process of pyais ``FileReaderStream`` + ``decode()`` on the same file,
+giving each round's ratio (the machine is shared: only ratios of one round are comparable).
+
+    .venv/bin/python benchmarks/bench_archive.py --text 1000000 5000000 --vs-pyais 1000000
 """
 
 from __future__ import annotations
@@ -35,17 +44,14 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 
+from bench_common import ROOT, cpu_s, machine, pyais_decode, status_mb  # noqa: E402
+
+
 def _peak_mb() -> float:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+    return status_mb("VmHWM")
 
 
-def _cpu_s() -> float:
-    times = os.times()
-    return times.user + times.system
+_cpu_s = cpu_s
 
 
 def _as_of() -> datetime:
@@ -138,6 +144,73 @@ def run_size(n: int, workdir: Path, file_fixes: int) -> dict:
             | {"verdicts": len(some["verdicts"]), "equal_to_whole": same}}  # fmt: skip
 
 
+def run_process(command: list[str]) -> dict:
+    """One whole process: wall seconds, CPU seconds and peak RSS (``wait4``'s ``ru_maxrss``)."""
+    began = time.perf_counter()
+    child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - began
+    out, err = child.communicate()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{err.decode(errors='replace')}")
+    return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
+            "peak_rss_mb": usage.ru_maxrss / 1024, "load": os.getloadavg()[0],
+            "stdout": out.decode(errors="replace").strip()}  # fmt: skip
+
+
+def _add_command(archive: Path, path: Path) -> list[str]:
+    return [sys.executable, "-m", "desktop", "archive", "add", str(archive), str(path),
+            "--progress", "none"]  # fmt: skip
+
+
+def text_file(workdir: Path, fmt: str, size: int) -> Path:
+    from bench_stream import make_csv, make_nmea
+
+    path = workdir / f"{fmt}-{size}.{fmt}"
+    if not path.exists():
+        (make_nmea if fmt == "nmea" else make_csv)(path, size)
+    return path
+
+
+def run_text(sizes: list[int], workdir: Path, formats: list[str]) -> None:
+    """Peak RSS and time of ``exposure archive add`` on one NMEA and one CSV file per size."""
+    for fmt in formats:
+        for size in sizes:
+            path = text_file(workdir, fmt, size)
+            archive = workdir / f"ais-{fmt}-{size}"
+            shutil.rmtree(archive, ignore_errors=True)
+            r = run_process(_add_command(archive, path))
+            shown = run_process([sys.executable, "-m", "desktop", "archive", "info",
+                                 str(archive), "--format", "json"])  # fmt: skip
+            info = json.loads(shown["stdout"])
+            shutil.rmtree(archive, ignore_errors=True)
+            print(f"| {fmt} | {size:,} | {path.stat().st_size / 1e6:.0f} | {r['wall_s']:.1f} | "
+                  f"{r['cpu_s']:.1f} | {r['peak_rss_mb']:.0f} | {info['fixes']:,} | "
+                  f"{info['days']} | {r['load']:.1f} |", flush=True)  # fmt: skip
+
+
+def run_vs_pyais(size: int, rounds: int, workdir: Path) -> None:
+    """Alternated whole processes: ours (archive add), pyais (decode), R rounds; ratios."""
+    path = text_file(workdir, "nmea", size)
+    archive = workdir / "ais-vs-pyais"
+    ratios = []
+    for number in range(rounds):
+        shutil.rmtree(archive, ignore_errors=True)
+        ours = run_process(_add_command(archive, path))
+        peer = run_process([sys.executable, __file__, "--pyais", str(path)])
+        ratio_wall = peer["wall_s"] / ours["wall_s"]
+        ratio_cpu = peer["cpu_s"] / ours["cpu_s"]
+        ratios.append(ratio_wall)
+        print(f"| {number + 1} | {ours['wall_s']:.1f} | {ours['cpu_s']:.1f} | "
+              f"{peer['wall_s']:.1f} | {peer['cpu_s']:.1f} | {ratio_wall:.2f}x | "
+              f"{ratio_cpu:.2f}x | {ours['load']:.1f}, {peer['load']:.1f} |",
+              flush=True)  # fmt: skip
+    shutil.rmtree(archive, ignore_errors=True)
+    ratios.sort()
+    print(f"median wall ratio {ratios[len(ratios) // 2]:.2f}x over {rounds} rounds")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
@@ -145,7 +218,30 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--keep", action="store_true", help="keep the archives")
     parser.add_argument("--step", nargs="+", help=argparse.SUPPRESS)
+    parser.add_argument("--text", type=int, nargs="+", metavar="SIZE",
+                        help="add NMEA and CSV files of these many sentences/rows instead")
+    parser.add_argument("--vs-pyais", type=int, metavar="N",
+                        help="alternate the add of an N-sentence NMEA file with pyais decoding")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--formats", default="nmea,csv", help="with --text: nmea, csv or both")
+    parser.add_argument("--pyais", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.pyais:
+        print(json.dumps({"decoded": pyais_decode(args.pyais)[0]}))
+        return
+    if args.text or args.vs_pyais:
+        workdir = args.workdir or Path("/tmp/bench_archive_text")
+        workdir.mkdir(parents=True, exist_ok=True)
+        print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {machine()}", flush=True)
+        if args.vs_pyais:
+            print("| round | add wall s | add CPU s | pyais wall s | pyais CPU s | wall ratio | "
+                  "CPU ratio | load |\n|---|---:|---:|---:|---:|---:|---:|---|")  # fmt: skip
+            run_vs_pyais(args.vs_pyais, args.rounds, workdir)
+        if args.text:
+            print("| format | sentences/rows | file MB | wall s | CPU s | peak RSS MB | fixes | "
+                  "days | load |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|")  # fmt: skip
+            run_text(args.text, workdir, args.formats.split(","))
+        return
     if args.step:
         kind, *rest = args.step
         if kind == "inputs":

@@ -22,19 +22,15 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import platform
 import random
-import resource
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench_common import ROOT, machine, pyais_decode, run_child, status_mb, write_section
+
 CORPUS_NOAA = ROOT.parent / "shared/corpus/noaa_marinecadastre/AIS_2022_01_03_first99999.csv.gz"
-RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 START, END = "<!-- bench_ingest:start -->", "<!-- bench_ingest:end -->"
 
 
@@ -129,35 +125,20 @@ def make_noaa(path: Path, copies: int = 10) -> int:
 # --- children --------------------------------------------------------------------------------
 
 
-def _rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def child(kind: str, path: str) -> None:
     """Run one measurement and print it as JSON (imports happen before the clock starts)."""
     import pandas as pd
-    from pyais.stream import FileReaderStream
 
     from desktop.core.ingest import ingest
 
-    baseline = _rss_mb()
+    baseline = status_mb()
     start = time.perf_counter()
     if kind == "ours":
         result = ingest([path])
         count = len(result.fixes)
         extra = {"statics": len(result.statics), "lines": result.reports[0].lines}
     elif kind == "pyais":
-        count = 0
-        errors = 0
-        for message in FileReaderStream(path):
-            try:
-                message.decode()
-                count += 1
-            except Exception:  # noqa: BLE001 - count, as a decoder in a loop would
-                errors += 1
+        count, errors = pyais_decode(path)
         extra = {"errors": errors}
     elif kind == "pandas-c":
         count = len(pd.read_csv(path))
@@ -168,21 +149,13 @@ def child(kind: str, path: str) -> None:
     else:
         raise SystemExit(f"unknown kind {kind}")
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = status_mb("VmHWM")
     grown = max(peak - baseline, 0.0)
     print(json.dumps({"seconds": seconds, "count": count, "peak_mb": grown, **extra}))
 
 
 def measure(kind: str, path: Path) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", kind, str(path)],
-        check=True,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_child(__file__, kind, str(path))
 
 
 def best_of(kinds: list[str], path: Path, repeats: int) -> dict[str, dict[str, float]]:
@@ -222,35 +195,12 @@ def median_ratio(ours: dict, peer: dict) -> float:
 # --- report ----------------------------------------------------------------------------------
 
 
-def machine() -> str:
-    model = "unknown CPU"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            model = line.split(":", 1)[1].strip()
-            break
+def versions() -> str:
     import pandas as pd
     import pyais
     import pyarrow
 
-    return (
-        f"{os.cpu_count()} cores (nproc), {model}; Python {platform.python_version()}, "
-        f"pandas {pd.__version__}, pyarrow {pyarrow.__version__}, pyais {pyais.__version__}; "
-        f"load average at start {os.getloadavg()[0]:.2f} (machine shared with other work)"
-    )
-
-
-def write_results(text: str) -> None:
-    section = f"{START}\n{text.rstrip()}\n{END}\n"
-    if RESULTS.exists():
-        current = RESULTS.read_text(encoding="utf-8")
-        if START in current and END in current:
-            head, rest = current.split(START, 1)
-            tail = rest.split(END, 1)[1].lstrip("\n")
-            RESULTS.write_text(head + section + ("\n" + tail if tail else ""), encoding="utf-8")
-            return
-        RESULTS.write_text(current.rstrip() + "\n\n" + section, encoding="utf-8")
-    else:
-        RESULTS.write_text("# Benchmark results\n\n" + section, encoding="utf-8")
+    return f"pandas {pd.__version__}, pyarrow {pyarrow.__version__}, pyais {pyais.__version__}"
 
 
 def main() -> None:
@@ -277,7 +227,7 @@ def main() -> None:
         make_noaa(csv, args.copies)
     rows = 99_999 * args.copies
 
-    header = machine()
+    header = machine(versions())
     nm = best_of(["ours", "pyais"], nmea, args.repeats)
     cs = best_of(["ours", "pandas-c", "pandas-pyarrow"], csv, args.repeats)
 
@@ -329,7 +279,7 @@ a million rows, duplicate and jump checks) and the typed fixes and vessels table
 """
     print(text)
     if not args.no_write:
-        write_results(text)
+        write_section(START, END, text)
 
 
 if __name__ == "__main__":

@@ -24,10 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import resource
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -35,9 +31,8 @@ from functools import reduce
 from pathlib import Path
 
 import numpy as np
+from bench_common import machine, pyais_decode, run_child, status_mb, write_section
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 START, END = "<!-- bench_stream:start -->", "<!-- bench_stream:end -->"
 T0 = 1_700_000_000
 VESSELS = 2000
@@ -183,22 +178,13 @@ def make_csv(path: Path, rows: int, seed: int = 3) -> None:
 # --- children --------------------------------------------------------------------------------
 
 
-def _rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def child(kind: str, path: str) -> None:
     """One measurement, printed as JSON (imports happen before the clock starts)."""
-    from pyais.stream import FileReaderStream
-
     from desktop.core.ingest import ingest, read_file
     from desktop.core.ingest.assemble import assemble
     from desktop.core.ingest.stream import stream_file
 
-    baseline = _rss_mb()
+    baseline = status_mb()
     start = time.perf_counter()
     extra: dict[str, object] = {}
     if kind == "stream":
@@ -215,53 +201,19 @@ def child(kind: str, path: str) -> None:
         raw = read_file(Path(path))
         count = len(assemble([Path(path)], [raw], 50.0).fixes)
     elif kind == "pyais":
-        count = 0
-        for message in FileReaderStream(path):
-            try:
-                message.decode()
-                count += 1
-            except Exception:  # noqa: BLE001, S112 - count what decodes, as a loop would
-                continue
+        count, _ = pyais_decode(path)
     else:
         raise SystemExit(f"unknown kind {kind}")
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = status_mb("VmHWM")
     print(json.dumps({"seconds": seconds, "count": count, "peak_mb": peak,
                       "baseline_mb": baseline, **extra}))  # fmt: skip
 
 
 def measure(kind: str, path: Path) -> dict:
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", kind, str(path)],
-        check=True, capture_output=True, text=True, cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )  # fmt: skip
-    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result = run_child(__file__, kind, str(path))
     print(f"  {kind:7s} {path.name}: {result}", file=sys.stderr, flush=True)
     return result
-
-
-def machine() -> str:
-    model = "unknown CPU"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            model = line.split(":", 1)[1].strip()
-            break
-    return (
-        f"{os.cpu_count()} cores (nproc), {model}; Python {platform.python_version()}; "
-        f"load average at start {os.getloadavg()[0]:.2f} (machine shared with other helpers)"
-    )
-
-
-def write_results(text: str) -> None:
-    section = f"{START}\n{text.rstrip()}\n{END}\n"
-    current = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    if START in current and END in current:
-        head, rest = current.split(START, 1)
-        tail = rest.split(END, 1)[1].lstrip("\n")
-        RESULTS.write_text(head + section + ("\n" + tail if tail else ""), encoding="utf-8")
-    else:
-        RESULTS.write_text(current.rstrip() + "\n\n" + section, encoding="utf-8")
 
 
 def main() -> None:
@@ -331,7 +283,7 @@ def report(log: Path) -> None:
             f"| {fmt} | {size:,} | {mb:.0f} | {kind} | {r['seconds']:.1f} | {r['count']:,} | "
             f"{r['peak_mb']:.0f} | {r['baseline_mb']:.0f} |"
         )
-    write_results("\n".join(lines) + "\n")
+    write_section(START, END, "\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

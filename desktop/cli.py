@@ -266,16 +266,19 @@ def _mb(size: int) -> str:
 def _cmd_archive(args: argparse.Namespace) -> int:
     import json
 
-    from desktop.core.archive import add_files, archive_info, info_lines
     from desktop.core.textsafe import printable_path
 
     if args.archive_command == "info":
+        from desktop.core.archive.read import archive_info, info_lines
+
         info = archive_info(args.archive)
         if args.format == "json":
             print(json.dumps(info, indent=2))
         else:
             print("\n".join(info_lines(info)))
         return EXIT_OK
+    from desktop.core.archive.add import add_files  # not read: no screening imports for an add
+
     printer = AddProgressPrinter(sys.stderr, args.progress)
     try:
         result = add_files(args.archive, args.files, progress=printer)

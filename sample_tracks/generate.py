@@ -1,4 +1,4 @@
-"""Write the bundled demo scenario: 44 vessels, 2026-03-01..2026-10-31, Yellow Sea to Sea of Japan.
+"""Write the bundled demo scenario: 47 vessels, 2026-03-01..2026-10-31, Yellow Sea to Sea of Japan.
 
 Usage: ``python sample_tracks/generate.py [OUTPUT_DIR] [--check]`` (default: this folder).
 
@@ -51,6 +51,7 @@ from scenario_world import (
     Vessel,
     assign_berths,
     distance_m,
+    loiter,
     offset,
     sts,
 )
@@ -223,6 +224,9 @@ def _play(p: Plan, verb: str, port: str, opts: dict[str, Any], plans: dict[str, 
         via_b = opts["via_b"].split() if "via_b" in opts else None
         sts(p, plans[port], _point(opts["point"]), at(opts["at"]), float(opts["hours"]),
             via_a, via_b)
+    elif verb == "loiter":
+        via = opts["via"].split() if "via" in opts else None
+        loiter(p, _point(opts["point"]), at(opts["at"]), float(opts["hours"]), via)
     elif verb == "stay":
         assert isinstance(p.last, Stay)
         _set_stay(p.last, opts, labels)

@@ -468,6 +468,17 @@ def sts(
     return da, db
 
 
+def loiter(
+    a: Plan, point: tuple[float, float], t0: datetime, hours: float, via: list[str] | None = None
+) -> Drift:
+    """Loitering: ``a`` stops at ``point`` at t0 and drifts alone until t0 + hours, fixes on the
+    10-minute grid at 0.3-0.5 kn (DESIGN §3: slow for hours, away from ports, nobody alongside).
+    """
+    assert t0 == grid_floor(t0)
+    a.go_to(point, arrive=t0, via=via, fine_tail_s=1800)
+    return a.drift(t0, t0 + timedelta(hours=hours), point, (0.12, 0.16))
+
+
 # ---------------------------------------------------------------------------------------------
 # Berths: every stay gets a stopping place no other vessel uses at the same time
 

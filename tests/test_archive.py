@@ -61,7 +61,7 @@ def test_sample_check_archive_gives_the_same_vessels_json_as_check_files(
     sample_archive: Path, sample_files_json: dict, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from_archive = check_json(capsys, "--archive", str(sample_archive), "--as-of", SAMPLE_AS_OF)
-    assert len(from_archive["vessels"]) == 44
+    assert len(from_archive["vessels"]) == 47
     assert from_archive["vessels"] == sample_files_json["vessels"]
     assert [i["path"] for i in from_archive["inputs"]] == ["sample_2026.nmea.gz"]
 
@@ -71,9 +71,9 @@ def test_sample_info_counts_what_the_file_gave(sample_archive: Path) -> None:
     assert {k: info[k] for k in ("time_min", "time_max", "days", "vessels", "fixes",
                                  "static_records", "files", "lines", "repeated_fixes",
                                  "rejected")} == {  # fmt: skip
-        "time_min": "2026-03-01T00:00:49Z", "time_max": "2026-10-31T22:48:10Z",
-        "days": 245, "vessels": 44, "fixes": 116277, "static_records": 9038, "files": 1,
-        "lines": 133453, "repeated_fixes": 0, "rejected": {},
+        "time_min": "2026-03-01T00:00:36Z", "time_max": "2026-10-31T22:48:10Z",
+        "days": 245, "vessels": 47, "fixes": 124252, "static_records": 9706, "files": 1,
+        "lines": 142764, "repeated_fixes": 0, "rejected": {},
     }  # fmt: skip
     on_disk = sum(p.stat().st_size for p in sample_archive.rglob("*") if p.is_file()
                   and p.name != ".lock")  # fmt: skip
@@ -87,8 +87,8 @@ def test_layout_is_hive_partitioned_parquet_sorted_by_mmsi_time(sample_archive: 
     (entry,) = manifest["files"]
     assert entry["name"] == "sample_2026.nmea.gz"
     assert entry["size_bytes"] == SAMPLE.stat().st_size
-    assert entry["lines"] == 133453 and entry["fixes"] == 116277
-    assert entry["accepted"] == {"fix": 116277, "fragment": 8138, "static": 9038}
+    assert entry["lines"] == 142764 and entry["fixes"] == 124252
+    assert entry["accepted"] == {"fix": 124252, "fragment": 8806, "static": 9706}
     part = manifest["fixes"]["2026-07-01"]["path"]
     assert part.startswith("fixes/day=2026-07-01/") and part.endswith(".parquet")
     frame = pq.read_table(sample_archive / part).to_pandas()
@@ -101,7 +101,7 @@ def test_layout_is_hive_partitioned_parquet_sorted_by_mmsi_time(sample_archive: 
     import pyarrow.dataset as ds
 
     whole = ds.dataset(sample_archive / "fixes", format="parquet", partitioning="hive")
-    assert whole.count_rows() == 116277
+    assert whole.count_rows() == 124252
 
 
 def test_generated_set_check_archive_equals_check_files_in_either_add_order(
@@ -125,6 +125,39 @@ def test_generated_set_check_archive_equals_check_files_in_either_add_order(
     for archive in (ab, ba):
         got = check_json(capsys, "--archive", str(archive), "--as-of", AS_OF)
         assert got["vessels"] == files_json["vessels"]
+
+
+def _days(archive: Path) -> dict[tuple[str, str], tuple[pd.DataFrame, dict, int]]:
+    """Every part of an archive: its rows, its manifest entry (less path and size) and its
+    row groups."""
+    manifest = json.loads((archive / "manifest.json").read_text(encoding="utf-8"))
+    out = {}
+    for table in ("fixes", "statics"):
+        for day, entry in manifest[table].items():
+            part = pq.ParquetFile(archive / entry["path"])
+            same = {k: v for k, v in entry.items() if k not in ("path", "bytes")}
+            out[table, day] = (part.read().to_pandas(), same, part.metadata.num_row_groups)
+    return out
+
+
+def test_a_day_merged_in_ranges_of_3_rows_equals_the_day_merged_whole(
+    receivers: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two adds: the second merges each day's current part with the new rows, range by range.
+    a, b = receivers
+    whole, ranged = tmp_path / "whole", tmp_path / "ranged"
+    assert add_files(str(whole), [b]).failed == [] and add_files(str(whole), [a]).failed == []
+    monkeypatch.setattr("desktop.core.archive.add.MERGE_ROWS", 3)
+    assert add_files(str(ranged), [b]).failed == [] and add_files(str(ranged), [a]).failed == []
+    got, want = _days(ranged), _days(whole)
+    assert got.keys() == want.keys() and len(want) == 21 + 2  # 21 days of fixes, 2 of statics
+    for key, (frame, entry, _) in want.items():
+        pd.testing.assert_frame_equal(got[key][0], frame)
+        assert got[key][1] == entry
+    # One range per vessel at most 3 rows apart: a 7-vessel day is written as 7 row groups.
+    assert {groups for _, _, groups in want.values()} == {1}
+    assert max(groups for _, _, groups in got.values()) == 7
+    assert archive_info(str(ranged))["fixes"] == 6481
 
 
 def test_adding_the_same_file_again_changes_nothing(

@@ -295,3 +295,24 @@ def test_background_loader_hands_the_map_projected_land(qtbot, tmp_path, monkeyp
     assert len(window.map._land) == len(land)  # noqa: SLF001
     # Web Mercator metres, not degrees: the world is 2 x 20,037,508 m wide.
     assert window.map._land_bounds[:, 2].max() == pytest.approx(20_037_508.34, abs=1.0)  # noqa: SLF001
+
+
+def test_loitering_has_its_own_marker_and_legend_row(qtbot):
+    from desktop.core.model import Event, EventKind
+
+    view = MapView()
+    qtbot.addWidget(view)
+    view.resize(600, 450)
+    view.centre_on(124.0, 36.0, 2_000.0)
+    where = {"lat": 36.0, "lon": 124.0}
+    loiter = Event(EventKind.LOITERING, 413000001, T0, T0 + timedelta(hours=5), **where)
+    gap = Event(EventKind.AIS_GAP, 413000002, T0, T0 + timedelta(hours=20), **where)
+    assert ("marker", "loitering", EventKind.LOITERING) in view.legend_rows()
+    colours = []
+    for event in (loiter, gap):
+        view.set_events([event])
+        image = _render(view)
+        p = _screen(view, 124.0, 36.0)
+        colours.append(image.pixelColor(int(p.x()), int(p.y())).rgb())
+    # the loitering triangle's pale purple at its centre, the AIS gap's white circle there
+    assert colours == [0xFFE6D7F5, 0xFFFFFFFF]

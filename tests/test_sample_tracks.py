@@ -168,3 +168,57 @@ def test_sample_folder_with_both_formats_gives_the_nmea_verdicts(
         return {v["mmsi"]: (v["verdict"], v["barred_until"]) for v in report["vessels"]}
 
     assert verdicts(folder) == verdicts(nmea_report)
+
+
+# -- issue 11: the three vessels that show reachability by sea and loitering --------------------
+
+SEOHAE_DAWN, HAI_LANG_5, SILVER_TIDE = 440224400, 413625500, 636126600
+EAST_COAST = {"Wonsan", "Hungnam", "Chaho", "Sinpo", "Riwon", "Tanchon", "Kimchaek (Songjin)",
+              "Odaejin", "Chongjin", "Rajin (Najin)", "Sonbong"}
+
+
+def _vessel(report: dict, mmsi: int) -> dict:
+    [vessel] = [v for v in report["vessels"] if v["mmsi"] == mmsi]
+    return vessel
+
+
+@pytest.mark.slow
+def test_yellow_sea_gap_lists_no_east_coast_port_that_a_straight_line_would_reach(
+    nmea_report: dict,
+) -> None:
+    from desktop.core.detect.geo import METRES_PER_NM, nearest_on_geometry_m
+    from desktop.core.zones import default_zones
+
+    [gap] = [r for r in _vessel(nmea_report, SEOHAE_DAWN)["reasons"] if r["kind"] == "ais_gap"]
+    assert (gap["start"], gap["end"], gap["gap_h"], gap["effect"]) == (
+        "2026-08-24T19:21:42Z", "2026-08-26T09:56:16Z", 38.58, "review")
+    reachable = [r["zone"] for r in gap["reachable"]]
+    assert reachable[0] == "Haeju"
+    assert set(reachable).isdisjoint(EAST_COAST)
+    # ... while by great circle (across the peninsula) Wonsan fits in the gap's budget
+    zones = default_zones()
+    [wonsan] = [g for g, name in zip(zones.geometries, zones.frame["name"], strict=True)
+                if name == "Wonsan"]
+    legs_m = [nearest_on_geometry_m(wonsan, [gap[end]["lon"]], [gap[end]["lat"]])[0]
+              for end in ("before", "after")]
+    straight_nm = sum(legs_m) / METRES_PER_NM
+    assert straight_nm < gap["budget_nm"] == 563.6
+
+
+@pytest.mark.slow
+def test_loiterer_near_kp_waters_is_review_and_the_one_far_away_is_clear(
+    nmea_report: dict,
+) -> None:
+    near, far = _vessel(nmea_report, HAI_LANG_5), _vessel(nmea_report, SILVER_TIDE)
+    assert [(r["kind"], r["start"], r["end"], r["effect"], r["kp_waters_distance_nm"])
+            for r in near["reasons"]] == [
+        ("loitering", "2026-09-28T04:00:00Z", "2026-09-28T11:00:00Z", "review", 22.48)]
+    assert near["verdict"] == "review"
+    assert [(r["kind"], r["start"], r["end"], r["effect"], r["kp_waters_distance_nm"])
+            for r in far["reasons"]] == [
+        ("loitering", "2026-07-15T10:00:00Z", "2026-07-15T19:00:00Z", "none", 302.78)]
+    assert far["verdict"] == "clear"
+    # no other vessel of the sample loiters: every STS wait is an STS candidate instead
+    loiterers = {v["mmsi"] for v in nmea_report["vessels"]
+                 if any(r["kind"] == "loitering" for r in v["reasons"])}
+    assert loiterers == {HAI_LANG_5, SILVER_TIDE}

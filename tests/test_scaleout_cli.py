@@ -11,6 +11,7 @@ import json
 import re
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -192,3 +193,64 @@ def test_run_that_cannot_finish_exits_2_naming_the_file_and_writes_nothing(
               if not line.startswith("dask: ")]
     assert last.startswith(f"exposure: {broken}: cannot read this archive file (")
     assert not out.exists()
+
+
+# A selection whose listed vessel goes silent for 24 h off Haeju (2 Sep 06:00 - 3 Sep 06:00,
+# gap_min_h is 12 h), with three other ships heard within 50 km of where it went silent and
+# none of where it reappeared: a listed one, its slow companion (read as a counterpart of the
+# listed one) and a fast one that is neither listed nor near a listed vessel's slow fixes, so
+# the selection never reads it. The local path counts only the vessels it read: 2, not 3.
+SILENT, LISTED_NEAR, COUNTERPART, UNREAD = 211000001, 211000002, 211000003, 211000004
+SILENT_FROM, SILENT_TO = (37.5, 124.5), (37.3, 124.6)  # (lat, lon)
+LAT_PER_KM = 1 / 111.195  # degrees of latitude per km (mean earth radius)
+
+
+def _rows(mmsi: int, first: str, last: str, lat: float, lon: float, sog_kn: float
+          ) -> list[str]:  # fmt: skip
+    """CSV rows of a vessel at (lat, lon) every 30 min from ``first`` to ``last`` (UTC)."""
+    t = datetime.fromisoformat(first).replace(tzinfo=UTC)
+    end = datetime.fromisoformat(last).replace(tzinfo=UTC)
+    out = []
+    while t <= end:
+        out.append(f"{mmsi},{t:%Y-%m-%dT%H:%M:%SZ},{lat:.6f},{lon:.6f},{sog_kn},,")
+        t += timedelta(minutes=30)
+    return out
+
+
+def test_engine_dask_with_vessels_counts_gap_neighbours_of_the_vessels_read_only(
+    scheduler: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    north_30km = SILENT_FROM[0] + 30 * LAT_PER_KM  # 30 km from the start, 52 km from the end
+    rows = [
+        *_rows(SILENT, "2026-09-01 18:00", "2026-09-02 06:00", *SILENT_FROM, 10.0),
+        *_rows(SILENT, "2026-09-03 06:00", "2026-09-03 12:00", *SILENT_TO, 10.0),
+        # at 0.5 kn, 2 km apart (no transfer: that needs 500 m) for 6 h of the silence
+        *_rows(LISTED_NEAR, "2026-09-02 08:00", "2026-09-02 14:00", north_30km, 124.5, 0.5),
+        *_rows(COUNTERPART, "2026-09-02 08:00", "2026-09-02 14:00", north_30km, 124.52264, 0.5),
+        # 20 km west of the start at 10 kn: within 50 km of both ends, but never read
+        *_rows(UNREAD, "2026-09-02 10:00", "2026-09-02 12:00", SILENT_FROM[0], 124.27357, 10.0),
+    ]
+    source = tmp_path / "in" / "fixes.csv"
+    source.parent.mkdir()
+    source.write_text("mmsi,timestamp_utc,lat,lon,sog_kn,vessel_name,imo\n"
+                      + "\n".join(rows) + "\n", encoding="utf-8")
+    archive = tmp_path / "archive"
+    add_files(str(archive), [source])
+    listed = tmp_path / "vessels.txt"
+    listed.write_text(f"{SILENT}\n{LISTED_NEAR}\n", encoding="utf-8")
+    local, dask = tmp_path / "local.json", tmp_path / "dask.json"
+    argv = ["check", "--archive", str(archive), "--vessels", str(listed), "--as-of",
+            "2026-09-10", "--format", "json"]
+    assert main([*argv, "--output", str(local)]) == 0
+    assert main([*argv, "--output", str(dask), "--engine", "dask", "--scheduler", scheduler]) == 0
+    capsys.readouterr()
+    assert dask.read_bytes() == local.read_bytes()
+    vessels = json.loads(local.read_text(encoding="utf-8"))["vessels"]
+    assert sorted(v["mmsi"] for v in vessels) == [SILENT, LISTED_NEAR]
+    [silent] = [v for v in vessels if v["mmsi"] == SILENT]
+    [gap] = [r for r in silent["reasons"] if r["kind"] == "ais_gap"]
+    assert (gap["start"], gap["end"]) == ("2026-09-02T06:00:00Z", "2026-09-03T06:00:00Z")
+    # The listed ship and the counterpart near the start; the unread one, also near the end,
+    # in neither (it would make these (3, 1, 3), as it did on Dask before the selection filter).
+    assert (gap["others_heard_near_start"], gap["others_heard_near_end"],
+            gap["others_heard_near"]) == (2, 0, 2)

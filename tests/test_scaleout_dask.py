@@ -57,6 +57,10 @@ TOO_FAR = (109, 110)  # 501 m apart across 36 N: no encounter
 TOO_SHORT = (111, 112)  # 300 m apart for 1 h 50 min: no encounter
 MERGED = (113, 114)  # on the 124 E / 36 N corner, 2 h before and 2 h after midnight
 CALLER, ONE_HOP = 201, 202  # a Nampo call on 1 July, then an STS across 124 E on 3 July
+LOITER = 501  # alone, slow for 5 h across midnight 3/4 July: loitering
+LOITER_PAIR = (502, 503)  # slow 501 m apart for 5 h: both loitering (no STS)
+LOITER_STS = (504, 505)  # slow 499 m apart for 5 h: an STS, so no loitering
+LOITER_NEAR_KP = 506  # alone, slow for 6 h 11.6 nm off North Korean waters: review
 LATE = 301  # its only fixes come after as_of on the as-of day
 RENAMED, IMO_A, IMO_B = 401, 402, 403
 # A 36 h gap off Haeju (2 July 06:00 - 3 July 18:00) whose neighbours sit in other MMSI
@@ -115,6 +119,12 @@ def generated() -> tuple[pd.DataFrame, pd.DataFrame]:
     caller.every("2026-07-03 12:00", "2026-07-03 15:00", 10, lon_h, lat_h, sog=0.3)
     hop = Track(_m(ONE_HOP)).every("2026-07-03 12:00", "2026-07-03 15:00", 10,
                                    *east_of(lon_h, lat_h, 300), sog=0.3)
+    tracks.append(Track(_m(LOITER)).every("2026-07-03 22:00", "2026-07-04 03:00", 20, 123.6,
+                                          35.6, sog=0.8))
+    tracks += _pair(LOITER_PAIR, "2026-07-02 08:00", "2026-07-02 13:00", 122.6, 35.1, 0, 501)
+    tracks += _pair(LOITER_STS, "2026-07-02 08:00", "2026-07-02 13:00", 122.8, 35.1, 0, 499)
+    tracks.append(Track(_m(LOITER_NEAR_KP)).every("2026-07-04 06:00", "2026-07-04 12:00", 15,
+                                                  124.2, 38.3, sog=1.2))
     late = Track(_m(LATE)).every("2026-07-05 13:00", "2026-07-05 15:00", 30, 122.0, 34.0, 9.0)
     tracks += [caller, hop, late]
     for n in (RENAMED, IMO_A, IMO_B):
@@ -259,6 +269,42 @@ def test_vessel_seen_only_after_as_of_and_identity_changes_are_kept(
     assert kinds == {RENAMED: ["identity_change"], IMO_A: ["identity_change"],
                      IMO_B: ["identity_change"]}
     assert verdicts[_m(RENAMED)]["name"] == "OCEAN STAR"
+
+
+def _loitering(doc: dict, n: int) -> list[tuple[str, str, str, str]]:
+    [vessel] = [v for v in doc["vessels"] if v["mmsi"] == _m(n)]
+    return [(r["kind"], r["start"], r["end"], r["effect"]) for r in vessel["reasons"]
+            if r["kind"] == "loitering"]
+
+
+def test_loitering_alone_across_midnight_is_one_event_far_from_kp_effect_none(
+    generated_runs: tuple[dict, str, str],
+) -> None:
+    assert _loitering(generated_runs[0], LOITER) == [
+        ("loitering", "2026-07-03T22:00:00Z", "2026-07-04T03:00:00Z", "none")
+    ]
+
+
+def test_loitering_near_kp_waters_calls_for_review_on_dask(
+    generated_runs: tuple[dict, str, str],
+) -> None:
+    assert _loitering(generated_runs[0], LOITER_NEAR_KP) == [
+        ("loitering", "2026-07-04T06:00:00Z", "2026-07-04T12:00:00Z", "review")
+    ]
+
+
+def test_loiterers_501_m_apart_both_loiter_499_m_apart_are_an_sts_instead(
+    generated_runs: tuple[dict, str, str],
+) -> None:
+    doc = generated_runs[0]
+    both = [("loitering", "2026-07-02T08:00:00Z", "2026-07-02T13:00:00Z", "none")]
+    assert [_loitering(doc, n) for n in LOITER_PAIR] == [both, both]
+    assert [_loitering(doc, n) for n in LOITER_STS] == [[], []]
+    assert _sts(doc, *LOITER_STS) == [
+        ("sts_transfer", "2026-07-02T08:00:00Z", "2026-07-02T13:00:00Z", 5.0)
+    ]
+    # the STS pairs of the archive, 4 h and more, are STS candidates, not loiterers, too
+    assert [_loitering(doc, n) for n in (*LAT_BORDER, *MIDNIGHT)] == [[], [], [], []]
 
 
 def _watch_list_runs(client: object, tmp_path: Path, watchlist: object) -> dict:

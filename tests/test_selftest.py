@@ -35,7 +35,7 @@ def _readme_table() -> dict[int, tuple[str, str]]:
 
 def test_expected_table_is_the_sample_readmes_table():
     readme = _readme_table()
-    assert len(readme) == 44
+    assert len(readme) == 47
     assert expected_verdicts(ROOT / "desktop" / "core" / EXPECTED_FILE) == readme
 
 
@@ -109,5 +109,5 @@ def test_self_test_in_the_venv_prints_one_line_per_check_and_passes(tmp_path):
         "ok   resources", "ok   sample verdicts", "ok   GeoPackage", "ok   main window",
         "ok   worker process", "self-test passed"]
     assert lines[2] == (
-        "ok   sample verdicts: 44 vessels as expected on 2026-11-01 (7 barred, 9 review)")
+        "ok   sample verdicts: 47 vessels as expected on 2026-11-01 (7 barred, 11 review)")
     assert "barred until 2027-03-16T18:00:00Z, no warning" in lines[3]

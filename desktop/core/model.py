@@ -31,6 +31,7 @@ class EventKind(StrEnum):
     IDENTITY_CHANGE = "identity_change"
     WATCHLIST = "watchlist"
     STS_WITH_REVIEW = "sts_with_review"
+    LOITERING = "loitering"
 
 
 def iso_utc(moment: datetime | None) -> str | None:

@@ -82,6 +82,34 @@ class ScreeningParams:
             "jumps, knots."
         },
     )
+    loiter_max_sog_kn: float = field(
+        default=2.0,
+        metadata={"doc": "A loitering vessel stays at or below this speed over ground, knots."},
+    )
+    loiter_min_duration_h: float = field(
+        default=4.0, metadata={"doc": "Shortest loitering (first to last slow fix), hours."}
+    )
+    loiter_max_fix_gap_h: float = field(
+        default=1.0,
+        metadata={
+            "doc": "Longest silence between two slow fixes inside one loitering (like the STS "
+            "resampling's sts_max_interp_gap_h), hours."
+        },
+    )
+    loiter_min_port_distance_km: float = field(
+        default=10.0,
+        metadata={
+            "doc": "Loitering must be at least this far from every known port or anchorage, "
+            "kilometres."
+        },
+    )
+    loiter_kp_waters_nm: float = field(
+        default=50.0,
+        metadata={
+            "doc": "Loitering within this distance of North Korean waters calls for review, "
+            "nautical miles."
+        },
+    )
 
     stale_after_h: float = field(
         default=24.0,

@@ -21,6 +21,10 @@ Choices where DESIGN.md leaves room (each is tested):
   identity change, watch-list hit) that started at or before the STS and whose window had not
   closed. An STS with a vessel that was neither is listed as ``informational``: an analyst
   still wants to see every transfer at sea, but it changes nothing.
+* **Loitering** (DESIGN §3) calls for review while in the window when the detector found it
+  within ``loiter_kp_waters_nm`` of North Korean waters (``near_kp_waters`` in its details);
+  elsewhere it is listed as ``informational``. A loitering near KP waters is a review event of
+  the vessel's own, so an STS with that vessel afterwards is an ``sts_with_review``.
 * **Encounters in port** call for review when the other vessel was exposed at the
   encounter's start, directly (a qualifying KP call) or by one hop; otherwise informational.
 * The verdict is ``review`` when some reason has effect ``review`` (in the window, neither
@@ -47,6 +51,7 @@ _OWN_REVIEW_KINDS = (
     EventKind.KP_FLAG,
     EventKind.IDENTITY_CHANGE,
     EventKind.WATCHLIST,
+    EventKind.LOITERING,
 )
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _VERDICT_ORDER = {Verdict.BARRED: 0, Verdict.REVIEW: 1, Verdict.CLEAR: 2}
@@ -105,6 +110,8 @@ class _Rule:
 
     @staticmethod
     def _counts(e: Event) -> bool:
+        if e.kind == EventKind.LOITERING:
+            return bool(e.details.get("near_kp_waters"))
         return e.kind not in _ZONE_KINDS or e.country == KP
 
     def qualifying_call(self, mmsi: int, moment: datetime) -> Event | None:
@@ -147,6 +154,8 @@ class _Rule:
             return self.judge_sts(e, limit, live)
         if e.kind == EventKind.ENCOUNTER_IN_PORT:
             return self.judge_encounter(e, live)
+        if e.kind == EventKind.LOITERING:
+            return self.judge_loitering(e, live)
         if e.kind in _OWN_REVIEW_KINDS:
             return Reason(e, live, False, None, self.explain_review(e, live))
         if e.kind == EventKind.STS_WITH_REVIEW:
@@ -224,6 +233,36 @@ class _Rule:
         text = (
             f"{verb} {_place(e)} ({e.country or 'country unknown'}) from {when(e.start)} to "
             f"{when(e.end)}; not North Korean: no effect on the verdict."
+        )
+        return Reason(e, live, False, None, text, informational=True)
+
+    def judge_loitering(self, e: Event, live: bool) -> Reason:
+        d = e.details
+        head = (
+            f"Loitered at {d.get('max_sog_limit_kn', 2.0):g} kn or less for "
+            f"{d.get('duration_h', 0):g} h from {when(e.start)} to {when(e.end)}, "
+            f"{_far_from_port(d)} with no other vessel alongside"
+        )
+        kp_nm = d.get("kp_waters_distance_nm")
+        limit_nm = d.get("kp_waters_limit_nm", 50.0)
+        if self._counts(e):
+            where = (
+                "inside North Korean waters" if kp_nm == 0
+                else f"{kp_nm:g} nm from North Korean waters"
+            )
+            text = (
+                f"{head}, {where}: a transfer with a vessel that does not transmit looks like "
+                "this, flagged for review"
+                + ("" if live else f" (more than {_days(self.window)} ago, history)")
+                + "."
+            )
+            return Reason(e, live, False, None, text)
+        far = (
+            "no North Korean waters in the zones" if kp_nm is None
+            else f"{kp_nm:g} nm from North Korean waters"
+        )
+        text = (
+            f"{head}; {far}, more than {limit_nm:g} nm away: no effect on the verdict."
         )
         return Reason(e, live, False, None, text, informational=True)
 
@@ -306,6 +345,11 @@ class _Rule:
         return text + tail + "."
 
 
+def _far_from_port(d: Mapping[str, Any]) -> str:
+    km = d.get("min_port_distance_km", 10.0)
+    return f"at least {km:g} km from every known port or anchorage,"
+
+
 def _ago(call: Event, sts: Event) -> str:
     if call.end >= sts.start:
         return "during"
@@ -373,9 +417,10 @@ _SEVERITY = {
     EventKind.STS_WITH_REVIEW: 4,
     EventKind.ENCOUNTER_IN_PORT: 5,
     EventKind.AIS_GAP: 6,
-    EventKind.WATERS_PRESENCE: 7,
-    EventKind.IDENTITY_CHANGE: 8,
-    EventKind.KP_FLAG: 9,
+    EventKind.LOITERING: 7,
+    EventKind.WATERS_PRESENCE: 8,
+    EventKind.IDENTITY_CHANGE: 9,
+    EventKind.KP_FLAG: 10,
 }
 
 

@@ -35,6 +35,7 @@ from desktop.core.detect.gap_evidence import with_gap_evidence
 from desktop.core.detect.gaps import detect_gaps
 from desktop.core.detect.geo import time_ns, to_ns
 from desktop.core.detect.identity import detect_identity_changes
+from desktop.core.detect.loitering import detect_loitering, drop_sts_candidates
 from desktop.core.detect.port_calls import detect_port_visits
 from desktop.core.detect.sts import detect_encounters
 from desktop.core.detect.watchlist import detect_watchlist_hits
@@ -303,7 +304,8 @@ def run_detectors(
     step(0.3, "ship-to-ship encounters")
     # Names only for the bundled points: indices into a caller's own points mean nothing here.
     names = known_port_names if known_ports is default_known_ports() else None
-    events += detect_encounters(fixes, zones, params, known_ports, names)
+    encounters = detect_encounters(fixes, zones, params, known_ports, names)
+    events += encounters
     step(0.7, "AIS gaps")
     # The gaps are per vessel; the other ships heard near them need every vessel's fixes.
     gaps = detect_gaps(fixes, zones, params)
@@ -311,6 +313,8 @@ def run_detectors(
         gaps = with_gap_evidence(gaps, fixes["mmsi"].to_numpy(), time_ns(fixes),
                                  fixes["lon"].to_numpy(), fixes["lat"].to_numpy())
     events += gaps
+    step(0.75, "loitering")
+    events += drop_sts_candidates(detect_loitering(fixes, zones, params, known_ports), encounters)
     step(0.8, "identity and flag")
     if statics is not None and len(statics) and len(fixes):
         mmsi = fixes["mmsi"].to_numpy()

@@ -39,7 +39,9 @@ from desktop.gui import style
 from desktop.gui.mercator import EARTH_RADIUS_M, ground_m_per_unit, to_lonlat, to_xy
 from desktop.gui.track_layer import TrackData, ViewBox, polygon_from_xy
 
-MARKER_KINDS = (EventKind.PORT_CALL, EventKind.STS_TRANSFER, EventKind.AIS_GAP)
+MARKER_KINDS = (
+    EventKind.PORT_CALL, EventKind.STS_TRANSFER, EventKind.AIS_GAP, EventKind.LOITERING
+)
 _CLICK_TOLERANCE_PX = 6.0
 _SETTLE_S = 0.2  # a gesture has ended when nothing moved for this long
 _WORLD_HALF_M = math.pi * EARTH_RADIUS_M
@@ -681,6 +683,19 @@ class MapView(QWidget):
         elif kind == EventKind.AIS_GAP:
             painter.setBrush(QColor(255, 255, 255))
             painter.drawEllipse(p, size, size)
+        elif kind == EventKind.LOITERING:
+            # a triangle, in the STS diamond's purple but hollow: a transfer whose partner
+            # nobody heard
+            painter.setBrush(QColor(230, 215, 245))
+            painter.drawPolygon(
+                QPolygonF(
+                    [
+                        QPointF(p.x(), p.y() - size * 1.3),
+                        QPointF(p.x() + size * 1.2, p.y() + size * 0.9),
+                        QPointF(p.x() - size * 1.2, p.y() + size * 0.9),
+                    ]
+                )
+            )
         else:
             painter.setBrush(style.VERDICT_COLOURS[Verdict.REVIEW])
             painter.drawEllipse(p, size * 0.8, size * 0.8)
@@ -748,6 +763,7 @@ class MapView(QWidget):
             ("marker", "port call", EventKind.PORT_CALL),
             ("marker", "ship-to-ship transfer", EventKind.STS_TRANSFER),
             ("marker", "AIS gap", EventKind.AIS_GAP),
+            ("marker", "loitering", EventKind.LOITERING),
             ("area", "North Korean port", style.PORT_FILL),
             ("area", "North Korean waters", style.KP_WATERS_FILL),
         ]

@@ -28,6 +28,7 @@ UNIT_SUFFIXES: Final = {
     "_min": "min",
     "_kn": "kn",
     "_km": "km",
+    "_nm": "nm",
     "_m": "m",
 }
 
@@ -50,9 +51,14 @@ LABELS: Final = {
     "gap_speed_kn": "AIS gap: speed to reach a North Korean port",
     "gap_port_time_h": "AIS gap: time allowed for the call",
     "max_speed_kn": "Implausible jump above",
+    "loiter_max_sog_kn": "Loitering: highest speed",
+    "loiter_min_duration_h": "Loitering: shortest",
+    "loiter_max_fix_gap_h": "Loitering: longest silence inside one",
+    "loiter_min_port_distance_km": "Loitering: least distance from any port",
+    "loiter_kp_waters_nm": "Loitering: review within this distance of North Korean waters",
 }
 UNIT_WORDS: Final = {"days": "days", "h": "hours", "min": "minutes", "kn": "knots", "km": "km",
-                     "m": "metres"}
+                     "nm": "nautical miles", "m": "metres"}
 
 
 def label_of(name: str) -> str:

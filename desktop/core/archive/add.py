@@ -11,7 +11,9 @@ How an add works, and why:
    by name and its spills are dropped; the other files still go in.
 3. Each day that received rows is merged: the day's current part (if any) and its spills are
    read, sorted by ``(mmsi, time)`` and de-duplicated, and written as a new part with a new
-   name beside the old one. Memory holds one day of the archive at a time.
+   name beside the old one. All sources are sorted by mmsi, and de-duplication never looks
+   across vessels, so a day is merged one mmsi range of ``MERGE_ROWS`` rows at a time, each
+   written as the next row groups of the part: memory holds one range, not the day.
 4. The new manifest (old parts of merged days replaced by the new ones, the new files listed)
    is written last, in one atomic step. Until then no reader sees anything new; if the add is
    killed before, the archive is exactly what it was, and the new parts left behind are
@@ -35,7 +37,8 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,10 +48,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from desktop.core.archive.layout import (
     FIX_SCHEMA,
     MANIFEST_FILE,
+    SCHEMAS,
     STATIC_SCHEMA,
     TABLES,
     UNDATED,
@@ -64,6 +69,12 @@ from desktop.core.model import iso_utc
 log = logging.getLogger(__name__)
 
 HASH_BLOCK_BYTES: Final = 1 << 20
+# Rows of one day sorted and de-duplicated at once: about 200 bytes a fix with the rows
+# read, their copy and the sort's, so some 25 MB whatever the day's size (a day of a
+# 20-sentence-a-second feed is 1.7 M fixes; sorted whole it took about 800 MB).
+MERGE_ROWS: Final = 131_072
+# Rows per record batch of a spill file: a range's rows are read by whole batches.
+SPILL_BATCH_ROWS: Final = 16_384
 STATIC_CONTENT: Final = (
     "mmsi", "time", "imo", "name", "callsign", "ship_type", "length_m", "width_m", "destination",
 )  # fmt: skip
@@ -148,10 +159,23 @@ def fixes_to_arrow(frame: pd.DataFrame) -> pa.Table:
             "cog_deg": pa.array(frame["cog_deg"].to_numpy("float32")),
             "heading_deg": pa.array(frame["heading_deg"], type=pa.uint16(), from_pandas=True),
             "nav_status": pa.array(frame["nav_status"], type=pa.uint8(), from_pandas=True),
-            "source": pa.array(frame["source"].astype(str).to_numpy(object), type=pa.string()),
+            "source": _source_array(frame["source"]),
         },
         schema=FIX_SCHEMA,
     )
+
+
+def _source_array(source: pd.Series) -> pa.Array:
+    """The ``source`` column as Arrow strings. A categorical (as ``make_fixes`` builds it) goes
+    through its codes, not one Python string per row (a fifth of the conversion's time)."""
+    if isinstance(source.dtype, pd.CategoricalDtype):
+        codes = source.cat.codes.to_numpy()
+        if len(codes) and codes.min() >= 0:
+            names = source.cat.categories.astype(str).to_numpy(object)
+            return pa.DictionaryArray.from_arrays(
+                pa.array(codes), pa.array(names, type=pa.string())
+            ).cast(pa.string())
+    return pa.array(source.astype(str).to_numpy(object), type=pa.string())
 
 
 def statics_to_arrow(frame: pd.DataFrame) -> pa.Table:
@@ -188,24 +212,30 @@ def statics_to_arrow(frame: pd.DataFrame) -> pa.Table:
     )
 
 
-def _days_of(times: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    """UTC day (``YYYY-MM-DD``, or ``undated``) of each time."""
+_NO_DAY: Final = np.iinfo(np.int64).min  # the day number of a row without a time
+
+
+def _day_numbers(times: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """UTC day of each time as days since 1970-01-01 (``_NO_DAY`` for a missing time)."""
     micros = pc.cast(times, pa.int64()).to_numpy(zero_copy_only=False)
     valid = ~pc.is_null(times).to_numpy(zero_copy_only=False)
-    days = np.full(len(micros), UNDATED, dtype=object)
-    if valid.any():
-        day_numbers = np.where(valid, micros, 0) // 86_400_000_000
-        unique, inverse = np.unique(day_numbers, return_inverse=True)
-        labels = np.datetime_as_string(unique.astype("datetime64[D]")).astype(object)
-        days[valid] = labels[inverse][valid]
-    return days
+    return np.where(valid, np.where(valid, micros, 0) // 86_400_000_000, _NO_DAY)
+
+
+def _day_label(number: int) -> str:
+    """``YYYY-MM-DD`` of a day number, or ``undated``."""
+    if number == _NO_DAY:
+        return UNDATED
+    return str(np.datetime64(number, "D"))
 
 
 @dataclass
 class _Spills:
     """This add's rows, by table and day, in local Arrow IPC files (one per chunk and table,
-    rows grouped by day): written once, memory-mapped at merge time, so a day's rows are
-    read without decoding and without holding a chunk in memory."""
+    rows grouped by day, in record batches of ``SPILL_BATCH_ROWS``): written once, and at
+    merge time read back by the batches that hold the rows wanted, without decoding. (Not
+    memory-mapped: pages of a mapping stayed in the process's memory until the day was
+    done, 150 MB and more on a day of 1.7 M fixes.)"""
 
     folder: Path
     count: int = 0
@@ -216,17 +246,19 @@ class _Spills:
         """Spill one chunk's rows; returns where each day's rows went (not yet committed)."""
         if table.num_rows == 0:
             return {}
-        days = _days_of(table.column("time"))
+        # Sorted by day number, not by day label: an integer sort, not one of strings.
+        days = _day_numbers(table.column("time"))
         order = np.argsort(days, kind="stable")
         sorted_days = days[order]
         self.count += 1
         path = self.folder / f"{kind}-{self.count:08d}.arrow"
         with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-            writer.write_table(table.take(pa.array(order)))
+            rows = table.take(pa.array(order)).combine_chunks()
+            writer.write_table(rows, max_chunksize=SPILL_BATCH_ROWS)  # batch k: rows k*B..
         bounds = np.flatnonzero(np.append(True, sorted_days[1:] != sorted_days[:-1]))
         stops = np.append(bounds[1:], len(order))
         return {
-            str(sorted_days[a]): [(path, int(a), int(b - a))]
+            _day_label(int(sorted_days[a])): [(path, int(a), int(b - a))]
             for a, b in zip(bounds, stops, strict=True)
         }
 
@@ -235,39 +267,36 @@ class _Spills:
         for day, places in spilled.items():
             days.setdefault(day, []).extend(places)
 
-    def read(self, kind: str, day: str) -> list[pa.Table]:
-        out = []
-        for path, first, rows in self.where.get(kind, {}).get(day, []):
-            with pa.memory_map(str(path), "r") as source:
-                out.append(pa.ipc.open_file(source).read_all().slice(first, rows))
-        return out
+    def places(self, kind: str, day: str) -> list[tuple[Path, int, int]]:
+        return list(self.where.get(kind, {}).get(day, []))
 
     def days(self, kind: str) -> list[str]:
         return sorted(self.where.get(kind, {}))
+
+
+# The sort of ``merge_fixes``: (mmsi, time), then the row's values, so that which of two rows
+# of one (mmsi, time) is kept depends only on the rows. Nulls (heading, nav status not
+# available) and NaNs sort last, as in a numpy lexsort of the values as floats.
+_FIX_ORDER: Final = [
+    (name, "ascending")
+    for name in ("mmsi", "time", "lat", "lon", "sog_kn", "cog_deg", "heading_deg", "nav_status",
+                 "source")
+]  # fmt: skip
 
 
 def merge_fixes(table: pa.Table) -> pa.Table:
     """Sort by (mmsi, time) and keep one row per (mmsi, time) (see the module docstring)."""
     if table.num_rows == 0:
         return table
-    col = {name: table.column(name) for name in table.column_names}
-
-    def floats(name: str) -> np.ndarray:
-        return pc.cast(col[name], pa.float64()).to_numpy(zero_copy_only=False)
-
-    source = col["source"].to_numpy(zero_copy_only=False).astype(str)
-    _, source_rank = np.unique(source, return_inverse=True)
-    keys = (
-        source_rank, floats("nav_status"), floats("heading_deg"), floats("cog_deg"),
-        floats("sog_kn"), floats("lon"), floats("lat"),
-        pc.cast(col["time"], pa.int64()).to_numpy(zero_copy_only=False),
-        col["mmsi"].to_numpy(zero_copy_only=False).astype("int64"),
-    )  # fmt: skip
-    order = np.lexsort(keys)
-    mmsi = keys[-1][order]
-    time = keys[-2][order]
+    # Arrow's sort reads the columns as they are (no float or string copies) and compares the
+    # later keys only where the earlier ones tie.
+    order = pc.sort_indices(table, sort_keys=_FIX_ORDER)  # nulls at the end (the default)
+    mmsi = pc.take(table.column("mmsi"), order).to_numpy()
+    time = pc.take(pc.cast(table.column("time"), pa.int64()), order).to_numpy()
     first = np.append(True, (mmsi[1:] != mmsi[:-1]) | (time[1:] != time[:-1]))
-    return table.take(pa.array(order[first]))
+    if first.all():
+        return table.take(order)
+    return table.take(pc.filter(order, pa.array(first)))
 
 
 def merge_statics(table: pa.Table) -> pa.Table:
@@ -457,27 +486,141 @@ def add_files(
     return result
 
 
+class _DaySource:
+    """One source of a day's rows (a spill slice or the day's current part), sorted by mmsi:
+    its mmsi column in memory (4 bytes a row), its rows read one mmsi range at a time."""
+
+    def __init__(self, mmsi: np.ndarray, rows: Callable[[int, int], pa.Table]) -> None:
+        self.mmsi = mmsi
+        self._rows = rows
+
+    def rows(self, first: int, stop: int) -> pa.Table:
+        return self._rows(first, stop)
+
+
+def _sorted_by_mmsi(mmsi: np.ndarray) -> bool:
+    return bool(len(mmsi) < 2 or (np.diff(mmsi.astype(np.int64)) >= 0).all())
+
+
+def _in_memory_source(table: pa.Table) -> _DaySource:
+    """Rows not sorted by mmsi (never written so, but not assumed): sorted here, in memory."""
+    mmsi = table.column("mmsi").to_numpy()
+    order = np.argsort(mmsi, kind="stable")
+    table = table.take(pa.array(order))
+    return _DaySource(mmsi[order], lambda a, b: table.slice(a, b - a))
+
+
+def _spill_rows(path: Path, start: int, stop: int, fields: list[int] | None = None) -> pa.Table:
+    """Rows ``start:stop`` (``stop > start``) of a spill file, read (not mapped) from the
+    record batches holding them; ``fields`` reads only those columns."""
+    low, high = start // SPILL_BATCH_ROWS, (stop - 1) // SPILL_BATCH_ROWS
+    options = pa.ipc.IpcReadOptions(included_fields=fields) if fields is not None else None
+    with pa.OSFile(str(path), "rb") as source:
+        reader = pa.ipc.open_file(source, options=options)
+        batches = [reader.get_batch(k) for k in range(low, high + 1)]
+    return pa.Table.from_batches(batches).slice(start - low * SPILL_BATCH_ROWS, stop - start)
+
+
+def _spill_source(path: Path, first: int, count: int, schema: pa.Schema) -> _DaySource:
+    def rows(a: int, b: int) -> pa.Table:
+        return _spill_rows(path, first + a, first + b).combine_chunks().cast(schema)
+
+    mmsi = _spill_rows(path, first, first + count, [schema.get_field_index("mmsi")])
+    mmsi = mmsi.column("mmsi").to_numpy()
+    if not _sorted_by_mmsi(mmsi):
+        return _in_memory_source(rows(0, count))
+    return _DaySource(mmsi, rows)
+
+
+def _part_source(part: pq.ParquetFile, schema: pa.Schema) -> _DaySource:
+    mmsi = part.read(columns=["mmsi"]).column("mmsi").to_numpy()
+    if not _sorted_by_mmsi(mmsi):
+        return _in_memory_source(part.read(columns=schema.names).cast(schema))
+    sizes = [part.metadata.row_group(g).num_rows for g in range(part.metadata.num_row_groups)]
+    starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+
+    def rows(a: int, b: int) -> pa.Table:
+        if b <= a:
+            return schema.empty_table()
+        g0 = int(np.searchsorted(starts, a, side="right")) - 1
+        g1 = int(np.searchsorted(starts, b, side="left"))
+        groups = part.read_row_groups(list(range(g0, g1)), columns=schema.names)
+        return groups.slice(a - int(starts[g0]), b - a).select(schema.names).cast(schema)
+
+    return _DaySource(mmsi, rows)
+
+
+def _mmsi_ranges(mmsi: np.ndarray, rows_per_range: int) -> list[tuple[int, int]]:
+    """Ranges [low, high) of mmsi, each holding about ``rows_per_range`` rows (a vessel is never
+    cut: one with more rows than that has a range of its own)."""
+    if not len(mmsi):
+        return []
+    values, counts = np.unique(mmsi, return_counts=True)
+    before = np.cumsum(counts) - counts
+    bins = before // rows_per_range
+    starts = np.flatnonzero(np.append(True, bins[1:] != bins[:-1]))
+    lows = values[starts].astype(np.int64)
+    highs = np.append(lows[1:], int(values[-1]) + 1)
+    return list(zip(lows.tolist(), highs.tolist(), strict=True))
+
+
 def _merge_day(store: Store, manifest: dict[str, Any], spills: _Spills, table: str, day: str,
                generation: int) -> dict[str, Any]:  # fmt: skip
-    """Merge a day's current part with the spills of this add; write the new part aside."""
-    schema = FIX_SCHEMA if table == "fixes" else STATIC_SCHEMA
-    pieces: list[pa.Table] = []
-    old = manifest[table].get(day)
-    if old is not None:
-        pieces.append(store.read_table(old["path"]).select(schema.names).cast(schema))
-    pieces.extend(piece.cast(schema) for piece in spills.read(table, day))
-    combined = pa.concat_tables(pieces).combine_chunks()
-    merged = merge_fixes(combined) if table == "fixes" else merge_statics(combined)
+    """Merge a day's current part with the spills of this add; write the new part aside.
+
+    The day is merged one mmsi range of about ``MERGE_ROWS`` rows at a time (every source is
+    sorted by mmsi, and the de-duplication never looks across vessels), each range written as
+    the next row groups of the new part: memory holds one range, not the day."""
+    schema = SCHEMAS[table]
+    merge = merge_fixes if table == "fixes" else merge_statics
     relative = part_name(table, day, generation)
-    size = store.write_table(relative, merged)
-    entry: dict[str, Any] = {"path": relative, "rows": merged.num_rows, "bytes": size}
-    if merged.num_rows:
-        times = merged.column("time")
-        low, high = pc.min(times).as_py(), pc.max(times).as_py()
+    stats: dict[str, Any] = {"rows": 0, "vessels": 0, "low": None, "high": None}
+    with ExitStack() as stack:
+        sources = [_spill_source(path, first, count, schema)
+                   for path, first, count in spills.places(table, day)]  # fmt: skip
+        old = manifest[table].get(day)
+        if old is not None:
+            handle = stack.enter_context(store.fs.open(store.path(old["path"]), "rb"))
+            sources.append(_part_source(pq.ParquetFile(handle), schema))
+        ranges = _mmsi_ranges(np.concatenate([s.mmsi for s in sources]), MERGE_ROWS)
+        pool = pa.default_memory_pool()
+
+        def merged_ranges() -> Iterator[pa.Table]:
+            for low, high in ranges:
+                parts = []
+                for source in sources:
+                    a, b = np.searchsorted(source.mmsi, [low, high], side="left")
+                    if b > a:
+                        parts.append(source.rows(int(a), int(b)))
+                merged = merge(pa.concat_tables(parts).combine_chunks())
+                del parts
+                _tally(stats, merged)
+                yield merged
+                del merged
+                # Arrow's allocator keeps freed memory for reuse; a day's ranges come one after
+                # another, so give it back rather than let it hold several ranges' worth.
+                pool.release_unused()
+
+        size = store.write_tables(relative, schema, merged_ranges())
+    entry: dict[str, Any] = {"path": relative, "rows": stats["rows"], "bytes": size}
+    if stats["rows"]:
+        low, high = stats["low"], stats["high"]
         entry["time_min"] = iso_utc(low) if low is not None else None
         entry["time_max"] = iso_utc(high) if high is not None else None
-        entry["vessels"] = len(pc.unique(merged.column("mmsi")))
+        entry["vessels"] = stats["vessels"]
     return entry
+
+
+def _tally(stats: dict[str, Any], merged: pa.Table) -> None:
+    """Add one merged range to the part's rows, vessels and time span (ranges never share a
+    vessel, so the vessels add up)."""
+    stats["rows"] += merged.num_rows
+    stats["vessels"] += len(pc.unique(merged.column("mmsi")))
+    times = merged.column("time")
+    for key, value, pick in (("low", pc.min(times).as_py(), min),
+                             ("high", pc.max(times).as_py(), max)):  # fmt: skip
+        if value is not None:
+            stats[key] = value if stats[key] is None else pick(stats[key], value)
 
 
 def _remove_unlisted(store: Store, manifest: dict[str, Any]) -> None:

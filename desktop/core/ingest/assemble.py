@@ -20,7 +20,6 @@ from desktop.core.ingest.base import ACCEPTED_FIX, STATIC_COLUMNS, RawRead
 from desktop.core.ingest.clean import clean_positions, mmsi_invalid, mmsi_not_a_vessel
 from desktop.core.ingest.csv_reader import empty_statics
 from desktop.core.ingest.result import FileReport, IngestResult
-from desktop.core.ingest.vessels import build_vessels
 from desktop.core.textsafe import printable_path
 
 
@@ -41,6 +40,10 @@ def assemble(files: list[Path], raws: list[RawRead], max_speed_kn: float) -> Ing
     for raw, count in zip(raws, dropped, strict=True):
         if count:
             raw.notes.append(static_note(count))
+    # Imported here: the vessels table needs pyais's country table (a quarter of a second to
+    # import), which the streaming readers of ``archive add`` never use.
+    from desktop.core.ingest.vessels import build_vessels
+
     vessels = build_vessels(cleaned.fixes, statics)
     reports = _reports(files, raws, cleaned.positions, cleaned.kept)
     return IngestResult(cleaned.fixes, statics, vessels, cleaned.flagged, reports)

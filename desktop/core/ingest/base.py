@@ -16,6 +16,7 @@ from typing import Final
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 # How many line numbers are kept per rejection reason, for the report.
 FIRST_LINES_KEPT: Final = 5
@@ -110,6 +111,27 @@ STATIC_COLUMNS: Final = (
     "destination",  # str or None
     "line",  # int, 1-based line number in the file
 )
+
+
+def static_schema(time_unit: str, *, source: bool) -> pa.Schema:
+    """The static records as Arrow: the one definition, used by the streaming reader's spills
+    (``time_unit="ns"``, no source: exactly what pandas holds) and by the archive's parts
+    (``"us"``, with the source file's name: what DuckDB and Spark read natively)."""
+    schema = pa.schema(
+        [
+            ("mmsi", pa.uint32()),
+            ("time", pa.timestamp(time_unit, tz="UTC")),
+            ("imo", pa.int64()),
+            ("name", pa.string()),
+            ("callsign", pa.string()),
+            ("ship_type", pa.int64()),
+            ("length_m", pa.float64()),
+            ("width_m", pa.float64()),
+            ("destination", pa.string()),
+            ("line", pa.int64()),
+        ]
+    )
+    return schema.append(pa.field("source", pa.string())) if source else schema
 
 
 @dataclass

@@ -101,6 +101,8 @@ def _digits(buf: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray,
         value = np.where(is_digit, value * 10 + (b - 48), value)
         length += is_digit
         running &= is_digit
+        if not running.any():  # every run has ended: the rest of the loop changes nothing
+            break
     after = _at(buf, start + length)
     return value.astype(np.float64), length, after
 

@@ -71,6 +71,7 @@ from desktop.core.ingest.base import (
     STATIC_COLUMNS,
     LineTally,
     RawRead,
+    static_schema,
 )
 from desktop.core.ingest.csv_reader import (
     CsvPieces,
@@ -342,9 +343,10 @@ def _carried(parsed: nmea._Parsed) -> np.ndarray:
     # sentence after it. A group of linked lines is carried whole or not at all.
     groups: list[list[int]] = []
     msgs = parsed.msgs
-    for m, earlier in enumerate(msgs.earlier):
-        if earlier:
-            groups.append([*earlier, int(msgs.line[m])])
+    # Most messages are single-part: find the others without a Python loop over all of them.
+    sizes = np.fromiter(map(len, msgs.earlier), dtype=np.int64, count=len(msgs.earlier))
+    for m in np.flatnonzero(sizes).tolist():
+        groups.append([*msgs.earlier[m], int(msgs.line[m])])
     for pghp_line, m in parsed.stamps:
         groups.append([pghp_line, *msgs.earlier[m], int(msgs.line[m])])
     for lone in parsed.lone_used:
@@ -470,20 +472,7 @@ def _bucket_of(mmsi: np.ndarray, buckets: int) -> np.ndarray:
     return (mixed % np.uint64(buckets)).astype(np.int64)
 
 
-_STATIC_SCHEMA: Final = pa.schema(
-    [
-        ("mmsi", pa.uint32()),
-        ("time", pa.timestamp("ns", tz="UTC")),
-        ("imo", pa.int64()),
-        ("name", pa.string()),
-        ("callsign", pa.string()),
-        ("ship_type", pa.int64()),
-        ("length_m", pa.float64()),
-        ("width_m", pa.float64()),
-        ("destination", pa.string()),
-        ("line", pa.int64()),
-    ]
-)
+_STATIC_SCHEMA: Final = static_schema("ns", source=False)
 
 
 class _Buckets:

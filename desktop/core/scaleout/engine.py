@@ -12,8 +12,9 @@ Stages (each a set of tasks; the workers read the archive themselves):
 2. one task per (day, cell) holding a core point: candidate STS pairs (``cell_candidates``),
    run where the day's points are (Dask's data locality);
 3. one task per MMSI partition (ranges of about equal fixes, from the per-day counts):
-   port visits, waters, gaps, KP flag (``vessel_partition``);
-4. one task per batch of candidate pairs: the exact STS detector (``sts_batch``);
+   port visits, waters, gaps, loitering candidates, KP flag (``vessel_partition``);
+4. one task per batch of candidate pairs: the exact STS detector (``sts_batch``); the loitering
+   candidates that overlap an encounter are then dropped here (``drop_sts_candidates``);
 5. one task over the static records: identity changes, watch-list hits, the vessels table;
 6. gap evidence: the gaps gathered from stage 3 go to one task per UTC day their silences
    overlap, which count the other vessels heard near their ends (``gap_neighbour_day``); the
@@ -360,6 +361,7 @@ def screen_on_dask(
     """
     from desktop.core.coverage import moment_of_ns
     from desktop.core.detect.geo import to_ns
+    from desktop.core.detect.loitering import drop_sts_candidates
     from desktop.core.screening import (
         ScreeningResult,
         judge_events,
@@ -413,7 +415,7 @@ def screen_on_dask(
         )
         part_fs = [
             run.submit(tasks.vessel_partition, archive, lo, hi, as_of_ns, zones_f, params,
-                       key=f"vessels-{lo}-{hi}")
+                       known_ports, key=f"vessels-{lo}-{hi}")
             for lo, hi in tasks.mmsi_ranges(mmsi, counts, n_parts)
         ]
         statics_f = run.submit(
@@ -446,9 +448,11 @@ def screen_on_dask(
         run.release()
 
     gaps = gap_evidence.attach_neighbours(gaps, neighbour_counts)
+    # in run_detectors' order, so that a stable sort leaves ties as the local path does
+    loitering = drop_sts_candidates(per_detector["loitering"], sts)
     events = (
         per_detector["visits"] + per_detector["waters"] + sts + gaps
-        + statics.identity + per_detector["flag"]
+        + loitering + statics.identity + per_detector["flag"]
     )
     sort_events(events)
     if watchlist is not None:

@@ -3,9 +3,10 @@
 Each function is one kind of task; the engine (``desktop.core.scaleout.engine``) only wires
 them into a graph, so every step can be run and tested in one process too.
 
-Per-vessel detectors (port visits, KP waters, AIS gaps, KP flag) look at one vessel's fixes at a
-time, so they run on **MMSI partitions**: ranges of MMSIs holding about the same number of fixes,
-each read from every day of the slice by the worker that runs it (``vessel_partition``).
+Per-vessel detectors (port visits, KP waters, AIS gaps, loitering candidates, KP flag) look at one
+vessel's fixes at a time, so they run on **MMSI partitions**: ranges of MMSIs holding about the
+same number of fixes, each read from every day of the slice by the worker that runs it
+(``vessel_partition``).
 
 Ship-to-ship encounters join vessels, so they are found in two steps:
 
@@ -58,6 +59,12 @@ that day's fixes of every vessel and returns (gap, end, MMSI) triples; their uni
 ``count_neighbours``, is what one pass over all fixes gives, because each fix lies in exactly
 one day's files and a union of sets does not depend on how the fixes were cut.
 
+Loitering (``desktop.core.detect.loitering``) is per vessel except its last step: a loitering
+that overlaps an encounter of the same vessel is an STS candidate and is dropped. The partitions
+give the candidates; the engine drops them with ``drop_sts_candidates`` against the gathered STS
+events, which are exactly the single-process encounters (above), so the loitering events are
+exactly those of one process too.
+
 Identity changes (one IMO under several MMSIs) and watch-list hits join vessels through the
 static records, which are small: ``statics_task`` runs them once over every static record of the
 slice, with the last fix and the fix span of each vessel from the partitions.
@@ -80,6 +87,7 @@ from desktop.core.detect.gap_evidence import GapEnds, neighbour_hits
 from desktop.core.detect.gaps import detect_gaps
 from desktop.core.detect.geo import EARTH_RADIUS_M, NS_PER_H, time_ns, to_datetime, to_ns
 from desktop.core.detect.identity import detect_identity_changes
+from desktop.core.detect.loitering import detect_loitering
 from desktop.core.detect.port_calls import detect_port_visits
 from desktop.core.detect.sts import close_pairs, detect_encounters, resample_slow
 from desktop.core.detect.watchlist import detect_watchlist_hits
@@ -322,6 +330,7 @@ class PartitionResult:
     waters: list[Event]
     gaps: list[Event]
     flag: list[Event]
+    loitering: list[Event]  # candidates: STS candidates are dropped after the STS stage
     last_seen: dict[int, Any]  # MMSI -> time of its last fix (pd.Timestamp)
     spans: pd.DataFrame  # first and last fix of each vessel: mmsi, time (two rows each)
     fixes: int  # fixes at or before as_of
@@ -339,8 +348,10 @@ def vessel_partition(
     as_of_ns: int,
     zones: ZoneSet,
     params: ScreeningParams,
+    known_ports: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> PartitionResult:
-    """The per-vessel detectors on the vessels with ``lo <= mmsi < hi``, read from every day."""
+    """The per-vessel detectors on the vessels with ``lo <= mmsi < hi``, read from every day.
+    ``known_ports`` None means the bundled points (for the loitering's port test)."""
     fixes = read_fixes(
         archive.fixes_files(), archive.storage_options, DETECTOR_COLUMNS,
         filters=archive.mmsi_filters([("mmsi", ">=", lo), ("mmsi", "<", hi)]),
@@ -352,6 +363,11 @@ def vessel_partition(
     waters = detect_waters_presence(fixes, zones, visits)
     gaps = detect_gaps(fixes, zones, params)
     flag = detect_kp_flag(fixes)
+    if known_ports is None:
+        from desktop.core.screening import default_known_ports
+
+        known_ports = default_known_ports()
+    loitering = detect_loitering(fixes, zones, params, known_ports)
     last_seen: dict[int, Any] = {}
     spans = fixes[["mmsi", "time"]].iloc[0:0]
     if len(fixes):
@@ -366,8 +382,8 @@ def vessel_partition(
     coverage = vessel_coverage(fixes, to_datetime(as_of_ns), params)
     end = int(time_ns(fixes).max()) if len(fixes) else None
     return PartitionResult(
-        list(visits.events), waters, gaps, flag, last_seen, spans, len(fixes), coverage, end,
-        heard,
+        list(visits.events), waters, gaps, flag, loitering, last_seen, spans, len(fixes),
+        coverage, end, heard,
     )
 
 
@@ -515,7 +531,7 @@ def partition_events(
     partitions' ``heard`` tables together (in MMSI order)."""
     events = {
         name: [e for p in partitions for e in getattr(p, name)]
-        for name in ("visits", "waters", "gaps", "flag")
+        for name in ("visits", "waters", "gaps", "loitering", "flag")
     }
     coverage = {m: c for p in partitions for m, c in p.coverage.items()}
     ends = [p.data_end_ns for p in partitions if p.data_end_ns is not None]
