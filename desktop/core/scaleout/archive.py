@@ -82,7 +82,7 @@ def select_on_dask(
     days (``engine.day_blocks``) and hop, on the cluster."""
     from desktop.core.archive.read import _around
     from desktop.core.scaleout import tasks
-    from desktop.core.scaleout.engine import EngineOptions, _Tracker, day_blocks
+    from desktop.core.scaleout.engine import EngineOptions, _Tracker, day_blocks, fit_to_memory
 
     options = options or EngineOptions()
     run = _Tracker(client, options, progress, cancel)
@@ -91,7 +91,9 @@ def select_on_dask(
             [run.submit(tasks.resolve_selection, archive, selection, key="selection")],
             "finding the listed vessels",
         )
-        n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+        workers = client.scheduler_info().get("workers", {})
+        n_workers = max(1, len(workers))
+        options = fit_to_memory(options, workers)  # day runs that fit the workers' limit
         blocks = day_blocks(archive, params, options.days_per_task, options.block_bytes,
                             n_workers)  # fmt: skip
         have = np.unique(listed.astype("int64"))

@@ -31,9 +31,9 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -88,6 +88,47 @@ class EngineOptions:
     partitions_per_worker: int = 2
     no_worker_timeout_s: float = 120.0
     poll_s: float = 0.5
+
+
+#: Worker memory per fix while an MMSI partition is detected (read, detector temporaries),
+#: measured on the benchmark archives: about 110 bytes a fix above a fixed cost.
+PARTITION_BYTES_PER_FIX = 110
+#: Worker memory per byte of Parquet a day task reads (its days, the halo's neighbouring
+#: days, sorting, resampling, the grid points it keeps): measured about 6, with margin.
+DAY_BYTES_PER_PARQUET_BYTE = 8
+#: What a worker loads once and keeps (zone rasters, known ports, sea-distance rasters):
+#: measured about 100 MB above an idle worker.
+WORKER_CACHE_BYTES = 100 * 2**20
+#: The share of a worker's memory limit its tasks are sized for: below Dask's default
+#: spill threshold (0.7), so that results held for later stages are spilled rather than the
+#: worker paused (0.8) or killed (0.95) while a task runs.
+TASK_SHARE_OF_LIMIT = 0.5
+MIN_PARTITION_FIXES = 100_000
+MIN_BLOCK_BYTES = 2**20
+
+
+def fit_to_memory(options: EngineOptions, workers: Mapping[str, Any]) -> EngineOptions:
+    """``options`` with ``partition_fixes`` and ``block_bytes`` lowered so that one task fits
+    the smallest worker's memory limit (``scheduler_info()["workers"]``: ``memory_limit``
+    bytes, 0 or missing for none; ``metrics.memory``, what the process holds now). Without
+    this, a cluster of small workers has them killed by their nannies on the first large
+    day run (measured: 300 MiB workers and 64 MB day runs on a 10 M-fix archive) and the run
+    fails with ``KilledWorker``; with it, they run more, smaller tasks. Sizes are never
+    raised above ``options``, nor lowered below ``MIN_PARTITION_FIXES`` / ``MIN_BLOCK_BYTES``
+    (a worker too small for those still fails, with Dask's reason)."""
+    limits = [int(w.get("memory_limit") or 0) for w in workers.values()]
+    limits = [x for x in limits if x > 0]
+    if not limits:
+        return options
+    used = max(int((w.get("metrics") or {}).get("memory") or 0) for w in workers.values())
+    room = min(limits) * TASK_SHARE_OF_LIMIT - used - WORKER_CACHE_BYTES
+    partition = max(MIN_PARTITION_FIXES, int(room // PARTITION_BYTES_PER_FIX))
+    block = max(MIN_BLOCK_BYTES, int(room // DAY_BYTES_PER_PARQUET_BYTE))
+    return replace(
+        options,
+        partition_fixes=min(options.partition_fixes, partition),
+        block_bytes=min(options.block_bytes, block),
+    )
 
 
 @contextmanager
@@ -338,7 +379,9 @@ def screen_on_dask(
     try:
         # a task, not scattered data: the scheduler can compute it again when its worker dies
         zones_f = run.submit(tasks.identity, zones, key="zones")
-        n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+        workers = client.scheduler_info().get("workers", {})
+        n_workers = max(1, len(workers))
+        options = fit_to_memory(options, workers)
         days = day_blocks(
             archive, params, options.days_per_task, options.block_bytes, n_workers
         )
