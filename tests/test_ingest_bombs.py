@@ -25,7 +25,10 @@ import json, resource, sys
 resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))
 from desktop.core.ingest import ingest
 report = ingest([sys.argv[1]]).reports[0]
-peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+# VmHWM, not ru_maxrss: Linux keeps in ru_maxrss the high-water mark of the memory the
+# process had before exec, i.e. the forking parent's (a pytest process of 1 GB or more).
+with open("/proc/self/status") as status:
+    peak_kib = next(int(l.split()[1]) for l in status if l.startswith("VmHWM:"))
 print(json.dumps({{"format": report.format, "lines": report.lines, "fixes": report.fixes,
                   "accepted": report.accepted, "rejected": report.rejected,
                   "first_lines": report.first_lines, "peak_bytes": peak_kib * 1024}}))
