@@ -53,7 +53,7 @@ from desktop.core.ingest.base import (
     LineTally,
     RawRead,
 )
-from desktop.core.ingest.limits import quote_marks
+from desktop.core.ingest.limits import inside_quotes
 
 ACCEPTED_HEADER: Final = "header"
 ACCEPTED_BLANK: Final = "blank"
@@ -220,8 +220,7 @@ def record_layout(data: bytes, delimiter: int = 44) -> tuple[int, np.ndarray, np
     starts = np.concatenate(([0], ends[:-1] + 1))
     length = ends - starts
     has_cr = (length == 1) & (buf[np.minimum(starts, len(buf) - 1)] == 13)
-    quotes = quote_marks(buf, delimiter)
-    inside = np.searchsorted(quotes, starts) % 2 == 1  # an odd number of quotes before it
+    inside = inside_quotes(buf, starts, delimiter)  # pyarrow's rule, as the guard cuts
     blank = ((length == 0) | has_cr) & ~inside
     numbers = np.arange(1, len(ends) + 1, dtype="int64")
     return len(ends), numbers[blank], numbers[~blank & ~inside], numbers[inside]
@@ -449,8 +448,8 @@ class CsvPieces:
         text = raw_header.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r")
         header = cols.header_fields(text, self.delimiter)
         self.header = header
-        marks = quote_marks(np.frombuffer(self.header_bytes, dtype=np.uint8), ord(self.delimiter))
-        if len(marks) % 2:
+        header_buf = np.frombuffer(self.header_bytes, dtype=np.uint8)
+        if inside_quotes(header_buf, np.array([len(header_buf)]), ord(self.delimiter))[0]:
             # A header with a quote left open (junk): the copy put in front of later pieces
             # is written again with its quotes balanced, or it would turn every line of
             # those pieces inside out.
