@@ -220,3 +220,28 @@ def test_stray_quotes_mid_value_cut_the_same_records_whole_and_streamed(tmp_path
     assert whole.statics["line"].tolist() == [2, 5]
     for chunk_bytes in (1, 7, 64, 1 << 20):
         assert_raw_equal(streaming.read_raw(path, "csv-noaa", chunk_bytes=chunk_bytes), whole)
+
+
+# Found by ``make fuzz`` once the rule was one: a header record over two physical lines (a
+# quoted newline in a column name). The streaming reader put only the header's first line in
+# front of later pieces, with its quote closed, while the whole-file reader parsed the whole
+# record. Now both put the same one-line header in front of every piece.
+HEADER_OVER_TWO_LINES = (
+    'MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,"Vessel\nName"\n'
+    "412000001,2023-01-01T00:00:00,37.5,124.5,1,2,3,A\n"
+    "412000001,2023-01-01T00:01:00,37.5,124.5,1,2,3,B\n"
+)
+
+
+def test_header_record_over_two_lines_reads_the_same_whole_and_streamed(tmp_path: Path) -> None:
+    path = tmp_path / "header.csv"
+    path.write_text(HEADER_OVER_TWO_LINES, encoding="utf-8")
+    whole = read_file(path)
+    assert (whole.format, whole.lines) == ("csv-noaa", 4)
+    assert dict(whole.tally.accepted) == {"header": 1, "continued_row": 1, "fix": 2}
+    assert dict(whole.tally.rejected) == {}
+    assert whole.positions["line"].tolist() == [3, 4]
+    assert whole.statics["name"].tolist() == ["A", "B"]
+    assert whole.statics["line"].tolist() == [3, 4]
+    for chunk_bytes in (1, 7, 64, 1 << 20):
+        assert_raw_equal(streaming.read_raw(path, whole.format, chunk_bytes=chunk_bytes), whole)

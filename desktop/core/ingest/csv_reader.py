@@ -418,22 +418,38 @@ class CsvPieces:
         return out
 
     def feed(self, data: bytes) -> tuple[pd.DataFrame, StaticKeys]:
-        """Read the next piece of the file (whole records): its positions and static keys."""
-        first = self.lines + 1  # the piece's first line in the file
+        """Read the next piece of the file (whole records): its positions and static keys.
+
+        Every piece is parsed with the header line put in front of it, the first too (after
+        its header record is taken off): the whole-file reader, one piece, and the streaming
+        reader, many, then hand pyarrow the same header whatever the header record holds
+        (quotes, a quoted newline)."""
         if self.header_bytes is None:
             n_lines, blank, records, more = record_layout(data, ord(self.delimiter))
-            self.lines += n_lines
             if not len(records):
+                self.lines += n_lines
                 self._count_blank(len(blank), len(more))
                 return empty_positions(), StaticKeys.empty()
-            header_local = int(records[0])
-            if not self._set_header(data, header_local, first):
+            header_first = int(records[0])  # lines before it are blank
+            # The header record's last physical line: the run of continuations after it.
+            after = more[more > header_first]
+            gaps = np.flatnonzero(after != header_first + 1 + np.arange(len(after)))
+            header_last = header_first + (int(gaps[0]) if len(gaps) else len(after))
+            offsets = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+            start = int(offsets[header_first - 2]) + 1 if header_first > 1 else 0
+            end = int(offsets[header_last - 1]) if header_last <= len(offsets) else len(data)
+            self._set_header(data[start:end], self.lines + header_first)
+            self._count_blank(header_first - 1, header_last - header_first)
+            self.tally.accept(ACCEPTED_HEADER)
+            self.lines += header_last
+            data = data[end + 1 :]
+            if not data:
                 return empty_positions(), StaticKeys.empty()
-            return self._parse(data, n_lines, blank, records, more, first - 1, True)
+        first = self.lines + 1  # the piece's first line in the file
         piece = self.header_bytes + b"\n" + data
         n_lines, blank, records, more = record_layout(piece, ord(self.delimiter))
         self.lines += n_lines - 1
-        return self._parse(piece, n_lines, blank, records, more, first - 2, False)
+        return self._parse(piece, blank, records, more, first - 2)
 
     def _count_blank(self, blank: int, more: int) -> None:
         if blank:
@@ -441,43 +457,38 @@ class CsvPieces:
         if more:  # quoted text before any header: not a table we can read
             self.tally.accept(ACCEPTED_CONTINUED, more)
 
-    def _set_header(self, data: bytes, header_local: int, first: int) -> bool:
-        lines = data.split(b"\n", header_local)
-        raw_header = lines[header_local - 1]
-        self.header_bytes = raw_header.rstrip(b"\r")
-        text = raw_header.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r")
-        header = cols.header_fields(text, self.delimiter)
+    def _set_header(self, record: bytes, line: int) -> None:
+        """Take the header from its record (physical line ``line`` on): the header line put
+        in front of every piece is one line, written again with its quotes balanced when
+        it has quotes (an open quote would turn every line of the pieces inside out)."""
+        self.header_bytes = record.rstrip(b"\r")
+        text = record.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r")
+        header = cols.header_fields(text.replace("\r\n", " ").replace("\n", " "),
+                                    self.delimiter)  # fmt: skip
         self.header = header
-        header_buf = np.frombuffer(self.header_bytes, dtype=np.uint8)
-        if inside_quotes(header_buf, np.array([len(header_buf)]), ord(self.delimiter))[0]:
-            # A header with a quote left open (junk): the copy put in front of later pieces
-            # is written again with its quotes balanced, or it would turn every line of
-            # those pieces inside out.
+        if b'"' in self.header_bytes or b"\n" in self.header_bytes:
             out = io.StringIO()
             csv.writer(out, delimiter=self.delimiter, lineterminator="").writerow(header)
             codec = "utf-8" if self.encoding == "utf8" else self.encoding
             self.header_bytes = out.getvalue().encode(codec, errors="replace")
         self.mapping = cols.map_header(header)
         self.missing = [name for name in cols.REQUIRED if name not in self.mapping]
-        self.header_line = first - 1 + header_local
+        self.header_line = line
         if self.missing:
             self._notes.append(
                 f"header (line {self.header_line}) names no column for "
                 f"{', '.join(self.missing)}: not a track table"
             )
         self.statics = StaticValues([name for name in STATIC_FIELDS if name in self.mapping])
-        return True
 
-    def _parse(  # noqa: PLR0913
-        self, data: bytes, n_lines: int, blank: np.ndarray, records: np.ndarray,
-        more: np.ndarray, offset: int, has_header: bool,
+    def _parse(
+        self, data: bytes, blank: np.ndarray, records: np.ndarray, more: np.ndarray,
+        offset: int,
     ) -> tuple[pd.DataFrame, StaticKeys]:  # fmt: skip
         """Parse ``data`` (its first record the header); local line L is file line L+offset."""
         tally = self.tally
         # Blank lines and continuations of the piece (never the header put in front).
         self._count_blank(len(blank), len(more))
-        if has_header:
-            tally.accept(ACCEPTED_HEADER)
         data_records = records[1:]
         if self.missing:
             rejected = np.sort(np.concatenate([data_records, more])) + offset
