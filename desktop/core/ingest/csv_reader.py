@@ -30,8 +30,10 @@ How lines are counted (``sum(accepted) + sum(rejected) == lines``, lines = physi
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -226,15 +228,19 @@ def record_layout(data: bytes, delimiter: int = 44) -> tuple[int, np.ndarray, np
     return len(ends), numbers[blank], numbers[~blank & ~inside], numbers[inside]
 
 
-def encoding_of(data: bytes) -> str:
-    """``utf8`` when the bytes are valid UTF-8, else ``latin-1`` (every byte is a character).
+def encoding_of(data: bytes | Sequence[bytes]) -> str:
+    """``utf8`` when the bytes (or the parts of a file, in order) are valid UTF-8, else
+    ``latin-1`` (every byte is a character).
 
     pyarrow hands a row it cannot parse to the invalid-row handler as text; a row that is not
     UTF-8 cannot become that text, and the row would be lost uncounted. Old national exports
     are often Latin-1, so the whole file is read as such when it is not UTF-8.
     """
+    decoder = codecs.getincrementaldecoder("utf-8")()
     try:
-        data.decode("utf-8")
+        for part in [data] if isinstance(data, bytes) else data:
+            decoder.decode(part)
+        decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         return "latin-1"
     return "utf8"
@@ -573,19 +579,30 @@ def positions_mmsi(frame: pd.DataFrame, mapping: dict[str, str]) -> np.ndarray:
 
 
 def read_csv_track(  # noqa: PLR0913
-    path: Path, data: bytes, kind: str, encoding: str | None = None, delimiter: str = ",",
-    max_record_bytes: int = 1 << 20,
-) -> RawRead:
+    path: Path, data: bytes | Sequence[bytes], kind: str, encoding: str | None = None,
+    delimiter: str = ",", max_record_bytes: int = 1 << 20,
+) -> RawRead:  # fmt: skip
     """Read one CSV track file (already gunzipped ``data``) of format ``kind`` into a RawRead.
 
     ``kind`` is ``csv-noaa``, ``csv-dma`` or ``csv`` (from ``detect_format.sniff``); the
-    columns are found through the header either way. The whole file is one piece of
-    ``CsvPieces``, so the streaming reader gives the same records.
+    columns are found through the header either way. ``data`` is the whole text, one piece
+    of ``CsvPieces`` (so the streaming reader gives the same records), or its parts in
+    order, each whole records (``ingest.read_file`` cuts a file of more than
+    ``limits.PIECE_MAX_LINES`` lines so, to bound its per-line arrays).
     """
-    pieces = CsvPieces(str(path), kind, encoding or encoding_of(data), delimiter,
-                       max_record_bytes)
-    positions, keys = pieces.feed(data)
-    statics = pieces.statics.records(keys.mmsi, keys.time, keys.line, keys.ids)
+    parts = [data] if isinstance(data, bytes) else data
+    pieces = CsvPieces(str(path), kind, encoding or encoding_of(parts), delimiter,
+                       max_record_bytes)  # fmt: skip
+    frames: list[pd.DataFrame] = []
+    keys: list[StaticKeys] = []
+    for part in parts:
+        positions, part_keys = pieces.feed(part)
+        if len(positions):
+            frames.append(positions)
+        keys.append(part_keys)
+    positions = pd.concat(frames, ignore_index=True) if frames else empty_positions()
+    all_keys = StaticKeys.concat(keys)
+    statics = pieces.statics.records(all_keys.mmsi, all_keys.time, all_keys.line, all_keys.ids)
     return RawRead(
         str(path), kind, pieces.lines, positions, statics, pieces.tally, pieces.notes()
     )
