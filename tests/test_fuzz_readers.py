@@ -245,3 +245,35 @@ def test_header_record_over_two_lines_reads_the_same_whole_and_streamed(tmp_path
     assert whole.statics["line"].tolist() == [3, 4]
     for chunk_bytes in (1, 7, 64, 1 << 20):
         assert_raw_equal(streaming.read_raw(path, whole.format, chunk_bytes=chunk_bytes), whole)
+
+
+@settings(max_examples=5000 if FUZZ else 200, deadline=None)
+@given(st.lists(st.sampled_from(['"', '""', ",", "\n", "\r\n", "a"]), max_size=24))
+def test_record_ends_cut_where_pyarrow_does(tokens: list[str]) -> None:
+    """The guard's quote rule (``limits.record_ends``) and pyarrow agree on every record:
+    as many non-blank records after the header as rows pyarrow reads or hands back as bad."""
+    import numpy as np
+    import pyarrow.csv as pacsv
+
+    from desktop.core.ingest.limits import record_ends
+
+    data = ("h1,h2\n" + "".join(tokens)).encode()
+    ends = record_ends(data, True)
+    if not len(ends) or ends[-1] != len(data) - 1:
+        ends = np.append(ends, len(data))  # the last line, without a newline
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    records = [data[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+    ours = sum(1 for r in records if r not in (b"", b"\r")) - 1
+    bad: list[int] = []
+
+    def on_bad_row(row: object) -> str:
+        bad.append(1)
+        return "skip"
+
+    table = pacsv.read_csv(
+        pa.BufferReader(data),
+        read_options=pacsv.ReadOptions(use_threads=False),
+        parse_options=pacsv.ParseOptions(invalid_row_handler=on_bad_row,
+                                         newlines_in_values=True),
+    )  # fmt: skip
+    assert ours == table.num_rows + len(bad)
