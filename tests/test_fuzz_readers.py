@@ -277,3 +277,26 @@ def test_record_ends_cut_where_pyarrow_does(tokens: list[str]) -> None:
                                          newlines_in_values=True),
     )  # fmt: skip
     assert ours == table.num_rows + len(bad)
+
+
+# Found by ``make fuzz``: pyarrow guessed a column's type per piece, so a piece holding only
+# the name 1e400 (or 007) read it as a number: "inf" (or "7") streamed, "1e400" whole.
+NUMERIC_NAMES = (
+    CSV_HEADER + "\n"
+    "412000001,2023-01-01T00:00:00,37.5,124.5,1,2,3,1e400\n"
+    "412000002,2023-01-01T00:00:00,37.5,124.5,1,2,3,007\n"
+    "412000003,2023-01-01T00:00:00,37.5,124.5,1,2,3,A\n"
+)
+
+
+def test_static_names_that_look_like_numbers_stay_text_whole_and_streamed(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "names.csv"
+    path.write_text(NUMERIC_NAMES, encoding="utf-8")
+    whole = read_file(path)
+    assert whole.statics["name"].tolist() == ["1e400", "007", "A"]
+    assert whole.statics["line"].tolist() == [2, 3, 4]
+    assert dict(whole.tally.accepted) == {"header": 1, "fix": 3}
+    for chunk_bytes in (1, 7, 64, 1 << 20):
+        assert_raw_equal(streaming.read_raw(path, whole.format, chunk_bytes=chunk_bytes), whole)

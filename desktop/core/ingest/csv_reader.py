@@ -249,8 +249,10 @@ def encoding_of(data: bytes | Sequence[bytes]) -> str:
 def _read_table(  # noqa: PLR0913
     data: bytes, wanted: list[str], time_column: str | None, dma: bool, threads: bool,
     as_text: bool, encoding: str, delimiter: str = ",", block_bytes: int = 1 << 22,
+    text_columns: tuple[str, ...] = (),
 ) -> tuple[pa.Table, list[tuple[int | None, str]]]:  # fmt: skip
-    """Parse with pyarrow; ``as_text`` reads every column as text (no type inference)."""
+    """Parse with pyarrow; ``as_text`` reads every column as text (no type inference),
+    ``text_columns`` those columns always."""
     bad_rows: list[tuple[int | None, str]] = []
 
     def on_bad_row(row: Any) -> str:
@@ -258,6 +260,7 @@ def _read_table(  # noqa: PLR0913
         return "skip"
 
     column_types = {time_column: pa.string()} if (time_column and dma) else {}
+    column_types.update({name: pa.string() for name in text_columns})
     if as_text:
         column_types = {name: pa.string() for name in wanted}
     table = pacsv.read_csv(
@@ -508,6 +511,13 @@ class CsvPieces:
         mapping = self.mapping
         wanted = sorted(set(mapping.values()), key=self.header.index)
         dma = self.kind == "csv-dma"
+        # Static values are numbered by their text: read as text, or pyarrow's type guess,
+        # made per piece, would turn a name "1e400" into "inf" in a piece of numbers only.
+        fix_columns = {mapping[k] for k in POSITION_COLUMNS if k in mapping}
+        static_columns = tuple(
+            dict.fromkeys(mapping[name] for name in self.statics.present
+                          if mapping[name] not in fix_columns)
+        )  # fmt: skip
         table: pa.Table | None = None
         error: Exception | None = None
         for as_text in (False, True):
@@ -517,13 +527,13 @@ class CsvPieces:
             try:
                 table, bad_rows = _read_table(
                     data, wanted, mapping["time"], dma, True, as_text, self.encoding,
-                    self.delimiter, self.block_bytes,
+                    self.delimiter, self.block_bytes, static_columns,
                 )
                 if bad_rows:
                     # Only the single-threaded reader numbers the rows it skips.
                     table, bad_rows = _read_table(
                         data, wanted, mapping["time"], dma, False, as_text, self.encoding,
-                        self.delimiter, self.block_bytes,
+                        self.delimiter, self.block_bytes, static_columns,
                     )
                 break
             except (pa.ArrowInvalid, pa.ArrowException) as exc:
