@@ -22,23 +22,32 @@ RSS_LIMIT_BYTES = 1 << 30
 
 CHILD = """
 import json, resource, sys
+from pathlib import Path
 resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))
-from desktop.core.ingest import ingest
-report = ingest([sys.argv[1]]).reports[0]
+from desktop.core.ingest import ingest, read_file
+if sys.argv[2] == "ingest":
+    report = ingest([sys.argv[1]]).reports[0]
+    got = {{"format": report.format, "lines": report.lines, "fixes": report.fixes,
+           "accepted": report.accepted, "rejected": report.rejected,
+           "first_lines": report.first_lines}}
+else:  # the whole-file reader
+    raw = read_file(Path(sys.argv[1]))
+    got = {{"format": raw.format, "lines": raw.lines, "fixes": len(raw.positions),
+           "accepted": dict(raw.tally.accepted), "rejected": dict(raw.tally.rejected),
+           "first_lines": raw.tally.first_lines}}
 # VmHWM, not ru_maxrss: Linux keeps in ru_maxrss the high-water mark of the memory the
 # process had before exec, i.e. the forking parent's (a pytest process of 1 GB or more).
 with open("/proc/self/status") as status:
     peak_kib = next(int(l.split()[1]) for l in status if l.startswith("VmHWM:"))
-print(json.dumps({{"format": report.format, "lines": report.lines, "fixes": report.fixes,
-                  "accepted": report.accepted, "rejected": report.rejected,
-                  "first_lines": report.first_lines, "peak_bytes": peak_kib * 1024}}))
+print(json.dumps({{**got, "peak_bytes": peak_kib * 1024}}))
 """
 
 
-def run_child(path: Path) -> dict:
+def run_child(path: Path, reader: str = "ingest") -> dict:
+    """``reader``: ``ingest`` (streaming) or ``read_file`` (the whole-file reader)."""
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     done = subprocess.run(
-        [sys.executable, "-c", CHILD.format(limit=ADDRESS_SPACE_BYTES), str(path)],
+        [sys.executable, "-c", CHILD.format(limit=ADDRESS_SPACE_BYTES), str(path), reader],
         capture_output=True, text=True, env=env, timeout=600, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
@@ -91,3 +100,19 @@ def test_50_mb_of_blank_lines_counted_in_bounded_memory(bombs: Path) -> None:
     assert got["peak_bytes"] < RSS_LIMIT_BYTES
     assert (got["format"], got["lines"], got["rejected"]) == (
         "nmea", 52_428_800, {"not_ais": 52_428_800})
+
+
+
+@pytest.mark.parametrize("reader", ["ingest", "read_file"])
+def test_50_mb_of_crlf_blank_lines_in_a_csv_counted_in_bounded_memory(
+    bombs: Path, reader: str
+) -> None:
+    """Streamed (``ingest``) and whole (``read_file``, which holds the text but cuts the
+    per-line work at ``PIECE_MAX_LINES`` lines; it peaked at 1.3 GB, growing with the file)."""
+    path = bombs / "blank.csv"
+    if not path.exists():
+        path.write_bytes(b"mmsi,time,lat,lon\r\n" + b"\r\n" * (25 << 20))
+    got = run_child(path, reader)
+    assert got["peak_bytes"] < RSS_LIMIT_BYTES
+    assert (got["format"], got["lines"], got["fixes"], got["accepted"], got["rejected"]) == (
+        "csv", 26_214_401, 0, {"header": 1, "blank": 26_214_400}, {})

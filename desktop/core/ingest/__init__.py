@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Final
 
@@ -27,7 +27,12 @@ from desktop.core.ingest.assemble import assemble
 from desktop.core.ingest.base import NOT_AIS, LineTally, RawRead
 from desktop.core.ingest.csv_reader import ACCEPTED_BLANK, empty_positions, empty_statics
 from desktop.core.ingest.detect_format import expand_paths, read_bytes, sniff
-from desktop.core.ingest.limits import DEFAULT_LIMITS, GuardReport, ReadLimits
+from desktop.core.ingest.limits import (
+    DEFAULT_LIMITS,
+    PIECE_MAX_LINES,
+    GuardReport,
+    ReadLimits,
+)
 from desktop.core.ingest.result import FileReport, IngestResult
 
 __all__ = ["FileReport", "IngestResult", "ingest", "read_file"]
@@ -86,12 +91,13 @@ def _read_text(path: Path, kind: str, limits: ReadLimits) -> RawRead:
         raw.notes.append("binary content of no known format")
         raw.notes.extend(guard.notes(limits))
         return raw
-    text = b"".join(piece for piece, _, _ in pieces)
     if quoted:
-        raw = read_csv_track(path, text, kind, encoding_of(text), delimiter,
+        parts = _joined_up_to_piece_lines(piece for piece, _, _ in pieces)
+        raw = read_csv_track(path, parts, kind, encoding_of(parts), delimiter,
                              limits.max_line_bytes)  # fmt: skip
         raw.lines += guard.settle(raw.tally, ACCEPTED_BLANK, empty_accepted=True)
     else:
+        text = b"".join(piece for piece, _, _ in pieces)
         from desktop.core.ingest.nmea import read_nmea
 
         raw = read_nmea(path, text, gzip_notes)
@@ -99,6 +105,26 @@ def _read_text(path: Path, kind: str, limits: ReadLimits) -> RawRead:
         raw.lines += guard.settle(raw.tally, NOT_AIS, empty_accepted=False)
     raw.notes.extend(guard.notes(limits))
     return raw
+
+
+def _joined_up_to_piece_lines(pieces: Iterator[bytes]) -> list[bytes]:
+    """The guard's pieces (whole records) joined into parts of at most ``PIECE_MAX_LINES``
+    lines: a CSV of fewer lines is read whole, in one part; a longer one (50 MB of blank
+    lines is 26 million) in parts, or its per-line arrays (about 60 bytes a line) would grow
+    with the file (1.3 GB at 50 MB of CRLF blank lines)."""
+    out: list[bytes] = []
+    group: list[bytes] = []
+    lines = 0
+    for piece in pieces:
+        count = piece.count(b"\n")
+        if group and lines + count > PIECE_MAX_LINES:
+            out.append(b"".join(group))
+            group, lines = [], 0
+        group.append(piece)
+        lines += count
+    if group:
+        out.append(b"".join(group))
+    return out
 
 
 def _read_streaming(path: Path, number: int, count: int, step: Progress,

@@ -30,8 +30,10 @@ How lines are counted (``sum(accepted) + sum(rejected) == lines``, lines = physi
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -53,7 +55,7 @@ from desktop.core.ingest.base import (
     LineTally,
     RawRead,
 )
-from desktop.core.ingest.limits import quote_marks
+from desktop.core.ingest.limits import inside_quotes
 
 ACCEPTED_HEADER: Final = "header"
 ACCEPTED_BLANK: Final = "blank"
@@ -220,22 +222,25 @@ def record_layout(data: bytes, delimiter: int = 44) -> tuple[int, np.ndarray, np
     starts = np.concatenate(([0], ends[:-1] + 1))
     length = ends - starts
     has_cr = (length == 1) & (buf[np.minimum(starts, len(buf) - 1)] == 13)
-    quotes = quote_marks(buf, delimiter)
-    inside = np.searchsorted(quotes, starts) % 2 == 1  # an odd number of quotes before it
+    inside = inside_quotes(buf, starts, delimiter)  # pyarrow's rule, as the guard cuts
     blank = ((length == 0) | has_cr) & ~inside
     numbers = np.arange(1, len(ends) + 1, dtype="int64")
     return len(ends), numbers[blank], numbers[~blank & ~inside], numbers[inside]
 
 
-def encoding_of(data: bytes) -> str:
-    """``utf8`` when the bytes are valid UTF-8, else ``latin-1`` (every byte is a character).
+def encoding_of(data: bytes | Sequence[bytes]) -> str:
+    """``utf8`` when the bytes (or the parts of a file, in order) are valid UTF-8, else
+    ``latin-1`` (every byte is a character).
 
     pyarrow hands a row it cannot parse to the invalid-row handler as text; a row that is not
     UTF-8 cannot become that text, and the row would be lost uncounted. Old national exports
     are often Latin-1, so the whole file is read as such when it is not UTF-8.
     """
+    decoder = codecs.getincrementaldecoder("utf-8")()
     try:
-        data.decode("utf-8")
+        for part in [data] if isinstance(data, bytes) else data:
+            decoder.decode(part)
+        decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         return "latin-1"
     return "utf8"
@@ -244,8 +249,10 @@ def encoding_of(data: bytes) -> str:
 def _read_table(  # noqa: PLR0913
     data: bytes, wanted: list[str], time_column: str | None, dma: bool, threads: bool,
     as_text: bool, encoding: str, delimiter: str = ",", block_bytes: int = 1 << 22,
+    text_columns: tuple[str, ...] = (),
 ) -> tuple[pa.Table, list[tuple[int | None, str]]]:  # fmt: skip
-    """Parse with pyarrow; ``as_text`` reads every column as text (no type inference)."""
+    """Parse with pyarrow; ``as_text`` reads every column as text (no type inference),
+    ``text_columns`` those columns always."""
     bad_rows: list[tuple[int | None, str]] = []
 
     def on_bad_row(row: Any) -> str:
@@ -253,6 +260,7 @@ def _read_table(  # noqa: PLR0913
         return "skip"
 
     column_types = {time_column: pa.string()} if (time_column and dma) else {}
+    column_types.update({name: pa.string() for name in text_columns})
     if as_text:
         column_types = {name: pa.string() for name in wanted}
     table = pacsv.read_csv(
@@ -419,22 +427,38 @@ class CsvPieces:
         return out
 
     def feed(self, data: bytes) -> tuple[pd.DataFrame, StaticKeys]:
-        """Read the next piece of the file (whole records): its positions and static keys."""
-        first = self.lines + 1  # the piece's first line in the file
+        """Read the next piece of the file (whole records): its positions and static keys.
+
+        Every piece is parsed with the header line put in front of it, the first too (after
+        its header record is taken off): the whole-file reader, one piece, and the streaming
+        reader, many, then hand pyarrow the same header whatever the header record holds
+        (quotes, a quoted newline)."""
         if self.header_bytes is None:
             n_lines, blank, records, more = record_layout(data, ord(self.delimiter))
-            self.lines += n_lines
             if not len(records):
+                self.lines += n_lines
                 self._count_blank(len(blank), len(more))
                 return empty_positions(), StaticKeys.empty()
-            header_local = int(records[0])
-            if not self._set_header(data, header_local, first):
+            header_first = int(records[0])  # lines before it are blank
+            # The header record's last physical line: the run of continuations after it.
+            after = more[more > header_first]
+            gaps = np.flatnonzero(after != header_first + 1 + np.arange(len(after)))
+            header_last = header_first + (int(gaps[0]) if len(gaps) else len(after))
+            offsets = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+            start = int(offsets[header_first - 2]) + 1 if header_first > 1 else 0
+            end = int(offsets[header_last - 1]) if header_last <= len(offsets) else len(data)
+            self._set_header(data[start:end], self.lines + header_first)
+            self._count_blank(header_first - 1, header_last - header_first)
+            self.tally.accept(ACCEPTED_HEADER)
+            self.lines += header_last
+            data = data[end + 1 :]
+            if not data:
                 return empty_positions(), StaticKeys.empty()
-            return self._parse(data, n_lines, blank, records, more, first - 1, True)
+        first = self.lines + 1  # the piece's first line in the file
         piece = self.header_bytes + b"\n" + data
         n_lines, blank, records, more = record_layout(piece, ord(self.delimiter))
         self.lines += n_lines - 1
-        return self._parse(piece, n_lines, blank, records, more, first - 2, False)
+        return self._parse(piece, blank, records, more, first - 2)
 
     def _count_blank(self, blank: int, more: int) -> None:
         if blank:
@@ -442,43 +466,38 @@ class CsvPieces:
         if more:  # quoted text before any header: not a table we can read
             self.tally.accept(ACCEPTED_CONTINUED, more)
 
-    def _set_header(self, data: bytes, header_local: int, first: int) -> bool:
-        lines = data.split(b"\n", header_local)
-        raw_header = lines[header_local - 1]
-        self.header_bytes = raw_header.rstrip(b"\r")
-        text = raw_header.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r")
-        header = cols.header_fields(text, self.delimiter)
+    def _set_header(self, record: bytes, line: int) -> None:
+        """Take the header from its record (physical line ``line`` on): the header line put
+        in front of every piece is one line, written again with its quotes balanced when
+        it has quotes (an open quote would turn every line of the pieces inside out)."""
+        self.header_bytes = record.rstrip(b"\r")
+        text = record.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r")
+        header = cols.header_fields(text.replace("\r\n", " ").replace("\n", " "),
+                                    self.delimiter)  # fmt: skip
         self.header = header
-        marks = quote_marks(np.frombuffer(self.header_bytes, dtype=np.uint8), ord(self.delimiter))
-        if len(marks) % 2:
-            # A header with a quote left open (junk): the copy put in front of later pieces
-            # is written again with its quotes balanced, or it would turn every line of
-            # those pieces inside out.
+        if b'"' in self.header_bytes or b"\n" in self.header_bytes:
             out = io.StringIO()
             csv.writer(out, delimiter=self.delimiter, lineterminator="").writerow(header)
             codec = "utf-8" if self.encoding == "utf8" else self.encoding
             self.header_bytes = out.getvalue().encode(codec, errors="replace")
         self.mapping = cols.map_header(header)
         self.missing = [name for name in cols.REQUIRED if name not in self.mapping]
-        self.header_line = first - 1 + header_local
+        self.header_line = line
         if self.missing:
             self._notes.append(
                 f"header (line {self.header_line}) names no column for "
                 f"{', '.join(self.missing)}: not a track table"
             )
         self.statics = StaticValues([name for name in STATIC_FIELDS if name in self.mapping])
-        return True
 
-    def _parse(  # noqa: PLR0913
-        self, data: bytes, n_lines: int, blank: np.ndarray, records: np.ndarray,
-        more: np.ndarray, offset: int, has_header: bool,
+    def _parse(
+        self, data: bytes, blank: np.ndarray, records: np.ndarray, more: np.ndarray,
+        offset: int,
     ) -> tuple[pd.DataFrame, StaticKeys]:  # fmt: skip
         """Parse ``data`` (its first record the header); local line L is file line L+offset."""
         tally = self.tally
         # Blank lines and continuations of the piece (never the header put in front).
         self._count_blank(len(blank), len(more))
-        if has_header:
-            tally.accept(ACCEPTED_HEADER)
         data_records = records[1:]
         if self.missing:
             rejected = np.sort(np.concatenate([data_records, more])) + offset
@@ -492,6 +511,13 @@ class CsvPieces:
         mapping = self.mapping
         wanted = sorted(set(mapping.values()), key=self.header.index)
         dma = self.kind == "csv-dma"
+        # Static values are numbered by their text: read as text, or pyarrow's type guess,
+        # made per piece, would turn a name "1e400" into "inf" in a piece of numbers only.
+        fix_columns = {mapping[k] for k in POSITION_COLUMNS if k in mapping}
+        static_columns = tuple(
+            dict.fromkeys(mapping[name] for name in self.statics.present
+                          if mapping[name] not in fix_columns)
+        )  # fmt: skip
         table: pa.Table | None = None
         error: Exception | None = None
         for as_text in (False, True):
@@ -501,13 +527,13 @@ class CsvPieces:
             try:
                 table, bad_rows = _read_table(
                     data, wanted, mapping["time"], dma, True, as_text, self.encoding,
-                    self.delimiter, self.block_bytes,
+                    self.delimiter, self.block_bytes, static_columns,
                 )
                 if bad_rows:
                     # Only the single-threaded reader numbers the rows it skips.
                     table, bad_rows = _read_table(
                         data, wanted, mapping["time"], dma, False, as_text, self.encoding,
-                        self.delimiter, self.block_bytes,
+                        self.delimiter, self.block_bytes, static_columns,
                     )
                 break
             except (pa.ArrowInvalid, pa.ArrowException) as exc:
@@ -563,19 +589,30 @@ def positions_mmsi(frame: pd.DataFrame, mapping: dict[str, str]) -> np.ndarray:
 
 
 def read_csv_track(  # noqa: PLR0913
-    path: Path, data: bytes, kind: str, encoding: str | None = None, delimiter: str = ",",
-    max_record_bytes: int = 1 << 20,
-) -> RawRead:
+    path: Path, data: bytes | Sequence[bytes], kind: str, encoding: str | None = None,
+    delimiter: str = ",", max_record_bytes: int = 1 << 20,
+) -> RawRead:  # fmt: skip
     """Read one CSV track file (already gunzipped ``data``) of format ``kind`` into a RawRead.
 
     ``kind`` is ``csv-noaa``, ``csv-dma`` or ``csv`` (from ``detect_format.sniff``); the
-    columns are found through the header either way. The whole file is one piece of
-    ``CsvPieces``, so the streaming reader gives the same records.
+    columns are found through the header either way. ``data`` is the whole text, one piece
+    of ``CsvPieces`` (so the streaming reader gives the same records), or its parts in
+    order, each whole records (``ingest.read_file`` cuts a file of more than
+    ``limits.PIECE_MAX_LINES`` lines so, to bound its per-line arrays).
     """
-    pieces = CsvPieces(str(path), kind, encoding or encoding_of(data), delimiter,
-                       max_record_bytes)
-    positions, keys = pieces.feed(data)
-    statics = pieces.statics.records(keys.mmsi, keys.time, keys.line, keys.ids)
+    parts = [data] if isinstance(data, bytes) else data
+    pieces = CsvPieces(str(path), kind, encoding or encoding_of(parts), delimiter,
+                       max_record_bytes)  # fmt: skip
+    frames: list[pd.DataFrame] = []
+    keys: list[StaticKeys] = []
+    for part in parts:
+        positions, part_keys = pieces.feed(part)
+        if len(positions):
+            frames.append(positions)
+        keys.append(part_keys)
+    positions = pd.concat(frames, ignore_index=True) if frames else empty_positions()
+    all_keys = StaticKeys.concat(keys)
+    statics = pieces.statics.records(all_keys.mmsi, all_keys.time, all_keys.line, all_keys.ids)
     return RawRead(
         str(path), kind, pieces.lines, positions, statics, pieces.tally, pieces.notes()
     )

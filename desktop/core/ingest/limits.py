@@ -205,22 +205,53 @@ def _bare_cr_to_lf(block: bytes, report: GuardReport, final: bool = False) -> by
     return out.tobytes()
 
 
-def quote_marks(buf: np.ndarray, delimiter: int = 44) -> np.ndarray:
-    """Positions of the double quotes that open or close a quoted value.
+def quote_runs(buf: np.ndarray, delimiter: int = 44,
+               prev: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Where quoted values open and close, by pyarrow's rule (the whole-file reader's).
 
-    A quote right after a delimiter (or at the start of a line) opens a value and one right
-    before a delimiter (or at the end of a line) closes it; quotes inside a value (a stray
-    ``5'6"`` in a name, or the doubled ``""`` of an escaped quote) are neither. The parity of
-    the marks before a newline then tells whether the newline is inside a quoted value.
+    A value opens with a quote at its start (after a delimiter or a newline; ``prev`` is the
+    byte before ``buf``). Inside it ``""`` is a quote and a lone quote closes it; after that,
+    up to the next delimiter, quotes are plain text, as are quotes inside an unquoted value (a
+    stray ``2023"-01``). So over a run of consecutive quotes only two things count, the parity
+    of its length and whether it starts a value: an even run changes nothing (escaped pairs,
+    or an empty quoted value); an odd run that starts a value flips in or out of quotes; any
+    other odd run leaves the text outside quotes (it closes an open value, or is plain text).
+    Both the guard (where a record ends) and ``csv_reader.record_layout`` (which lines a
+    record spans) use this rule, so they cut where pyarrow's parse does: one rule for both
+    readers. Returns the offset of the last quote of each odd run and whether it flips
+    (True) or resets to outside (False).
     """
     quotes = np.flatnonzero(buf == 34)
     if not len(quotes):
-        return quotes
+        return quotes, np.zeros(0, dtype=bool)
+    first = np.ones(len(quotes), dtype=bool)
+    first[1:] = quotes[1:] != quotes[:-1] + 1
+    at = np.flatnonzero(first)
+    length = np.diff(np.append(at, len(quotes)))
+    start = quotes[at]
     delimiters = np.zeros(256, dtype=bool)
     delimiters[[10, 13, delimiter]] = True  # \n, \r, the separator
-    before = np.where(quotes > 0, buf[np.maximum(quotes - 1, 0)], 10)
-    after = np.where(quotes + 1 < len(buf), buf[np.minimum(quotes + 1, len(buf) - 1)], 10)
-    return quotes[delimiters[before] | delimiters[after]]
+    before = np.where(start > 0, buf[np.maximum(start - 1, 0)], prev)
+    odd = length % 2 == 1
+    return (start + length - 1)[odd], delimiters[before][odd]
+
+
+def quote_states(ends: np.ndarray, flips: np.ndarray, inside: int = 0) -> np.ndarray:
+    """Inside quotes (1) or not (0) just after each odd run of ``quote_runs``, starting
+    ``inside``: the parity of the flips since the last reset (or the start)."""
+    count = inside + np.cumsum(flips, dtype=np.int64)
+    base = np.maximum.accumulate(np.where(flips, 0, count))
+    return ((count - base) % 2).astype(np.int8)
+
+
+def inside_quotes(buf: np.ndarray, at: np.ndarray, delimiter: int = 44, prev: int = 10,
+                  inside: int = 0) -> np.ndarray:  # fmt: skip
+    """Whether each offset ``at`` (sorted) of ``buf`` lies inside a quoted value."""
+    ends, flips = quote_runs(buf, delimiter, prev)
+    if not len(ends):
+        return np.full(len(at), bool(inside))
+    states = np.concatenate(([inside], quote_states(ends, flips, inside)))
+    return states[np.searchsorted(ends, at)].astype(bool)
 
 
 def record_ends(data: bytes, quoted: bool, delimiter: int = 44) -> np.ndarray:
@@ -229,10 +260,7 @@ def record_ends(data: bytes, quoted: bool, delimiter: int = 44) -> np.ndarray:
     newlines = np.flatnonzero(buf == 10)
     if not quoted or not len(newlines):
         return newlines
-    quotes = quote_marks(buf, delimiter)
-    if not len(quotes):
-        return newlines
-    return newlines[np.searchsorted(quotes, newlines) % 2 == 0]
+    return newlines[~inside_quotes(buf, newlines, delimiter)]
 
 
 @dataclass
@@ -334,35 +362,36 @@ class _Skip:
     quoted: bool
     delimiter: int
     first_line: int  # 1-based line the record starts on
-    parity: int = 0  # quote marks seen so far, modulo 2
+    inside: int = 0  # inside a quoted value after the bytes judged (1) or not (0)
     prev: bytes = b"\n"  # the last byte judged (context for the next quote)
-    hold: bytes = b""  # the last byte seen, not judged yet (its next byte decides)
+    hold: bytes = b""  # a run of quotes at the end, not judged yet (it may go on)
     newlines: int = 0  # newlines dropped so far
 
     def feed(self, data: bytes, final: bool) -> int:
         """Drop ``data``; the offset in it just after the record's end, or -1 when the
         record goes on (all of ``data`` dropped)."""
         buf = self.hold + data
-        judge = len(buf) if final else len(buf) - 1
-        ctx = np.frombuffer(self.prev + buf, dtype=np.uint8)
-        newlines = np.flatnonzero(ctx[1 : judge + 1] == 10)
+        judge = len(buf) if final else len(buf.rstrip(b'"'))
+        ctx = np.frombuffer(buf, dtype=np.uint8)[:judge]
+        newlines = np.flatnonzero(ctx == 10)
         if self.quoted:
-            marks = quote_marks(ctx, self.delimiter) - 1
-            marks = marks[(marks >= 0) & (marks < judge)]
-            open_before = (self.parity + np.searchsorted(marks, newlines)) % 2
-            ends = newlines[open_before == 0]
+            state = inside_quotes(ctx, np.append(newlines, judge), self.delimiter,
+                                  self.prev[0], self.inside)  # fmt: skip
+            ends = newlines[~state[:-1]]
         else:
-            marks = np.zeros(0, dtype=np.int64)
+            state = np.zeros(1, dtype=bool)
             ends = newlines
         if len(ends):
             end = int(ends[0])
             self.newlines += int(np.searchsorted(newlines, end, side="right"))
             return end + 1 - len(self.hold)
-        self.parity = (self.parity + len(marks)) % 2
+        self.inside = int(state[-1])
         self.newlines += len(newlines)
         if judge > 0:
             self.prev = buf[judge - 1 : judge]
-        self.hold = buf[judge:]
+        # Only the parity of a run's length counts: a long run is held as one or two quotes.
+        run = len(buf) - judge
+        self.hold = b'"' * (2 - run % 2) if run else b""
         return -1
 
     def cut_at_limit(self) -> bytes:
