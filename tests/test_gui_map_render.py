@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QImage, QPainter
+from test_gui_map import _fixes
 from test_gui_support import BARRED, make_window, wait_idle
 
 from desktop.core import basemap
-from desktop.core.fixes import make_fixes
 from desktop.core.model import Verdict
 from desktop.core.zones import default_zones
 from desktop.gui import style
@@ -116,17 +116,6 @@ def test_chukotka_is_land_on_both_sides_of_180_degrees(qtbot, land):
     assert _rgb_at(view, image, 179.0, 67.5) == LAND_RGB
     assert _rgb_at(view, image, 181.0, 67.5) == LAND_RGB
     assert _rgb_at(view, image, 181.0, 65.0) == SEA_RGB  # Gulf of Anadyr, east of 180
-
-
-def _fixes(tracks: dict[int, list[tuple[float, float]]]):
-    mmsi, lon, lat, time = [], [], [], []
-    for m, points in tracks.items():
-        for i, (x, y) in enumerate(points):
-            mmsi.append(m)
-            lon.append(x)
-            lat.append(y)
-            time.append(T0 + timedelta(minutes=10 * i))
-    return make_fixes({"mmsi": mmsi, "time": time, "lon": lon, "lat": lat})
 
 
 def test_a_vessel_with_a_single_fix_is_drawn_as_a_dot(qtbot):
