@@ -457,3 +457,48 @@ def test_progress_is_reported_by_bytes_within_a_file(tmp_path: Path) -> None:
     fractions = [f for f, _ in reading]
     assert fractions == sorted(fractions) and fractions[-1] == pytest.approx(0.85)
     assert np.isclose(fractions[0], 0.85 * (size // 4 + 1) / size)
+
+
+# --- the read-ahead: a piece parsed alone, then joined to the lines carried before it ----------
+
+_FAST_ARRAYS = ("starts", "ends", "fast", "line", "checksum_ok", "pay_start", "pay_len", "fill",
+                "c_ns", "tail_ns", "own_ship", "star", "tag_bad_lines")  # fmt: skip
+
+
+def assert_join_equals_parse(carry: bytes, rest: bytes) -> None:
+    buf = carry + rest
+    want = st.nmea_lines.parse(buf)
+    got = st._join_fast(buf, len(carry), st.nmea_lines.parse(rest))
+    for name in _FAST_ARRAYS:
+        a, b = getattr(want, name), getattr(got, name)
+        assert a.dtype == b.dtype, name
+        np.testing.assert_array_equal(a, b, err_msg=name)
+    assert got.tag_bad == want.tag_bad
+    assert got.buf.tobytes() == buf
+
+
+def test_a_piece_joined_to_its_carried_lines_reads_as_the_joined_text(corpus: Path) -> None:
+    """The worker parses a piece alone; joined to the carried lines in front of it, the fast
+    lines (every array, its dtype, the bad tag blocks) are those of one parse of the two."""
+    rnd = random.Random(8)
+    for name in ("dma_aislib/stream_example.txt", "amsa/exact-earth-with-tag-block.txt",
+                 "libais/tagblock.nmea"):
+        lines = (corpus / name).read_bytes().split(b"\n")
+        for _ in range(12):
+            a = rnd.randrange(len(lines))
+            b = rnd.randrange(a, min(len(lines), a + 300))
+            carry = b"".join(line + b"\n" for line in lines[a:b])
+            assert_join_equals_parse(carry, b"\n".join(lines[b : b + rnd.randrange(400)]))
+
+
+def test_a_carried_lone_tag_block_hands_the_pieces_first_sentence_to_the_loop() -> None:
+    sentence = position(412000005, 37.0, 124.0)[0].encode()
+    stamp = tag(f"c:{T0}").encode()
+    for carry in (stamp + b"\n", stamp + b"\r\n", sentence + b"\n" + stamp + b"\n\n\n"):
+        assert_join_equals_parse(carry, sentence + b"\n" + sentence + b"\n")
+        got = st._join_fast(carry + sentence, len(carry), st.nmea_lines.parse(sentence))
+        assert not got.fast[-1]  # the sentence the lone tag block stamps: read by the loop
+    # A tag block with a sentence behind it is not alone: the next piece's line stays fast.
+    carry = stamp + sentence + b"\n"
+    got = st._join_fast(carry + sentence, len(carry), st.nmea_lines.parse(sentence))
+    assert got.fast.tolist() == [True, True]

@@ -321,12 +321,17 @@ def _scan(path: Path) -> _Parsed:
 
 
 def scan_lines(  # noqa: C901, PLR0915 - one pass over the lines, kept in one place
-    data: bytes, path: str, notes: list[str], numbers: np.ndarray | None = None
+    data: bytes,
+    path: str,
+    notes: list[str],
+    numbers: np.ndarray | None = None,
+    fast: nmea_lines.FastLines | None = None,
 ) -> _Parsed:
     """Read the lines of ``data``; ``numbers`` are their 0-based numbers in the file when
     ``data`` is a piece of it (adjacency of a tag block or ``$PGHP`` line and its sentence is
-    judged on them), else ``0..n-1``."""
-    fl = nmea_lines.parse(data)
+    judged on them), else ``0..n-1``. ``fast`` is ``nmea_lines.parse(data)`` when the caller
+    has it already."""
+    fl = nmea_lines.parse(data) if fast is None else fast
     del data
     n_lines = len(fl.starts)
     if numbers is None:

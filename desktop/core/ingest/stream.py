@@ -50,6 +50,7 @@ How it stays exact and bounded (the policy)
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import shutil
 import tempfile
@@ -65,7 +66,7 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 
 from desktop.core.errors import Cancelled, InputError, ParameterError
-from desktop.core.ingest import nmea
+from desktop.core.ingest import nmea, nmea_lines
 from desktop.core.ingest.assemble import clean_raws, static_note, statics_table
 from desktop.core.ingest.base import (
     FIRST_LINES_KEPT,
@@ -93,6 +94,7 @@ from desktop.core.ingest.limits import (
     text_blocks,
     thin_blank_runs,
 )
+from desktop.core.ingest.prefetch import prefetched
 from desktop.core.ingest.result import FileReport
 from desktop.core.textsafe import printable_path
 
@@ -258,13 +260,26 @@ class _NmeaReader:
     def statics_records(self, keys: StaticKeys) -> pd.DataFrame:
         return empty_statics()
 
-    def chunks(self) -> Iterator[RawChunk]:
-        carry = b""
-        carry_numbers = np.zeros(0, dtype=np.int64)
+    def _prepared(self) -> Iterator[tuple[bytes, int, bool, int, np.ndarray, np.ndarray,
+                                          nmea_lines.FastLines]]:  # fmt: skip
+        """Each piece read, its long blank runs thinned and its plain sentences read:
+        (text, bytes consumed, last, lines, kept line numbers, blank line numbers, fast lines).
+        Runs a piece ahead of ``chunks`` in a worker thread; it touches nothing of ``self``
+        but the guard and the gzip notes, which ``chunks`` reads only once it has ended."""
+        first = 0
         for data, consumed, last in _pieces(self.path, self.chunk_bytes, self._gzip_notes, False,
                                             self.limits, self.guard):  # fmt: skip
             count = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
-            data, kept, blank = thin_blank_runs(data, self.lines)  # long blank runs: counted
+            data, kept, blank = thin_blank_runs(data, first)  # long blank runs: counted
+            first += count
+            yield data, consumed, last, count, kept, blank, nmea_lines.parse(data)
+
+    def chunks(self) -> Iterator[RawChunk]:
+        carry = b""
+        carry_numbers = np.zeros(0, dtype=np.int64)
+        for data, consumed, last, count, kept, blank, ahead in prefetched(
+            self._prepared(), name=f"read {self.path.name}"
+        ):
             if len(blank):
                 self.tally.reject_many(NOT_AIS, blank[:FIRST_LINES_KEPT] + 1)
                 self.tally.rejected[NOT_AIS] += len(blank) - min(len(blank), FIRST_LINES_KEPT)
@@ -273,18 +288,18 @@ class _NmeaReader:
             buf = carry + data
             if not len(numbers):
                 continue
+            fast = _join_fast(buf, len(carry), ahead)
             with nmea._gc_paused():
-                parsed = nmea.scan_lines(buf, str(self.path), [], numbers)
+                parsed = nmea.scan_lines(buf, str(self.path), [], numbers, fast=fast)
                 decoded = nmea.decode_parsed(parsed)
             carried = np.zeros(len(numbers), dtype=bool) if last else _carried(parsed)
             positions, statics = self._commit(decoded, ~carried)
-            starts = nmea.nmea_lines.split_lines(np.frombuffer(buf, dtype=np.uint8))[0]
-            bounds = np.append(starts, len(buf))
+            bounds = np.append(fast.starts, len(buf))
             keep = np.flatnonzero(carried)
             carry = b"".join(buf[bounds[k] : bounds[k + 1]] for k in keep.tolist())
             carry_numbers = numbers[keep]
-            # Drop this piece's scan before the next is read: two at once would double the peak.
-            del parsed, decoded, buf, data, starts, bounds
+            # Drop this piece's scan now: the worker is reading the next one meanwhile.
+            del parsed, decoded, buf, data, bounds, fast, ahead
             yield RawChunk(positions, statics, StaticKeys.empty(), consumed)
             del positions, statics
         # Too-long lines reached the scan as empty lines (not_ais); lines past a limit did not.
@@ -323,6 +338,59 @@ class _NmeaReader:
         index = np.searchsorted(numbers, statics["line"].to_numpy(np.int64) - 1)
         statics = statics[done[index]].reset_index(drop=True)
         return pos, statics
+
+
+# The arrays of ``nmea_lines.FastLines`` that hold one value per fast line.
+_PER_FAST_LINE: Final = ("line", "checksum_ok", "pay_start", "pay_len", "fill", "c_ns", "tail_ns",
+                         "own_ship", "star")  # fmt: skip
+
+
+def _join_fast(buf: bytes, carried_bytes: int, ahead: nmea_lines.FastLines
+               ) -> nmea_lines.FastLines:  # fmt: skip
+    """``nmea_lines.parse(buf)`` from ``ahead``, the parse of the piece's own text (read in the
+    worker), and a parse of the carried lines in front of it (``buf[:carried_bytes]``, whole
+    lines, a few thousand at most).
+
+    The two read alike: ``parse`` judges every line by itself, except that a line right after
+    a tag block alone on its line (the previous non-empty line) is left to the line loop. So
+    when the carried text ends with such a line, the piece's first non-empty line is taken
+    out of the fast lines here."""
+    whole = np.frombuffer(buf, dtype=np.uint8)
+    if carried_bytes == 0:
+        return dataclasses.replace(ahead, buf=whole)
+    head = nmea_lines.parse(buf[:carried_bytes])
+    shift, lines = carried_bytes, len(head.starts)
+    if len(ahead.line) and _ends_with_lone_tag(head):
+        first = int(np.flatnonzero(ahead.ends > ahead.starts)[0])
+        if ahead.line[0] == first:
+            ahead = _drop_first_fast(ahead)
+    shifts = {"starts": shift, "ends": shift, "pay_start": shift, "star": shift, "line": lines,
+              "tag_bad_lines": lines}  # fmt: skip
+    fast = {}
+    for name in ("starts", "ends", "fast", *_PER_FAST_LINE, "tag_bad_lines"):
+        tail = getattr(ahead, name)
+        fast[name] = np.concatenate([getattr(head, name), tail + shifts[name] if name in shifts
+                                     else tail])  # fmt: skip
+    return nmea_lines.FastLines(buf=whole, tag_bad=head.tag_bad + ahead.tag_bad, **fast)
+
+
+def _ends_with_lone_tag(fl: nmea_lines.FastLines) -> bool:
+    """Whether the last non-empty line is a tag block alone on its line (``\\...\\``)."""
+    nonempty = np.flatnonzero(fl.ends > fl.starts)
+    if not len(nonempty):
+        return False
+    text = fl.text(int(nonempty[-1]))
+    return text[:1] == "\\" and text.find("\\", 1) == len(text) - 1
+
+
+def _drop_first_fast(fl: nmea_lines.FastLines) -> nmea_lines.FastLines:
+    """``fl`` with its first fast line handed to the line loop instead."""
+    fast = fl.fast.copy()
+    fast[fl.line[0]] = False
+    cut = {name: getattr(fl, name)[1:] for name in _PER_FAST_LINE}
+    bad = fl.tag_bad_lines != fl.line[0]
+    return dataclasses.replace(fl, fast=fast, tag_bad=int(np.count_nonzero(bad)),
+                               tag_bad_lines=fl.tag_bad_lines[bad], **cut)  # fmt: skip
 
 
 def _carried(parsed: nmea._Parsed) -> np.ndarray:
