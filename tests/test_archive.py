@@ -15,7 +15,7 @@ import pytest
 from desktop.cli import main
 from desktop.core.archive import add_files, archive_info, load_for_screening
 from desktop.core.archive.layout import FORMAT_VERSION
-from desktop.core.errors import ArchiveError
+from desktop.core.errors import ArchiveError, Cancelled
 from tests.archive_kit import AS_OF, CALLER, HOP1, HOP2, RENAMED, write_receivers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -400,3 +400,35 @@ def test_add_takes_folders_and_glob_patterns(
     glob_info, folder_info = archive_info(str(by_glob)), archive_info(str(by_folder))
     glob_info.pop("archive"), folder_info.pop("archive")
     assert glob_info == folder_info and glob_info["files"] == 2
+
+
+def test_a_cancel_while_days_are_merged_in_parallel_leaves_the_archive_unchanged(
+    receivers: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Days are merged two at a time: a cancel after the first day is merged stops the others
+    and removes every part begun (the running ones finish first), so the archive is as it was
+    and the same add then goes in whole."""
+    archive = tmp_path / "ais"
+    add_files(str(archive), [receivers[0]])
+    before = archive_info(str(archive))
+    files_before = sorted(p.relative_to(archive).as_posix() for p in archive.rglob("*")
+                          if p.is_file())  # fmt: skip
+    merged: list[str] = []
+
+    def cancel() -> bool:
+        return len(merged) > 0
+
+    with pytest.raises(Cancelled, match="the archive is unchanged"):
+        add_files(str(archive), [SAMPLE], cancel=cancel,
+                  progress=lambda p: p.message.startswith("merged") and merged.append(p.message))
+    assert merged == ["merged fixes of 2026-03-01"]  # the first of the sample's days
+    assert archive_info(str(archive)) == before
+    assert sorted(p.relative_to(archive).as_posix() for p in archive.rglob("*")
+                  if p.is_file()) == files_before  # fmt: skip
+    add_files(str(archive), [SAMPLE])
+    fresh = tmp_path / "fresh"
+    add_files(str(fresh), [receivers[0]])
+    add_files(str(fresh), [SAMPLE])
+    got, want = archive_info(str(archive)), archive_info(str(fresh))
+    assert {k: v for k, v in got.items() if k != "archive"} == {
+        k: v for k, v in want.items() if k != "archive"}  # fmt: skip
