@@ -709,32 +709,39 @@ class FileStream:
                     f"line accounting is off: {reader.tally.total} counted for {reader.lines} lines"
                 )
             self.report = FileReport(printable_path(self.path), reader.format, reader.lines)
-            dropped = 0
-            for bucket in range(buckets.count):
-                self._poll()
-                raw = RawRead(
-                    str(self.path),
-                    reader.format,
-                    reader.lines,
-                    _positions_frame(buckets.get("positions", bucket)),
-                    _statics_from_arrow(buckets.get("statics", bucket)),
-                    LineTally(),
-                )
-                if reader.format != "nmea":
-                    raw.statics = reader.statics_records(
-                        _keys_from_arrow(buckets.get("keys", bucket))
-                    )
-                chunk, count = self._clean(raw, total)
-                dropped += count
-                reader.tally.merge(raw.tally)
-                del raw  # neither this bucket's rows nor its chunk held while the next is cleaned
+            dropped = [0]
+            # The next bucket is cleaned while the caller stores this one.
+            for chunk in prefetched(self._cleaned(reader, buckets, total, dropped),
+                                    name=f"clean {self.path.name}"):  # fmt: skip
                 yield chunk
                 del chunk
-            if dropped:
-                notes.append(static_note(dropped))
+            if dropped[0]:
+                notes.append(static_note(dropped[0]))
             self._finish(reader.tally, notes)
         finally:
             buckets.close()
+
+    def _cleaned(self, reader: _NmeaReader | _CsvReader, buckets: _Buckets, total: int,
+                 dropped: list[int]) -> Iterator[FixChunk]:  # fmt: skip
+        """Each bucket cleaned; the static records dropped are added up in ``dropped[0]``."""
+        for bucket in range(buckets.count):
+            self._poll()
+            raw = RawRead(
+                str(self.path),
+                reader.format,
+                reader.lines,
+                _positions_frame(buckets.get("positions", bucket)),
+                _statics_from_arrow(buckets.get("statics", bucket)),
+                LineTally(),
+            )
+            if reader.format != "nmea":
+                raw.statics = reader.statics_records(_keys_from_arrow(buckets.get("keys", bucket)))
+            chunk, count = self._clean(raw, total)
+            dropped[0] += count
+            reader.tally.merge(raw.tally)
+            del raw  # neither this bucket's rows nor its chunk held while the next is cleaned
+            yield chunk
+            del chunk
 
     def _poll(self) -> None:
         if self.cancel is not None and self.cancel():
