@@ -690,7 +690,9 @@ class FileStream:
         reader = _reader(self.path, self.format, self.chunk_bytes, self.limits)
         buckets = _Buckets(_bucket_count(self.path, total))
         try:
-            for chunk in reader.chunks():  # noqa: B007 - deleted at the end of each turn
+            # The pieces are scanned in a worker while their rows are spilled here.
+            scanned = prefetched(reader.chunks(), name=f"scan {self.path.name}")
+            for chunk in scanned:  # noqa: B007 - deleted at the end of each turn
                 self._poll()
                 if len(chunk.positions):
                     buckets.add("positions", _positions_table(chunk.positions),
