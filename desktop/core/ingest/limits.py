@@ -522,6 +522,10 @@ def thin_blank_runs(data: bytes, first: int) -> tuple[bytes, np.ndarray, np.ndar
     numbers = np.arange(first, first + count, dtype=np.int64)
     if count < 2 * BLANK_RUN_KEEP + 1:
         return data, numbers, numbers[:0]
+    # A run long enough to thin holds an empty line between two others, so "\n\n" or
+    # "\n\r\n": without either (nearly every piece of a real feed) there is nothing to do.
+    if b"\n\n" not in data and b"\n\r\n" not in data:
+        return data, numbers, numbers[:0]
     if count == len(data):  # only newlines (a gzip file of them): no per-line arrays
         keep = np.zeros(count, dtype=bool)
         keep[:BLANK_RUN_KEEP] = keep[-BLANK_RUN_KEEP:] = True
