@@ -761,10 +761,10 @@ def decode_parsed(parsed: _Parsed) -> _Decoded:
     # Every line of a message gets the message's outcome; accepted multipart messages count
     # their earlier parts as fragments.
     outcome[msgs.line] = status
-    for m, earlier in enumerate(msgs.earlier):
-        if earlier:
-            s = int(status[m])
-            outcome[list(earlier)] = _FRAGMENT if _OUTCOMES[s] in _ACCEPTED else s
+    earlier_of = msgs.earlier
+    for m in compress(range(len(earlier_of)), earlier_of):  # the multipart ones, at C speed
+        s = int(status[m])
+        outcome[list(earlier_of[m])] = _FRAGMENT if _OUTCOMES[s] in _ACCEPTED else s
     return _Decoded(parsed, pos_rows, pos, statics)
 
 
