@@ -213,8 +213,18 @@ def _zero_after(matrices: list[np.ndarray], length: np.ndarray) -> None:
     if len(size) == 0:
         return
     if size.min() == size.max():
+        keep = int(size[0])
+        if width % 8:
+            for m in matrices:
+                m[:, keep:] = 0
+            return
+        # As 8-byte words, a row is cut in one word (and the words after it are zeroed):
+        # one operation per row instead of one per byte.
+        low = np.frombuffer(bytes([0xFF] * keep + [0] * (width - keep)), dtype="<u8")
         for m in matrices:
-            m[:, int(size[0]) :] = 0
+            words = m.view("<u8")
+            for j in range(keep // 8, width // 8):
+                words[:, j] &= low[j]
         return
     table = np.tril(np.full((width + 1, width), 0xFF, dtype=np.uint8), -1).reshape(-1)
     keep = _window_items(table, width)[size * width].view(np.uint8).reshape(len(size), width)
@@ -344,24 +354,32 @@ def _decode_positions(pb: PayloadBatch, rows: np.ndarray) -> dict[str, np.ndarra
         n_hit = int(np.count_nonzero(hit))
         if n_hit == 0:
             continue
-        sel = slice(None) if n_hit == n else np.flatnonzero(hit)
-        sub = head if n_hit == n else head.take(sel)
+        whole = n_hit == n  # one kind in the block, as in most feeds: no row selection
+        sel = np.flatnonzero(hit) if not whole else None
+        sub = head if whole else head.take(sel)
         got = {name: _field(sub, *spec) for name, spec in layout.items()}
+
+        def put(name: str, values: np.ndarray, sel: np.ndarray | None = sel) -> None:
+            if sel is None:
+                out[name] = values.astype(out[name].dtype, copy=False)
+            else:
+                out[name][sel] = values
+
         if kinds == (27,):
-            out["lon"][sel] = got["lon"] / 600.0
-            out["lat"][sel] = got["lat"] / 600.0
+            put("lon", got["lon"] / 600.0)
+            put("lat", got["lat"] / 600.0)
             sog = got["sog"].astype(np.float32)
             sog[got["sog"] == TYPE27_SOG_NOT_AVAILABLE_KN] = np.nan
-            out["sog_kn"][sel] = sog
-            out["cog_deg"][sel] = got["cog"].astype(np.float32)
+            put("sog_kn", sog)
+            put("cog_deg", got["cog"].astype(np.float32))
         else:
-            out["lon"][sel] = got["lon"] / 600000.0
-            out["lat"][sel] = got["lat"] / 600000.0
-            out["sog_kn"][sel] = (got["sog"] / 10.0).astype(np.float32)
-            out["cog_deg"][sel] = (got["cog"] / 10.0).astype(np.float32)
-            out["heading_deg"][sel] = got["heading"].astype(np.float32)
+            put("lon", got["lon"] / 600000.0)
+            put("lat", got["lat"] / 600000.0)
+            put("sog_kn", (got["sog"] / 10.0).astype(np.float32))
+            put("cog_deg", (got["cog"] / 10.0).astype(np.float32))
+            put("heading_deg", got["heading"].astype(np.float32))
         if "nav_status" in got:
-            out["nav_status"][sel] = got["nav_status"].astype(np.float32)
+            put("nav_status", got["nav_status"].astype(np.float32))
     return out
 
 
