@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from desktop.core.ingest import nmea
+from desktop.core.ingest import nmea, nmea_lines
 
 T0 = 1_700_000_000
 POSITION = (1, 2, 3, 18, 19, 27)
@@ -405,3 +405,35 @@ def pyais_check(payload: str, fill: int) -> None:
 @given(payload_of(complete=True))
 def test_bit_reference_equals_pyais_on_complete_reports(drawn: tuple[str, int]) -> None:
     pyais_check(*drawn)
+
+
+# --- gathering slices of a buffer --------------------------------------------------------------
+
+
+@st.composite
+def slices_of(draw: st.DrawFn) -> tuple[bytes, list[int], list[int]]:
+    """A buffer and slices inside it: of one length, of mixed short lengths, or with a few
+    long ones (each of ``gather``'s three ways)."""
+    data = draw(st.binary(min_size=0, max_size=400))
+    n = draw(st.integers(0, 60))
+    longest = draw(st.sampled_from([0, 1, 2, 28, 400]))
+    same = draw(st.booleans())
+    starts, lengths = [], []
+    for _ in range(n):
+        start = draw(st.integers(0, len(data)))
+        size = longest if same else draw(st.integers(0, longest))
+        starts.append(start)
+        lengths.append(min(size, len(data) - start))
+    return data, starts, lengths
+
+
+@settings(max_examples=200, deadline=None)
+@given(slices_of())
+def test_gather_equals_the_slices_joined(drawn: tuple[bytes, list[int], list[int]]) -> None:
+    data, starts, lengths = drawn
+    buf = np.frombuffer(data, dtype=np.uint8)
+    got = nmea_lines.gather(
+        buf, np.array(starts, dtype=np.int64), np.array(lengths, dtype=np.int64)
+    )
+    assert got.dtype == np.uint8
+    assert got.tobytes() == b"".join(data[s : s + n] for s, n in zip(starts, lengths, strict=True))

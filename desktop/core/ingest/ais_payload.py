@@ -113,6 +113,38 @@ def _window_items(buf: np.ndarray, width: int) -> np.ndarray:
     )
 
 
+_GATHER_ROWS: Final = 100_000  # slices copied at a time by ``gather``
+
+
+def gather(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """The bytes ``buf[start[i] : start[i] + length[i]]`` of every i, back to back.
+
+    Built 100,000 slices at a time. Slices of one length (a feed's 28-character payloads,
+    2-character checksums) are copied as windows, one memcpy each; mixed lengths as
+    windows of the longest, less the bytes past each end, while that copies at most twice
+    the bytes wanted; otherwise through an index per byte.
+    """
+    out = np.empty(int(length.sum()), dtype=np.uint8)
+    at = 0
+    for k in range(0, len(length), _GATHER_ROWS):
+        s, n = start[k : k + _GATHER_ROWS], length[k : k + _GATHER_ROWS]
+        total = int(n.sum())
+        if total == 0:
+            continue
+        width = int(n.max())
+        if int(n.min()) == width:
+            piece = windows(buf, s, width).reshape(-1)
+        elif width * len(n) <= 2 * total:
+            piece = windows(buf, s, width)[np.arange(width) < n[:, None]]
+        else:
+            offsets = np.zeros(len(n), dtype=np.int64)
+            np.cumsum(n[:-1], out=offsets[1:])
+            piece = buf[np.arange(total, dtype=np.int64) + np.repeat(s - offsets, n)]
+        out[at : at + total] = piece
+        at += total
+    return out
+
+
 def batch(payloads: list[str], fill_bits: np.ndarray) -> PayloadBatch:
     """Concatenate ``payloads`` (latin-1 text) and map them to 6-bit values."""
     length = np.fromiter(map(len, payloads), dtype=np.int64, count=len(payloads))
@@ -188,8 +220,6 @@ def batch_spans(
         msg_type[rows] = np.where(bad[:, 0], 255, block[:, 0])
     msg_type[length == 0] = -1
     if len(long_rows):
-        from desktop.core.ingest.nmea_lines import gather  # noqa: PLC0415 - no import cycle
-
         size = length[long_rows]
         rest = batch_raw(gather(buf, start[long_rows], size), size, fill_bits[long_rows])
         pay_at[long_rows] = rest.start + values.size
