@@ -63,14 +63,86 @@ TYPE27_COG_NOT_AVAILABLE_DEG: Final = 511
 
 @dataclass
 class PayloadBatch:
-    """Many payloads as one byte buffer: ``values`` are 6-bit values (255 = invalid byte)."""
+    """Many payloads as 6-bit values in one buffer.
 
-    values: np.ndarray  # uint8, all payloads back to back
+    Payload ``i`` is ``values[start[i] : start[i] + length[i]]``. The payloads need not be
+    back to back: lines read straight from a file buffer sit in rows of ``SPAN_CHARS`` bytes
+    (see ``batch_spans``), and the bytes between payloads mean nothing. The values of an
+    ``invalid`` payload mean nothing either (``batch_raw`` makes its bad bytes 255).
+    """
+
+    values: np.ndarray  # uint8 6-bit values
     start: np.ndarray  # int64 offset of each payload in ``values``
     length: np.ndarray  # int64 characters per payload
     bits: np.ndarray  # int64 payload bits after removing the fill bits
     invalid: np.ndarray  # bool: some character is outside the 6-bit armour
     msg_type: np.ndarray  # int64 message type (first 6 bits), -1 for an empty payload
+
+
+def windows(buf: np.ndarray, start: np.ndarray, width: int) -> np.ndarray:
+    """``buf[start[i] : start[i] + width]`` of every i as an (n, width) uint8 matrix.
+
+    One copy of ``n * width`` bytes; bytes past the end of ``buf`` are 0. ``start`` must lie
+    in ``0 .. buf.size``.
+    """
+    n = len(start)
+    if width == 0 or n == 0 or buf.size == 0:
+        return np.zeros((n, width), dtype=np.uint8)
+    buf = np.ascontiguousarray(buf)
+    if buf.size < width:  # too short for one window: pad a copy (at most ``width`` bytes)
+        buf = np.concatenate([buf, np.zeros(width - buf.size, dtype=np.uint8)])
+    inner = start <= buf.size - width
+    if inner.all():
+        return _window_items(buf, width)[start].view(np.uint8).reshape(n, width)
+    out = np.zeros((n, width), dtype=np.uint8)
+    out[inner] = _window_items(buf, width)[start[inner]].view(np.uint8).reshape(-1, width)
+    # The windows that run off the end: from a zero-padded copy of the last ``width`` bytes.
+    base = buf.size - width
+    tail = np.concatenate([buf[base:], np.zeros(width, dtype=np.uint8)])
+    rest = _window_items(tail, width)[start[~inner] - base]
+    out[~inner] = rest.view(np.uint8).reshape(-1, width)
+    return out
+
+
+def _window_items(buf: np.ndarray, width: int) -> np.ndarray:
+    """Every ``width``-byte window of ``buf`` as one opaque item (a view, no copy): indexing
+    it copies whole windows with one memcpy each, about 3x faster than indexing the rows of
+    a 2-D sliding window view."""
+    return np.ndarray(
+        (buf.size - width + 1,), dtype=np.dtype((np.void, width)), buffer=buf, strides=(1,)
+    )
+
+
+_GATHER_ROWS: Final = 100_000  # slices copied at a time by ``gather``
+
+
+def gather(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """The bytes ``buf[start[i] : start[i] + length[i]]`` of every i, back to back.
+
+    Built 100,000 slices at a time. Slices of one length (a feed's 28-character payloads,
+    2-character checksums) are copied as windows, one memcpy each; mixed lengths as
+    windows of the longest, less the bytes past each end, while that copies at most twice
+    the bytes wanted; otherwise through an index per byte.
+    """
+    out = np.empty(int(length.sum()), dtype=np.uint8)
+    at = 0
+    for k in range(0, len(length), _GATHER_ROWS):
+        s, n = start[k : k + _GATHER_ROWS], length[k : k + _GATHER_ROWS]
+        total = int(n.sum())
+        if total == 0:
+            continue
+        width = int(n.max())
+        if int(n.min()) == width:
+            piece = windows(buf, s, width).reshape(-1)
+        elif width * len(n) <= 2 * total:
+            piece = windows(buf, s, width)[np.arange(width) < n[:, None]]
+        else:
+            offsets = np.zeros(len(n), dtype=np.int64)
+            np.cumsum(n[:-1], out=offsets[1:])
+            piece = buf[np.arange(total, dtype=np.int64) + np.repeat(s - offsets, n)]
+        out[at : at + total] = piece
+        at += total
+    return out
 
 
 def batch(payloads: list[str], fill_bits: np.ndarray) -> PayloadBatch:
@@ -100,34 +172,173 @@ def batch_raw(raw: np.ndarray, length: np.ndarray, fill_bits: np.ndarray) -> Pay
     return PayloadBatch(values, start, length, bits, invalid, msg_type)
 
 
-def _head_matrix(pb: PayloadBatch, rows: np.ndarray, n_chars: int = _HEAD_CHARS) -> np.ndarray:
-    """First ``n_chars`` 6-bit values of the selected payloads, zero-padded, as uint64."""
-    cols = np.arange(n_chars, dtype=np.int64)
-    idx = pb.start[rows, None] + cols[None, :]
-    inside = cols[None, :] < pb.length[rows, None]
-    idx = np.where(inside, idx, 0)
-    if len(pb.values) == 0:
-        return np.zeros(idx.shape, dtype=np.uint64)
-    head = np.where(inside, pb.values[idx], 0).astype(np.uint64)
-    return head
+# Payloads read from a file buffer (``batch_spans``) are copied into rows of this many bytes:
+# every position report fits (at most 28 characters), and 32 bytes are four 8-byte words, so
+# a row's "some byte is invalid" test is three ORs of words.
+SPAN_CHARS: Final = 32
+_SPAN_ROWS: Final = 100_000  # rows mapped at a time (temporaries of a few MB)
+_ZERO_CHAR: Final = 48  # '0', whose 6-bit value is 0: fills a row past its payload
 
 
-def _field(head: np.ndarray, start_bit: int, n_bits: int, signed: bool) -> np.ndarray:
+def batch_spans(
+    buf: np.ndarray, start: np.ndarray, length: np.ndarray, fill_bits: np.ndarray
+) -> PayloadBatch:
+    """The payloads ``buf[start[i] : start[i] + length[i]]`` as a batch, without first
+    copying them back to back: each payload of at most ``SPAN_CHARS`` characters is copied
+    straight from ``buf`` into a row of ``SPAN_CHARS`` bytes, mapped there, and the row's
+    invalid bytes are found with word ORs. Longer payloads (rare: types 5 and 19 in one
+    sentence, junk) are gathered back to back after those rows, as ``batch_raw`` does.
+    """
+    n = len(length)
+    short = np.flatnonzero(length <= SPAN_CHARS)
+    long_rows = np.flatnonzero(length > SPAN_CHARS)
+    n_short = len(short)
+    values = np.empty(n_short * SPAN_CHARS, dtype=np.uint8)
+    rows_view = values.reshape(n_short, SPAN_CHARS)
+    invalid = np.zeros(n, dtype=bool)
+    msg_type = np.full(n, -1, dtype=np.int64)
+    pay_at = np.zeros(n, dtype=np.int64)
+    pay_at[short] = np.arange(n_short, dtype=np.int64) * SPAN_CHARS
+    for k in range(0, n_short, _SPAN_ROWS):
+        rows = short[k : k + _SPAN_ROWS]
+        chars = windows(buf, start[rows], SPAN_CHARS)
+        # '0'..'W' -> 0..39 and '`'..'w' -> 40..63: subtract 48, then 8 more from 48 up.
+        # Every other byte is invalid: 72 and up after the subtraction (wrapping below '0'),
+        # or 40..47 (the gap 'X'..'_'). uint8 ops with out= keep this a few passes over
+        # 3 MB; the values of an invalid payload are never read, so they are left as they are.
+        v = np.subtract(chars, np.uint8(_ZERO_CHAR), out=chars)
+        bad = v > np.uint8(71)
+        tmp = np.subtract(v, np.uint8(40))
+        bad |= tmp < np.uint8(8)
+        np.multiply((v >= np.uint8(48)).view(np.uint8), np.uint8(8), out=tmp)
+        block = rows_view[k : k + len(rows)]
+        np.subtract(v, tmp, out=block)
+        # The bytes after each payload (the rest of its line) count for nothing: value 0.
+        _zero_after([block, bad.view(np.uint8)], length[rows])
+        words = bad.view(np.uint64)
+        invalid[rows] = (words[:, 0] | words[:, 1] | words[:, 2] | words[:, 3]) != 0
+        msg_type[rows] = np.where(bad[:, 0], 255, block[:, 0])
+    msg_type[length == 0] = -1
+    if len(long_rows):
+        size = length[long_rows]
+        rest = batch_raw(gather(buf, start[long_rows], size), size, fill_bits[long_rows])
+        pay_at[long_rows] = rest.start + values.size
+        values = np.concatenate([values, rest.values])
+        invalid[long_rows] = rest.invalid
+        msg_type[long_rows] = rest.msg_type
+    bits = length * 6 - fill_bits
+    return PayloadBatch(values, pay_at, length.astype(np.int64), bits, invalid, msg_type)
+
+
+def _zero_after(matrices: list[np.ndarray], length: np.ndarray) -> None:
+    """Zero the columns of row i from ``length[i]`` on, in each of the (n, width) uint8
+    ``matrices``.
+
+    Nearly every row of a feed has the same length (28 characters): then it is one slice.
+    Otherwise each row is ANDed with a row of a small table picked by length (copied whole
+    as in ``windows``), several times cheaper than comparing a column index with lengths.
+    """
+    width = matrices[0].shape[1]
+    size = np.minimum(length, width)
+    if len(size) == 0:
+        return
+    if size.min() == size.max():
+        keep = int(size[0])
+        if width % 8:
+            for m in matrices:
+                m[:, keep:] = 0
+            return
+        # As 8-byte words, a row is cut in one word (and the words after it are zeroed):
+        # one operation per row instead of one per byte.
+        low = np.frombuffer(bytes([0xFF] * keep + [0] * (width - keep)), dtype="<u8")
+        for m in matrices:
+            words = m.view("<u8")
+            for j in range(keep // 8, width // 8):
+                words[:, j] &= low[j]
+        return
+    table = np.tril(np.full((width + 1, width), 0xFF, dtype=np.uint8), -1).reshape(-1)
+    keep = _window_items(table, width)[size * width].view(np.uint8).reshape(len(size), width)
+    for m in matrices:
+        m &= keep
+
+
+def concat(batches: list[PayloadBatch]) -> PayloadBatch:
+    """The payloads of ``batches`` one batch after the other, as one batch."""
+    shift = np.cumsum([0] + [len(pb.values) for pb in batches[:-1]])
+    return PayloadBatch(
+        np.concatenate([pb.values for pb in batches]),
+        np.concatenate([pb.start + s for pb, s in zip(batches, shift, strict=True)]),
+        np.concatenate([pb.length for pb in batches]),
+        np.concatenate([pb.bits for pb in batches]),
+        np.concatenate([pb.invalid for pb in batches]),
+        np.concatenate([pb.msg_type for pb in batches]),
+    )
+
+
+@dataclass
+class _Bits:
+    """The first characters of some payloads as 24-bit groups: ``groups[r, k]`` holds the
+    bits ``24k .. 24k + 23`` of row ``r`` (characters ``4k .. 4k + 3``), first bit highest.
+
+    A field of up to 30 bits lies in at most 3 consecutive groups, so it is cut out with a
+    few whole-column operations, whatever its offset.
+    """
+
+    groups: np.ndarray  # uint32 (rows, characters / 4)
+
+    def take(self, sel: np.ndarray) -> _Bits:
+        return _Bits(self.groups[sel])
+
+
+def _head_bits(pb: PayloadBatch, rows: np.ndarray, n_chars: int = _HEAD_CHARS) -> _Bits:
+    """The first ``n_chars`` characters of the selected payloads (zeros past each payload's
+    end) as 24-bit groups of 4 characters."""
+    n_chars += -n_chars % 4  # whole groups
+    head = windows(pb.values, pb.start[rows], n_chars)
+    length = pb.length[rows]
+    if len(rows) and length.min() < n_chars:
+        _zero_after([head], length)
+    # As little-endian uint32, 4 characters a, b, c, d are the bytes 00aaaaaa 00bbbbbb
+    # 00cccccc 00dddddd, low byte first; two steps of mask-shift-or make aaaaaabbbbbb in
+    # each 16-bit half, then aaaaaabbbbbbccccccdddddd. Contiguous uint32 operations run
+    # many times faster than the same work on uint64 or on strided bytes.
+    words = head.view("<u4")
+    low6 = np.uint32(0x003F003F)
+    pairs = (words & low6) << np.uint32(6)
+    pairs |= (words >> np.uint32(8)) & low6
+    groups = (pairs & np.uint32(0x00000FFF)) << np.uint32(12)
+    groups |= pairs >> np.uint32(16)
+    return _Bits(groups)
+
+
+def _field(head: _Bits, start_bit: int, n_bits: int, signed: bool) -> np.ndarray:
     """Bits ``start_bit .. start_bit + n_bits - 1`` of every row, as int64 (two's complement)."""
-    first = start_bit // 6
-    last = (start_bit + n_bits - 1) // 6
-    acc = np.zeros(head.shape[0], dtype=np.uint64)
-    for col in range(first, last + 1):
-        acc = (acc << np.uint64(6)) | head[:, col]
-    spare_right = (last + 1) * 6 - (start_bit + n_bits)
-    value = ((acc >> np.uint64(spare_right)) & np.uint64((1 << n_bits) - 1)).astype(np.int64)
+    first = start_bit // 24
+    last = (start_bit + n_bits - 1) // 24
+    spare_right = (last + 1) * 24 - (start_bit + n_bits)
+    groups = head.groups
+    if first == last:
+        part = (groups[:, first] >> np.uint32(spare_right)) & np.uint32((1 << n_bits) - 1)
+        value = part.astype(np.int64)
+    else:
+        # Up to 3 groups (72 bits) in 64: the bits pushed out on the left are above the
+        # field (3 groups only when it starts 19 or more bits into the first).
+        acc = groups[:, first].astype(np.uint64)
+        for k in range(first + 1, last + 1):
+            acc <<= np.uint64(24)
+            acc |= groups[:, k]
+        acc >>= np.uint64(spare_right)
+        acc &= np.uint64((1 << n_bits) - 1)
+        value = acc.view(np.int64)
     if signed:
-        value = np.where(value >= (1 << (n_bits - 1)), value - (1 << n_bits), value)
+        half = 1 << (n_bits - 1)
+        value ^= half
+        value -= half
     return value
 
 
-# Rows decoded at a time: the head matrix is 28 uint64 per row, so a block of 100,000 rows
-# needs about 22 MB of temporaries, however big the file.
+# Rows decoded at a time: the packed head is 29 bytes per row and each field a few 8-byte
+# columns, so a block of 100,000 rows needs a few MB of temporaries, however big the file.
 _ROWS_PER_BLOCK: Final = 100_000
 
 
@@ -162,30 +373,43 @@ def _decode_positions(pb: PayloadBatch, rows: np.ndarray) -> dict[str, np.ndarra
     }
     if n == 0:
         return out
-    head = _head_matrix(pb, rows)
+    head = _head_bits(pb, rows)
     out["mmsi"] = _field(head, 8, 30, False)
     types = pb.msg_type[rows]
     for kinds, layout in (((1, 2, 3), _CLASS_A), ((18, 19), _CLASS_B), ((27,), _LONG_RANGE)):
-        sel = np.flatnonzero(np.isin(types, kinds))
-        if len(sel) == 0:
+        if kinds == (1, 2, 3):
+            hit = (types >= 1) & (types <= 3)
+        else:
+            hit = (types == kinds[0]) | (types == kinds[-1])
+        n_hit = int(np.count_nonzero(hit))
+        if n_hit == 0:
             continue
-        sub = head[sel]
+        whole = n_hit == n  # one kind in the block, as in most feeds: no row selection
+        sel = np.flatnonzero(hit) if not whole else None
+        sub = head if whole else head.take(sel)
         got = {name: _field(sub, *spec) for name, spec in layout.items()}
+
+        def put(name: str, values: np.ndarray, sel: np.ndarray | None = sel) -> None:
+            if sel is None:
+                out[name] = values.astype(out[name].dtype, copy=False)
+            else:
+                out[name][sel] = values
+
         if kinds == (27,):
-            out["lon"][sel] = got["lon"] / 600.0
-            out["lat"][sel] = got["lat"] / 600.0
+            put("lon", got["lon"] / 600.0)
+            put("lat", got["lat"] / 600.0)
             sog = got["sog"].astype(np.float32)
             sog[got["sog"] == TYPE27_SOG_NOT_AVAILABLE_KN] = np.nan
-            out["sog_kn"][sel] = sog
-            out["cog_deg"][sel] = got["cog"].astype(np.float32)
+            put("sog_kn", sog)
+            put("cog_deg", got["cog"].astype(np.float32))
         else:
-            out["lon"][sel] = got["lon"] / 600000.0
-            out["lat"][sel] = got["lat"] / 600000.0
-            out["sog_kn"][sel] = (got["sog"] / 10.0).astype(np.float32)
-            out["cog_deg"][sel] = (got["cog"] / 10.0).astype(np.float32)
-            out["heading_deg"][sel] = got["heading"].astype(np.float32)
+            put("lon", got["lon"] / 600000.0)
+            put("lat", got["lat"] / 600000.0)
+            put("sog_kn", (got["sog"] / 10.0).astype(np.float32))
+            put("cog_deg", (got["cog"] / 10.0).astype(np.float32))
+            put("heading_deg", got["heading"].astype(np.float32))
         if "nav_status" in got:
-            out["nav_status"][sel] = got["nav_status"].astype(np.float32)
+            put("nav_status", got["nav_status"].astype(np.float32))
     return out
 
 
@@ -208,15 +432,16 @@ _PART_A_MIN_BITS: Final = 160
 _PART_B_MIN_BITS: Final = 162
 
 
-def _texts(head: np.ndarray, start_bit: int, n_chars: int) -> list[str | None]:
+def _texts(head: _Bits, start_bit: int, n_chars: int) -> list[str | None]:
     """6-bit ASCII fields (values < 32 are '@'..'_'), cut at the first '@' and stripped."""
-    if head.shape[0] == 0:
+    n_rows = head.groups.shape[0]
+    if n_rows == 0:
         return []
     codes = np.stack([_field(head, start_bit + 6 * k, 6, False) for k in range(n_chars)], axis=1)
     ascii_codes = np.where(codes < 32, codes + 64, codes).astype(np.uint8)
     raw = ascii_codes.tobytes().decode("latin-1")
     out: list[str | None] = []
-    for r in range(head.shape[0]):
+    for r in range(n_rows):
         text = raw[r * n_chars : (r + 1) * n_chars]
         cut = text.find("@")
         if cut >= 0:
@@ -225,7 +450,7 @@ def _texts(head: np.ndarray, start_bit: int, n_chars: int) -> list[str | None]:
     return out
 
 
-def _dims(head: np.ndarray, at: int) -> tuple[np.ndarray, np.ndarray]:
+def _dims(head: _Bits, at: int) -> tuple[np.ndarray, np.ndarray]:
     """Length and width in metres (bow + stern, port + starboard); NaN when both are 0."""
     length = (_field(head, at, 9, False) + _field(head, at + 9, 9, False)).astype(np.float64)
     width = (_field(head, at + 18, 6, False) + _field(head, at + 24, 6, False)).astype(np.float64)
@@ -269,7 +494,7 @@ def _decode_statics(pb: PayloadBatch, rows: np.ndarray) -> tuple[np.ndarray, dic
     n = len(rows)
     kind = pb.msg_type[rows]
     bits = pb.bits[rows]
-    head = _head_matrix(pb, rows, _STATIC_CHARS)
+    head = _head_bits(pb, rows, _STATIC_CHARS)
     cols: dict[str, Any] = {
         "mmsi": _field(head, 8, 30, False) if n else np.zeros(0, dtype=np.int64),
         "imo": np.full(n, -1, dtype=np.int64),
@@ -300,7 +525,7 @@ def _decode_statics(pb: PayloadBatch, rows: np.ndarray) -> tuple[np.ndarray, dic
 
     sel = np.flatnonzero(is5 & (status == 0))
     if len(sel):
-        sub = head[sel]
+        sub = head.take(sel)
         imo = _field(sub, 40, 30, False)
         put("imo", sel, np.where((imo >= 1_000_000) & (imo <= 9_999_999), imo, -1))
         put("callsign", sel, _texts(sub, 70, 7))
@@ -312,10 +537,10 @@ def _decode_statics(pb: PayloadBatch, rows: np.ndarray) -> tuple[np.ndarray, dic
         put("destination", sel, _texts(sub, 302, 20))
     sel = np.flatnonzero(is24 & (part == 0) & (status == 0))
     if len(sel):
-        put("name", sel, _texts(head[sel], 40, 20))
+        put("name", sel, _texts(head.take(sel), 40, 20))
     sel = np.flatnonzero(is24 & (part == 1) & (status == 0))
     if len(sel):
-        sub = head[sel]
+        sub = head.take(sel)
         put("ship_type", sel, _ship_type(_field(sub, 40, 8, False)))
         put("callsign", sel, _texts(sub, 90, 7))
         length, width = _dims(sub, 132)
@@ -327,7 +552,7 @@ def _decode_statics(pb: PayloadBatch, rows: np.ndarray) -> tuple[np.ndarray, dic
         put("width_m", sel, width)
     sel = np.flatnonzero(is19 & (status == 0))
     if len(sel):
-        sub = head[sel]
+        sub = head.take(sel)
         put("name", sel, _texts(sub, 143, 20))
         put("ship_type", sel, _ship_type(_field(sub, 263, 8, False)))
         length, width = _dims(sub, 271)

@@ -559,23 +559,29 @@ def scan_lines(  # noqa: C901, PLR0915 - one pass over the lines, kept in one pl
         missing = time_ns == NO_TIME
         time_ns[missing] = source[missing]
 
-    others = payload + m_payload
-    raw = np.concatenate(
-        [
-            nmea_lines.gather(fl.buf, fl.pay_start[good], fl.pay_len[good]),
-            np.frombuffer("".join(others).encode("latin-1"), dtype=np.uint8),
-        ]
-    )
-    length = np.concatenate(
-        [fl.pay_len[good], np.fromiter(map(len, others), dtype=np.int64, count=len(others))]
-    )
-    pb = ap.batch_raw(raw, length, np.clip(msgs.fill, 0, 5))
-    pb.invalid |= (msgs.fill < 0) | (msgs.fill > 5)
+    pb = _payload_batch(fl, good, payload + m_payload, msgs.fill)
     notes.extend(count_notes(tag_bad, int(np.count_nonzero(msgs.own_ship)), len(used_lone)))
     return _Parsed(
         path, n_lines, outcome, msgs, time_ns, pb, notes,
         numbers, pending, used_lone, stamps, tag_bad_lines,
     )  # fmt: skip
+
+
+def _payload_batch(
+    fl: nmea_lines.FastLines, good: np.ndarray, others: list[str], fill: np.ndarray
+) -> ap.PayloadBatch:
+    """The payloads of the fast lines at ``good`` (read in place from the file buffer), then
+    ``others``; ``fill`` is every message's fill bits (-1 or over 5 make the payload bad)."""
+    clipped = np.clip(fill, 0, 5)
+    n_fast = int(np.count_nonzero(good))
+    pb = ap.concat(
+        [
+            ap.batch_spans(fl.buf, fl.pay_start[good], fl.pay_len[good], clipped[:n_fast]),
+            ap.batch(others, clipped[n_fast:]),
+        ]
+    )
+    pb.invalid |= (fill < 0) | (fill > 5)
+    return pb
 
 
 def count_notes(tag_bad: int, own_count: int, used_lone: int) -> list[str]:
@@ -760,10 +766,10 @@ def decode_parsed(parsed: _Parsed) -> _Decoded:
     # Every line of a message gets the message's outcome; accepted multipart messages count
     # their earlier parts as fragments.
     outcome[msgs.line] = status
-    for m, earlier in enumerate(msgs.earlier):
-        if earlier:
-            s = int(status[m])
-            outcome[list(earlier)] = _FRAGMENT if _OUTCOMES[s] in _ACCEPTED else s
+    earlier_of = msgs.earlier
+    for m in compress(range(len(earlier_of)), earlier_of):  # the multipart ones, at C speed
+        s = int(status[m])
+        outcome[list(earlier_of[m])] = _FRAGMENT if _OUTCOMES[s] in _ACCEPTED else s
     return _Decoded(parsed, pos_rows, pos, statics)
 
 

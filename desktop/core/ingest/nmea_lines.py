@@ -23,6 +23,7 @@ from typing import Final
 
 import numpy as np
 
+from desktop.core.ingest import ais_payload
 from desktop.core.ingest.base import EPOCH_MS_ABOVE
 
 NO_TIME: Final = np.iinfo(np.int64).min
@@ -299,20 +300,6 @@ def _running_xor(buf: np.ndarray) -> np.ndarray:
 
 
 def gather(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray:
-    """The bytes ``buf[start[i] : start[i] + length[i]]`` of every i, back to back.
-
-    Built 100,000 slices at a time, so the index arrays stay small (8 bytes per byte copied).
-    """
-    out = np.empty(int(length.sum()), dtype=np.uint8)
-    at = 0
-    for k in range(0, len(length), 100_000):
-        s, n = start[k : k + 100_000], length[k : k + 100_000]
-        total = int(n.sum())
-        if total == 0:
-            continue
-        offsets = np.zeros(len(n), dtype=np.int64)
-        np.cumsum(n[:-1], out=offsets[1:])
-        idx = np.arange(total, dtype=np.int64) + np.repeat(s - offsets, n)
-        out[at : at + total] = buf[idx]
-        at += total
-    return out
+    """The bytes ``buf[start[i] : start[i] + length[i]]`` of every i, back to back (see
+    ``ais_payload.gather``: whole slices copied at once, temporaries bounded)."""
+    return ais_payload.gather(buf, start, length)
