@@ -1,11 +1,20 @@
-"""AIS payload decoding: vectorised for position reports, plain Python for the rare static ones.
+"""AIS payload decoding, vectorised: position reports and static messages, many at once.
 
 A payload is the 6-bit armoured field of a VDM/VDO sentence (ITU-R M.1371-5, IEC 61162-1
 §8.3.93: each character is 6 bits, ``c - 48``, minus 8 more above ``'W'``). Position reports
-(types 1, 2, 3, 18, 19, 27) are most of any feed, so they are decoded all at once: the payloads
-are concatenated into one byte buffer, mapped to 6-bit values through a lookup table, and each
-field is cut out of the first characters with shifts over the whole batch. No field we read is
-longer than 30 bits, so a field never spans more than 6 characters and fits in a uint64.
+(types 1, 2, 3, 18, 19, 27) are most of any feed, so everything is done on whole batches
+with numpy, 100,000 rows at a time:
+
+- a plain line's payload is copied straight from the file buffer into a 32-byte row and
+  mapped to 6-bit values there with uint8 arithmetic (``batch_spans``); other payloads are
+  back to back after those rows (``batch_raw``);
+- the first characters of each payload are copied as one window per row (``windows``) and
+  packed four characters to a 24-bit group with contiguous uint32 mask/shift/or steps
+  (``_head_bits``); no field we read is longer than 30 bits, so a field lies in at most 3
+  groups and is cut out with a few operations per batch (``_field``).
+
+On the 1 M-sentence benchmark this path takes about a third of the CPU time of a 6-bit
+lookup table, an int64 index per character and two uint64 operations per character and field.
 
 Bit offsets below are ITU-R M.1371-5 Annex 8 (messages 1-3 table 45, 18 table 71, 19 table 72,
 27 table 88, 5 table 52, 24 tables 80-81); they are the offsets pyais and gpsd use.
