@@ -573,13 +573,7 @@ def _payload_batch(
     """The payloads of the fast lines at ``good`` (read in place from the file buffer), then
     ``others``; ``fill`` is every message's fill bits (-1 or over 5 make the payload bad)."""
     clipped = np.clip(fill, 0, 5)
-    n_fast = int(np.count_nonzero(good))
-    pb = ap.concat(
-        [
-            ap.batch_spans(fl.buf, fl.pay_start[good], fl.pay_len[good], clipped[:n_fast]),
-            ap.batch(others, clipped[n_fast:]),
-        ]
-    )
+    pb = ap.batch_spans(fl.buf, fl.pay_start[good], fl.pay_len[good], clipped, others)
     pb.invalid |= (fill < 0) | (fill > 5)
     return pb
 
