@@ -105,6 +105,27 @@ def _fold_xor(words: np.ndarray) -> np.ndarray:
     return (words & np.uint64(0xFF)).astype(np.uint8)
 
 
+def _digit_run(head: np.ndarray, rest: np.ndarray) -> np.ndarray:
+    """Length (0..16) of the run of ASCII digits that starts the 16 bytes ``head``, ``rest``."""
+    runs = []
+    for words in (head, rest):
+        # A byte is a digit when (byte ^ '0') < 10: adding 0x76 to its low 7 bits sets the top
+        # bit from 10 up, and a top bit already set is no digit either.
+        flipped = words ^ np.uint64(0x3030303030303030)
+        low = (flipped & np.uint64(0x7F7F7F7F7F7F7F7F)) + np.uint64(0x7676767676767676)
+        other = (low | flipped) & np.uint64(0x8080808080808080)
+        runs.append(_trailing_zeros(other) >> 3)
+    return runs[0] + np.where(runs[0] == 8, runs[1], 0)
+
+
+def _number(head: np.ndarray, rest: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """The first ``length`` (0..16) ASCII digits of the 16 bytes ``head``, ``rest``, as int64."""
+    first = np.minimum(length, 8)
+    value = _digit_words(head, first) * _POW10[length - first]
+    value += _digit_words(rest, length - first)
+    return value.astype(np.int64)
+
+
 def _digit_words(words: np.ndarray, count: np.ndarray) -> np.ndarray:
     """The number written by the first ``count`` (0..8) ASCII digits of each word (SWAR)."""
     # Keep the digits, move them to the top bytes (zeros before them are leading zeros), then
@@ -136,9 +157,7 @@ class _Block:
     def bits_of(self, what: str) -> np.ndarray:
         """Marks (uint64 words, bit i of word w is byte 64 w + i) of one byte, digits or 'c:'."""
         if what not in self._bits:
-            if what == "digit":
-                marked = (self.bytes - np.uint8(48)) < 10
-            elif what == "c:":  # a 'c' whose next byte is ':'
+            if what == "c:":  # a 'c' whose next byte is ':'
                 c_bits, colon = self.bits_of("c"), self.bits_of(":")
                 after = colon >> np.uint64(1)
                 after[:-1] |= colon[1:] << np.uint64(63)
@@ -149,10 +168,12 @@ class _Block:
             self._bits[what] = np.packbits(marked, bitorder="little").view(_U64)
         return self._bits[what]
 
-    def load(self, pos: np.ndarray) -> np.ndarray:
-        """The 8 bytes from each ``pos`` as a word (first byte lowest)."""
+    def load(self, pos: np.ndarray, count: int = 1) -> list[np.ndarray]:
+        """The ``8 * count`` bytes from each ``pos`` as ``count`` words (first byte lowest)."""
         at, shift = pos >> 3, _u64((pos & 7) << 3)
-        return (self.words[at] >> shift) | (self.words[at + 1] << (np.uint64(64) - shift))
+        back = np.uint64(64) - shift
+        aligned = [self.words[at + k] for k in range(count + 1)]
+        return [(aligned[k] >> shift) | (aligned[k + 1] << back) for k in range(count)]
 
     def load_bits(self, bits: np.ndarray, pos: np.ndarray) -> np.ndarray:
         """The 64 marks from each ``pos`` as a word (bit 0 is ``pos``)."""
@@ -197,18 +218,6 @@ class _Block:
             out[far] = positions[np.searchsorted(positions, end[far]) - 1]
         return out
 
-    def digits(self, start: np.ndarray) -> np.ndarray:
-        """Length of the run of ASCII digits from each ``start`` (up to 64)."""
-        return _trailing_zeros(~self.load_bits(self.bits_of("digit"), start))
-
-    def number(self, start: np.ndarray, length: np.ndarray) -> np.ndarray:
-        """The ``length`` (0..16) digits from each ``start`` as an int64."""
-        head = np.minimum(length, 8)
-        rest = length - head
-        value = _digit_words(self.load(start), head) * _POW10[rest]
-        value += _digit_words(self.load(start + 8), rest)
-        return value.astype(np.int64)
-
     def xor(self, start: np.ndarray, stop: np.ndarray) -> np.ndarray:
         """XOR of the bytes ``[start, stop)`` of each line, from a running XOR of the words."""
         if self._xor is None:
@@ -235,8 +244,12 @@ def split_lines(buf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if buf.size == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     nl = np.flatnonzero(buf == _NL)
-    starts = np.concatenate(([0], nl + 1)).astype(np.int64)
-    ends = np.concatenate((nl, [buf.size])).astype(np.int64)
+    starts = np.empty(nl.size + 1, dtype=np.int64)
+    starts[0] = 0
+    np.add(nl, 1, out=starts[1:])
+    ends = np.empty(nl.size + 1, dtype=np.int64)
+    ends[:-1] = nl
+    ends[-1] = buf.size
     if buf[-1] == _NL:
         starts, ends = starts[:-1], ends[:-1]
     cr = (ends > starts) & (buf[np.maximum(ends - 1, 0)] == _CR)
@@ -255,7 +268,8 @@ def parse(data: bytes, block_bytes: int = BLOCK_BYTES) -> FastLines:
     # the per-line arrays below cost microseconds each. A line after a lone tag block with
     # a blank line between is then left to the loop, which reads it the same way.
     nonempty = np.flatnonzero(ends > starts)
-    some_starts, some_ends = starts[nonempty], ends[nonempty]
+    every = nonempty.size == starts.size  # the usual case: no look-ups through ``nonempty``
+    some_starts, some_ends = (starts, ends) if every else (starts[nonempty], ends[nonempty])
     pieces: list[dict] = []
     first_line = 0
     after_lone = False
@@ -282,10 +296,13 @@ def parse(data: bytes, block_bytes: int = BLOCK_BYTES) -> FastLines:
     ):
         parts = [piece[name] for piece in pieces]
         cols[name] = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-    cols["line"] = nonempty[cols["line"]].astype(np.int64)
-    cols["tag_bad_lines"] = nonempty[cols["tag_bad_lines"]].astype(np.int64)
-    cols["checksum_ok"] = cols["checksum_ok"].astype(bool)
-    cols["own_ship"] = cols["own_ship"].astype(bool)
+    if not every:
+        cols["line"] = nonempty[cols["line"]]
+        cols["tag_bad_lines"] = nonempty[cols["tag_bad_lines"]]
+    cols["line"] = cols["line"].astype(np.int64, copy=False)
+    cols["tag_bad_lines"] = cols["tag_bad_lines"].astype(np.int64, copy=False)
+    cols["checksum_ok"] = cols["checksum_ok"].astype(bool, copy=False)
+    cols["own_ship"] = cols["own_ship"].astype(bool, copy=False)
     fast[cols["line"]] = True
     return FastLines(
         buf=buf,
@@ -336,8 +353,8 @@ def _parse_block(  # noqa: PLR0915 - one vectorised pass, kept together
     ok = ((first == _BANG) | has_tag) & (bang + 11 < e)
     ok[1:] &= ~lone[:-1]
     ok[0] &= not after_lone
-    head = block.load(bang)
-    ok &= ((head & _HEAD_MASK) == _HEAD) & ((block.load(bang + 8) & _HEAD2_MASK) == _HEAD2)
+    head, head2 = block.load(bang, 2)
+    ok &= ((head & _HEAD_MASK) == _HEAD) & ((head2 & _HEAD2_MASK) == _HEAD2)
     cand = np.flatnonzero(ok)
     if cand.size < ok.size:
         s, e, bang, head = s[cand], e[cand], bang[cand], head[cand]
@@ -378,13 +395,14 @@ def _parse_block(  # noqa: PLR0915 - one vectorised pass, kept together
         c_at = block.first("c:", t_start + 1, t_star)
         in_tag = c_at < t_star
         before = b[c_at - 1]
-        c_len = block.digits(c_at + 2)
-        c_len16 = np.minimum(c_len, _DIGITS_MAX)
-        after = b[c_at + 2 + c_len16]
-        clean = ((before == _COMMA) | (before == _BACK)) & (c_len <= _DIGITS_MAX)
+        c_head, c_rest = block.load(c_at + 2, 2)
+        c_len = _digit_run(c_head, c_rest)
+        # A run of 17 digits or more has a digit after its 16th, so it is not clean either.
+        after = b[c_at + 2 + c_len]
+        clean = (before == _COMMA) | (before == _BACK)
         clean &= (after == _COMMA) | (after == _STAR)  # not " 12", "1.5", "1e9": the loop's
         ok &= _spread(n, tag, ~in_tag | clean, True)
-        c_value = _spread(n, tag, block.number(c_at + 2, c_len16), 0)
+        c_value = _spread(n, tag, _number(c_head, c_rest, c_len), 0)
         c_valid = _spread(n, tag, in_tag & (c_len > 0), False)
         tag_star = _spread(n, tag, t_star, 0)
 
@@ -395,13 +413,14 @@ def _parse_block(  # noqa: PLR0915 - one vectorised pass, kept together
     if tail.size:
         last_comma = block.last(",", e[tail])  # star + 3 at the earliest
         t_field = e[tail] - last_comma - 1
-        t_len = block.digits(last_comma + 1)
+        t_head, t_rest = block.load(last_comma + 1, 2)
+        t_len = _digit_run(t_head, t_rest)  # stops at the line's end: that byte is no digit
         t_digit = t_len > 0
         good = ~t_digit | ((t_len == t_field) & (t_field <= _DIGITS_MAX))
         # The loop strips the field first: a field that starts with white space is left to it.
-        good &= ~((t_field > 0) & _SPACE[b[last_comma + 1]])
+        good &= ~((t_field > 0) & _SPACE[t_head & np.uint64(0xFF)])
         ok[tail] &= good
-        t_value[tail] = block.number(last_comma + 1, np.minimum(t_len, _DIGITS_MAX))
+        t_value[tail] = _number(t_head, t_rest, t_len)
         t_valid[tail] = t_digit
 
     idx = np.flatnonzero(ok)
