@@ -498,6 +498,11 @@ def test_a_carried_lone_tag_block_hands_the_pieces_first_sentence_to_the_loop() 
         assert_join_equals_parse(carry, sentence + b"\n" + sentence + b"\n")
         got = st._join_fast(carry + sentence, len(carry), st.nmea_lines.parse(sentence))
         assert not got.fast[-1]  # the sentence the lone tag block stamps: read by the loop
+    # White space after the tag block, blank lines before the piece's first sentence: the join
+    # reads them as one parse of the two does, whatever that parse makes of them.
+    for carry in (stamp + b"\r\r\n", stamp + b" \n", b" " + stamp + b"\n"):
+        for rest in (sentence + b"\n", b"\n\r\n" + sentence, b"  \n" + sentence):
+            assert_join_equals_parse(carry, rest)
     # A tag block with a sentence behind it is not alone: the next piece's line stays fast.
     carry = stamp + sentence + b"\n"
     got = st._join_fast(carry + sentence, len(carry), st.nmea_lines.parse(sentence))

@@ -353,17 +353,15 @@ def _join_fast(buf: bytes, carried_bytes: int, ahead: nmea_lines.FastLines
 
     The two read alike: ``parse`` judges every line by itself, except that a line right after
     a tag block alone on its line (the previous non-empty line) is left to the line loop. So
-    when the carried text ends with such a line, the piece's first non-empty line is taken
-    out of the fast lines here."""
+    the piece's first non-empty line is parsed again behind the last carried one, and taken
+    out of the fast lines when it is not fast there."""
     whole = np.frombuffer(buf, dtype=np.uint8)
     if carried_bytes == 0:
         return dataclasses.replace(ahead, buf=whole)
     head = nmea_lines.parse(buf[:carried_bytes])
     shift, lines = carried_bytes, len(head.starts)
-    if len(ahead.line) and _ends_with_lone_tag(head):
-        first = int(np.flatnonzero(ahead.ends > ahead.starts)[0])
-        if ahead.line[0] == first:
-            ahead = _drop_first_fast(ahead)
+    if len(ahead.line) and not _fast_behind(head, ahead, buf, carried_bytes):
+        ahead = _drop_first_fast(ahead)
     shifts = {"starts": shift, "ends": shift, "pay_start": shift, "star": shift, "line": lines,
               "tag_bad_lines": lines}  # fmt: skip
     fast = {}
@@ -374,13 +372,24 @@ def _join_fast(buf: bytes, carried_bytes: int, ahead: nmea_lines.FastLines
     return nmea_lines.FastLines(buf=whole, tag_bad=head.tag_bad + ahead.tag_bad, **fast)
 
 
-def _ends_with_lone_tag(fl: nmea_lines.FastLines) -> bool:
-    """Whether the last non-empty line is a tag block alone on its line (``\\...\\``)."""
-    nonempty = np.flatnonzero(fl.ends > fl.starts)
-    if not len(nonempty):
-        return False
-    text = fl.text(int(nonempty[-1]))
-    return text[:1] == "\\" and text.find("\\", 1) == len(text) - 1
+def _fast_behind(head: nmea_lines.FastLines, ahead: nmea_lines.FastLines, buf: bytes,
+                 carried_bytes: int) -> bool:  # fmt: skip
+    """Whether the piece's first fast line is still fast behind the carried lines: ``parse``
+    of the last non-empty carried line and that line, bytes as they are (line ends too)."""
+    nonempty = np.flatnonzero(ahead.ends > ahead.starts)
+    first = int(nonempty[0])
+    if int(ahead.line[0]) != first:  # not fast alone: nothing to take out
+        return True
+    behind = np.flatnonzero(head.ends > head.starts)
+    if not len(behind):
+        return True
+    last = int(behind[-1])
+    stop = int(head.starts[last + 1]) if last + 1 < len(head.starts) else carried_bytes
+    line_stop = (int(ahead.starts[first + 1]) if first + 1 < len(ahead.starts)
+                 else len(buf) - carried_bytes)  # fmt: skip
+    at = carried_bytes + int(ahead.starts[first])
+    pair = buf[int(head.starts[last]) : stop] + buf[at : carried_bytes + line_stop]
+    return bool(nmea_lines.parse(pair).fast[-1])
 
 
 def _drop_first_fast(fl: nmea_lines.FastLines) -> nmea_lines.FastLines:
