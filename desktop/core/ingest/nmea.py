@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import compress, repeat
+from itertools import chain, compress, repeat
 from pathlib import Path
 from typing import Any, Final
 
@@ -76,6 +76,7 @@ _CODE: Final = {name: code for code, name in enumerate(_OUTCOMES)}
 _ACCEPTED: Final = frozenset(
     {ACCEPTED_FIX, ACCEPTED_STATIC, ACCEPTED_FRAGMENT, ACCEPTED_TIMESTAMP, ACCEPTED_OTHER}
 )
+_ACCEPTED_CODES: Final = np.array([name in _ACCEPTED for name in _OUTCOMES])
 _FIX, _STATIC, _FRAGMENT, _STAMP, _OTHER = (_CODE[k] for k in list(_OUTCOMES)[1:6])
 _BADSUM, _TRUNC, _ORPHAN, _NOTIME, _UNSUP, _NOTAIS, _BADPAY, _ORPHTS = range(6, 14)
 
@@ -760,10 +761,13 @@ def decode_parsed(parsed: _Parsed) -> _Decoded:
     # Every line of a message gets the message's outcome; accepted multipart messages count
     # their earlier parts as fragments.
     outcome[msgs.line] = status
-    earlier_of = msgs.earlier
-    for m in compress(range(len(earlier_of)), earlier_of):  # the multipart ones, at C speed
-        s = int(status[m])
-        outcome[list(earlier_of[m])] = _FRAGMENT if _OUTCOMES[s] in _ACCEPTED else s
+    multi = np.fromiter(compress(range(len(msgs.earlier)), msgs.earlier), dtype=np.int64)
+    if len(multi):
+        parts = [msgs.earlier[m] for m in multi.tolist()]
+        lines = np.fromiter(chain.from_iterable(parts), dtype=np.int64)
+        s = status[multi]
+        s = np.where(_ACCEPTED_CODES[s], np.int8(_FRAGMENT), s)
+        outcome[lines] = np.repeat(s, np.fromiter(map(len, parts), np.int64, len(parts)))
     return _Decoded(parsed, pos_rows, pos, statics)
 
 
