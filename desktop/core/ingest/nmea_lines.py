@@ -353,8 +353,11 @@ def _parse_block(  # noqa: PLR0915 - one vectorised pass, kept together
         bang = np.where(has_tag, tag_end + 1, s)
     else:
         tag_end, has_tag, bang = s, tagged, s
-    # A tag block alone on its line lends itself to the next line: the loop handles both.
-    lone = has_tag & (bang == e)
+    # A tag block alone on its line lends itself to the next line: the loop handles both. The
+    # loop strips white space first, so any line that may be one once stripped (it starts
+    # with '\\' or white space and ends with '\\' or white space) sends the next to the loop.
+    last = b[e - 1]
+    lone = (tagged | _SPACE[first]) & ((last == _BACK) | _SPACE[last])
     ok = ((first == _BANG) | has_tag) & (bang + 11 < e)
     ok[1:] &= ~lone[:-1]
     ok[0] &= not after_lone
