@@ -94,8 +94,8 @@ def _u64(values: np.ndarray) -> np.ndarray:
 
 
 def _trailing_zeros(words: np.ndarray) -> np.ndarray:
-    """Index of the lowest set bit of each word (64 for 0), as int64."""
-    return np.bitwise_count(~words & (words - np.uint64(1))).astype(np.int64)
+    """Index of the lowest set bit of each word (64 for 0), as uint8."""
+    return np.bitwise_count(~words & (words - np.uint64(1)))
 
 
 def _fold_xor(words: np.ndarray) -> np.ndarray:
@@ -148,26 +148,30 @@ class _Block:
 
     def __init__(self, seg: np.ndarray) -> None:
         size = -(-(seg.size + 4 * _PAD) // 64) * 64  # whole 64-bit words of marks
-        self.bytes = np.zeros(size, dtype=np.uint8)
+        self.bytes = np.empty(size, dtype=np.uint8)
+        self.bytes[:_PAD] = 0
         self.bytes[_PAD : _PAD + seg.size] = seg
+        self.bytes[_PAD + seg.size :] = 0
+        self._marked = np.empty(size, dtype=bool)  # one scratch array for every kind of mark
         self.words = self.bytes.view(_U64)
         self._bits: dict[str, np.ndarray] = {}
         self._positions: dict[str, np.ndarray] = {}
         self._xor: np.ndarray | None = None
 
     def bits_of(self, what: str) -> np.ndarray:
-        """Marks (uint64 words, bit i of word w is byte 64 w + i) of one byte, digits or 'c:'."""
-        if what not in self._bits:
-            if what == "c:":  # a 'c' whose next byte is ':'
-                c_bits, colon = self.bits_of("c"), self.bits_of(":")
-                after = colon >> np.uint64(1)
-                after[:-1] |= colon[1:] << np.uint64(63)
-                self._bits[what] = c_bits & after
-                return self._bits[what]
-            else:
-                marked = self.bytes == ord(what)
-            self._bits[what] = np.packbits(marked, bitorder="little").view(_U64)
-        return self._bits[what]
+        """Marks (uint64 words, bit i of word w is byte 64 w + i) of one byte, or of 'c:'."""
+        if what in self._bits:
+            return self._bits[what]
+        if what == "c:":  # a 'c' whose next byte is ':'
+            colon = self.bits_of(":")
+            after = colon >> np.uint64(1)
+            after[:-1] |= colon[1:] << np.uint64(63)
+            marks = self.bits_of("c") & after
+        else:
+            np.equal(self.bytes, ord(what), out=self._marked)
+            marks = np.packbits(self._marked, bitorder="little").view(_U64)
+        self._bits[what] = marks
+        return marks
 
     def load(self, pos: np.ndarray, count: int = 1) -> list[np.ndarray]:
         """The ``8 * count`` bytes from each ``pos`` as ``count`` words (first byte lowest)."""
@@ -344,13 +348,17 @@ def _parse_block(  # noqa: PLR0915 - one vectorised pass, kept together
     first = b[s]
     tagged = first == _BACK
     if tagged.any():
-        tag_end = block.first("\\", s + 1, np.where(tagged, e, s))  # the closing '\'
+        limit = e if tagged.all() else np.where(tagged, e, s)  # no search on other lines
+        tag_end = block.first("\\", s + 1, limit)  # the closing '\'
         has_tag = tagged & (tag_end < e)
         bang = np.where(has_tag, tag_end + 1, s)
     else:
         tag_end, has_tag, bang = s, tagged, s
-    # A tag block alone on its line lends itself to the next line: the loop handles both.
-    lone = has_tag & (bang == e)
+    # A tag block alone on its line lends itself to the next line: the loop handles both. The
+    # loop strips white space first, so any line that may be one once stripped (it starts
+    # with '\\' or white space and ends with '\\' or white space) sends the next to the loop.
+    last = b[e - 1]
+    lone = (tagged | _SPACE[first]) & ((last == _BACK) | _SPACE[last])
     ok = ((first == _BANG) | has_tag) & (bang + 11 < e)
     ok[1:] &= ~lone[:-1]
     ok[0] &= not after_lone
@@ -393,7 +401,11 @@ def _parse_block(  # noqa: PLR0915 - one vectorised pass, kept together
     if tag.size:
         t_start, t_end = s[tag], tag_end[tag]
         t_star = block.first("*", t_start, t_end)  # t_end when the tag block has no '*'
-        c_at = block.first("c:", t_start + 1, t_star)
+        # Most tag blocks open with c: (no marks needed for those); else the first c: in it.
+        c_at = t_start + 1
+        other = np.flatnonzero((b[c_at] != ord("c")) | (b[c_at + 1] != _COLON))
+        if other.size:
+            c_at[other] = block.first("c:", c_at[other], t_star[other])
         in_tag = c_at < t_star
         before = b[c_at - 1]
         c_head, c_rest = block.load(c_at + 2, 2)
