@@ -686,3 +686,24 @@ def test_damaged_lines_read_alike_by_fast_path_and_line_loop(
         assert (a.tally.accepted, a.tally.rejected) == (b.tally.accepted, b.tally.rejected), path
         pd.testing.assert_frame_equal(a.positions, b.positions)
         pd.testing.assert_frame_equal(a.statics, b.statics)
+
+
+def test_an_empty_tag_block_alone_on_its_line_stamps_the_next_sentence_and_loses_nothing(
+    tmp_path: Path,
+) -> None:
+    """``\\\\`` alone on a line is an empty tag block: it has no checksum (counted as wrong),
+    applies to the next sentence, and the file is read, not lost as a reader error (the
+    tag-block checksum check read past the end of an all-empty set of tags)."""
+    path = tmp_path / "empty_tag.nmea"
+    sentence = "!AIVDM,1,1,,A,13u?etPv2;0n:dDPwUM1U1Cb069D,0*24"
+    path.write_text(f"\\\\\n{sentence},1700000000\n\\\\\r\n{sentence}\n", encoding="latin-1")
+    raw = read_nmea(path)
+    assert dict(raw.tally.accepted) == {"fix": 1, "timestamp": 2}
+    assert dict(raw.tally.rejected) == {"no_timestamp": 1}
+    assert raw.tally.first_lines == {"no_timestamp": [4]}
+    assert raw.positions["time"].tolist() == [1_700_000_000 * 10**9]  # ns
+    assert sorted(raw.notes) == [
+        "2 tag block(s) on a line of their own applied to the next sentence",
+        "2 tag block(s) with a wrong tag-block checksum: their fields were used because the "
+        "sentence's own checksum was valid",
+    ]

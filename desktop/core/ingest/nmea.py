@@ -290,7 +290,9 @@ def _bad_tag_mask(tags: list[str]) -> np.ndarray:
         return np.zeros(0, dtype=bool)
     star = np.fromiter(map(str.find, tags, repeat("*")), dtype=np.int64, count=len(tags))
     length = np.fromiter(map(len, tags), dtype=np.int64, count=len(tags))
-    buf = np.frombuffer("".join(tags).encode("latin-1"), dtype=np.uint8)
+    # Three zero bytes after the last tag: a checksum read past it (a tag without one, or
+    # only empty tags, as ``\\`` alone on its line gives) reads zeros, never outside.
+    buf = np.frombuffer("".join(tags).encode("latin-1") + b"\0\0\0", dtype=np.uint8)
     start = np.zeros(len(tags), dtype=np.int64)
     np.cumsum(length[:-1], out=start[1:])
     has = (star >= 0) & (star + 3 <= length)
@@ -298,8 +300,8 @@ def _bad_tag_mask(tags: list[str]) -> np.ndarray:
     acc = np.concatenate(([0], np.bitwise_xor.accumulate(buf))).astype(np.uint8)
     pos = start + np.where(has, star, 0)
     xor = acc[pos] ^ acc[start]
-    hi = _HEXVAL[buf[np.minimum(pos + 1, len(buf) - 1)]]
-    lo = _HEXVAL[buf[np.minimum(pos + 2, len(buf) - 1)]]
+    hi = _HEXVAL[buf[pos + 1]]
+    lo = _HEXVAL[buf[pos + 2]]
     good = has & (hi < 16) & (lo < 16) & (((hi << 4) | lo) == xor)
     return ~good
 
