@@ -290,6 +290,8 @@ def _bad_tag_mask(tags: list[str]) -> np.ndarray:
     star = np.fromiter(map(str.find, tags, repeat("*")), dtype=np.int64, count=len(tags))
     length = np.fromiter(map(len, tags), dtype=np.int64, count=len(tags))
     buf = np.frombuffer("".join(tags).encode("latin-1"), dtype=np.uint8)
+    if buf.size == 0:  # only empty tag blocks (lines of two backslashes): none has a checksum
+        return np.ones(len(tags), dtype=bool)
     start = np.zeros(len(tags), dtype=np.int64)
     np.cumsum(length[:-1], out=start[1:])
     has = (star >= 0) & (star + 3 <= length)
