@@ -164,3 +164,19 @@ def test_plain_tagged_line_is_read_field_by_field() -> None:
     assert got.c_ns.tolist() == [1_700_000_000_123_000_000]  # 13 digits: milliseconds
     assert got.tail_ns.tolist() == [1_700_000_001_000_000_000]
     assert got.own_ship.tolist() == [False] and got.tag_bad == 0
+
+
+def test_empty_lone_tag_block_before_a_sentence_is_read_not_a_crash(tmp_path: Path) -> None:
+    """Found by the generated lines: an empty tag block ('\\\\') alone on its line, lent to
+    the next sentence, made the tag checksum check index an empty buffer."""
+    body = "AIVDM,1,1,,A,13u?etPv2;0n:dDPwUM1U1Cb069D,0"
+    path = tmp_path / "f.nmea"
+    path.write_bytes(f"\\\\\n!{body}*{_xor(body)}".encode())
+    read = read_nmea(path)
+    assert read.lines == read.tally.total == 2
+    assert read.tally.rejected["no_timestamp"] == 1  # the sentence: decoded, no time
+    assert read.notes == [
+        "1 tag block(s) with a wrong tag-block checksum: their fields were used because the"
+        " sentence's own checksum was valid",
+        "1 tag block(s) on a line of their own applied to the next sentence",
+    ]
