@@ -509,16 +509,24 @@ def _last_end(data: bytes, quoted: bool, delimiter: int) -> int:
 BLANK_RUN_KEEP: Final = 24
 
 
-def thin_blank_runs(data: bytes, first: int) -> tuple[bytes, np.ndarray, np.ndarray]:
+def line_count(data: bytes) -> int:
+    """Lines of ``data``: its newlines, and one more for a last line without one."""
+    return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+
+
+def thin_blank_runs(data: bytes, first: int, count: int | None = None
+                    ) -> tuple[bytes, np.ndarray, np.ndarray]:  # fmt: skip
     """NMEA text without the middle of its long runs of empty lines.
 
     Returns the text kept, the 0-based file numbers of its lines (``first`` is the number of
     the first line of ``data``), and the numbers of the empty lines left out: the caller
     counts those as ``not_ais`` (what the scan would make of them) without scanning them.
     Blank lines cost the scan about half a microsecond each, and a gzip file of newlines
-    holds hundreds of millions.
+    holds hundreds of millions. ``count`` is the number of lines of ``data`` when the caller
+    has counted them already.
     """
-    count = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+    if count is None:
+        count = line_count(data)
     numbers = np.arange(first, first + count, dtype=np.int64)
     if count < 2 * BLANK_RUN_KEEP + 1:
         return data, numbers, numbers[:0]

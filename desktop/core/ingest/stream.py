@@ -91,6 +91,7 @@ from desktop.core.ingest.limits import (
     GuardReport,
     ReadLimits,
     guarded_pieces,
+    line_count,
     text_blocks,
     thin_blank_runs,
 )
@@ -269,8 +270,8 @@ class _NmeaReader:
         first = 0
         for data, consumed, last in _pieces(self.path, self.chunk_bytes, self._gzip_notes, False,
                                             self.limits, self.guard):  # fmt: skip
-            count = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
-            data, kept, blank = thin_blank_runs(data, first)  # long blank runs: counted
+            count = line_count(data)
+            data, kept, blank = thin_blank_runs(data, first, count)  # long blank runs: counted
             first += count
             yield data, consumed, last, count, kept, blank, nmea_lines.parse(data)
 
