@@ -402,12 +402,11 @@ def test_add_takes_folders_and_glob_patterns(
     assert glob_info == folder_info and glob_info["files"] == 2
 
 
-def test_a_cancel_while_days_are_merged_in_parallel_leaves_the_archive_unchanged(
+def test_a_cancel_while_days_are_merged_leaves_the_archive_unchanged(
     receivers: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    """Days are merged two at a time: a cancel after the first day is merged stops the others
-    and removes every part begun (the running ones finish first), so the archive is as it was
-    and the same add then goes in whole."""
+    """A cancel after the first day is merged stops the others and removes the parts already
+    written, so the archive is as it was, file for file, and the same add then goes in whole."""
     archive = tmp_path / "ais"
     add_files(str(archive), [receivers[0]])
     before = archive_info(str(archive))
@@ -420,8 +419,8 @@ def test_a_cancel_while_days_are_merged_in_parallel_leaves_the_archive_unchanged
 
     with pytest.raises(Cancelled, match="the archive is unchanged"):
         add_files(str(archive), [SAMPLE], cancel=cancel,
-                  progress=lambda p: p.message.startswith("merged") and merged.append(p.message))
-    assert merged == ["merged fixes of 2026-03-01"]  # the first of the sample's days
+                  progress=lambda p: p.message.startswith("merging") and merged.append(p.message))
+    assert merged == ["merging fixes of 2026-03-01"]  # the first of the sample's days
     assert archive_info(str(archive)) == before
     assert sorted(p.relative_to(archive).as_posix() for p in archive.rglob("*")
                   if p.is_file()) == files_before  # fmt: skip

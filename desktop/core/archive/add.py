@@ -38,8 +38,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, closing
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -74,8 +73,6 @@ HASH_BLOCK_BYTES: Final = 1 << 20
 # read, their copy and the sort's, so some 25 MB whatever the day's size (a day of a
 # 20-sentence-a-second feed is 1.7 M fixes; sorted whole it took about 800 MB).
 MERGE_ROWS: Final = 131_072
-# Days merged at once (each holds one mmsi range of MERGE_ROWS rows): two cores' worth.
-MERGE_THREADS: Final = 2
 # Rows per record batch of a spill file: a range's rows are read by whole batches.
 SPILL_BATCH_ROWS: Final = 16_384
 STATIC_CONTENT: Final = (
@@ -453,18 +450,11 @@ def add_files(
             new_manifest["files"] = [*manifest["files"], *entries]
             superseded: list[str] = []
             written = 0
-            jobs = [(table, day, part_name(table, day, generation))
-                    for table in TABLES for day in spills.days(table)]  # fmt: skip
-            # Listed before they are written: a cancel or error removes every part begun.
-            new_parts.extend(relative for _, _, relative in jobs)
-
-            def merge(job: tuple[str, str, str]) -> dict[str, Any]:
-                return _merge_day(store, manifest, spills, *job)
-
-            # Closed before the scratch folder goes: the running merges read their spills.
-            with closing(_in_parallel(merge, jobs)) as merged:
-                for (table, day, _), part in zip(jobs, merged, strict=True):
-                    report(f"merged {table} of {day}", written=written)
+            for table in TABLES:
+                for day in spills.days(table):
+                    report(f"merging {table} of {day}", written=written)
+                    part = _merge_day(store, manifest, spills, table, day, generation)
+                    new_parts.append(part["path"])
                     old = manifest[table].get(day)
                     if old is not None:
                         superseded.append(old["path"])
@@ -494,20 +484,6 @@ def add_files(
             for relative in new_parts:  # an add that failed before its commit
                 store.delete(relative)
     return result
-
-
-def _in_parallel(work: Callable[[Any], Any], jobs: list[Any]) -> Iterator[Any]:
-    """``work(job)`` of every job, in order, ``MERGE_THREADS`` at a time. Days are merged
-    independently, and the sort, the reading of spills and the Parquet writing all run in
-    Arrow without the GIL. A consumer that stops early (a cancel, an error) cancels the jobs
-    not yet begun and waits for the running ones."""
-    pool = ThreadPoolExecutor(max_workers=MERGE_THREADS, thread_name_prefix="merge-day")
-    try:
-        pending = [pool.submit(work, job) for job in jobs]
-        for future in pending:
-            yield future.result()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
 
 
 class _DaySource:
@@ -589,15 +565,15 @@ def _mmsi_ranges(mmsi: np.ndarray, rows_per_range: int) -> list[tuple[int, int]]
 
 
 def _merge_day(store: Store, manifest: dict[str, Any], spills: _Spills, table: str, day: str,
-               relative: str) -> dict[str, Any]:  # fmt: skip
-    """Merge a day's current part with the spills of this add; write the new part aside, at
-    ``relative``.
+               generation: int) -> dict[str, Any]:  # fmt: skip
+    """Merge a day's current part with the spills of this add; write the new part aside.
 
     The day is merged one mmsi range of about ``MERGE_ROWS`` rows at a time (every source is
     sorted by mmsi, and the de-duplication never looks across vessels), each range written as
     the next row groups of the new part: memory holds one range, not the day."""
     schema = SCHEMAS[table]
     merge = merge_fixes if table == "fixes" else merge_statics
+    relative = part_name(table, day, generation)
     stats: dict[str, Any] = {"rows": 0, "vessels": 0, "low": None, "high": None}
     with ExitStack() as stack:
         sources = [_spill_source(path, first, count, schema)
