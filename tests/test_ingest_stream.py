@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import gzip
 import random
+import tempfile
+import threading
 from functools import reduce
 from pathlib import Path
 
@@ -507,3 +509,22 @@ def test_a_carried_lone_tag_block_hands_the_pieces_first_sentence_to_the_loop() 
     carry = stamp + sentence + b"\n"
     got = st._join_fast(carry + sentence, len(carry), st.nmea_lines.parse(sentence))
     assert got.fast.tolist() == [True, True]
+
+
+def test_a_caller_that_stops_after_one_chunk_stops_every_worker_and_removes_the_spills(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The read-ahead, scan and cleaning threads end, and the bucket spills are removed, when
+    the caller stops early (an error of its own, a cancel): nothing keeps running or stays."""
+    path = _nmea_track_file(tmp_path / "t.nmea", seed=2, gz=False)
+    spill_root = tmp_path / "tmp"
+    spill_root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spill_root))
+    monkeypatch.setattr(st, "BUCKET_INPUT_BYTES", 2048)  # several buckets on disk
+    stream = iter(st.stream_file(path, chunk_bytes=700))
+    next(stream)
+    assert [p.name for p in spill_root.iterdir()][0].startswith("exposure-stream-")
+    stream.close()
+    assert list(spill_root.iterdir()) == []
+    workers = [t.name for t in threading.enumerate() if t.name.endswith(path.name)]
+    assert workers == []

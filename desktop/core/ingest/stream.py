@@ -56,6 +56,7 @@ import shutil
 import tempfile
 import zlib
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -699,9 +700,13 @@ class FileStream:
             return
         reader = _reader(self.path, self.format, self.chunk_bytes, self.limits)
         buckets = _Buckets(_bucket_count(self.path, total))
+        stack = ExitStack()
         try:
-            # The pieces are scanned in a worker while their rows are spilled here.
-            scanned = prefetched(reader.chunks(), name=f"scan {self.path.name}")
+            # The pieces are scanned in a worker while their rows are spilled here. Closed
+            # (the worker stopped) before the buckets go, however the loop ends.
+            scanned = stack.enter_context(
+                closing(prefetched(reader.chunks(), name=f"scan {self.path.name}"))
+            )
             for chunk in scanned:  # noqa: B007 - deleted at the end of each turn
                 self._poll()
                 if len(chunk.positions):
@@ -723,14 +728,18 @@ class FileStream:
             self.report = FileReport(printable_path(self.path), reader.format, reader.lines)
             dropped = [0]
             # The next bucket is cleaned while the caller stores this one.
-            for chunk in prefetched(self._cleaned(reader, buckets, total, dropped),
-                                    name=f"clean {self.path.name}"):  # fmt: skip
+            cleaned = stack.enter_context(
+                closing(prefetched(self._cleaned(reader, buckets, total, dropped),
+                                   name=f"clean {self.path.name}"))  # fmt: skip
+            )
+            for chunk in cleaned:
                 yield chunk
                 del chunk
             if dropped[0]:
                 notes.append(static_note(dropped[0]))
             self._finish(reader.tally, notes)
         finally:
+            stack.close()
             buckets.close()
 
     def _cleaned(self, reader: _NmeaReader | _CsvReader, buckets: _Buckets, total: int,
