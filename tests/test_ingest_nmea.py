@@ -20,6 +20,7 @@ from conftest import CORPUS_NMEA_FILES
 from pyais.messages import NMEASentenceFactory
 
 from desktop.core.ingest import nmea_lines
+from desktop.core.ingest.base import RawRead
 from desktop.core.ingest.nmea import decode_messages, read_nmea
 
 pytestmark = pytest.mark.corpus
@@ -523,6 +524,16 @@ def _loop_only(real_parse):  # noqa: ANN001, ANN202 - wraps nmea_lines.parse
     return parse
 
 
+def assert_same_read(fast: RawRead, loop: RawRead) -> None:
+    """The fast path's read and the line loop's are the same: tally, notes, records."""
+    assert fast.tally.accepted == loop.tally.accepted
+    assert fast.tally.rejected == loop.tally.rejected
+    assert fast.tally.first_lines == loop.tally.first_lines
+    assert sorted(fast.notes) == sorted(loop.notes)
+    pd.testing.assert_frame_equal(fast.positions, loop.positions)
+    pd.testing.assert_frame_equal(fast.statics, loop.statics)
+
+
 @pytest.mark.parametrize("name", NMEA_FILES)
 def test_fast_path_and_line_loop_give_the_same_read(
     corpus: Path, name: str, monkeypatch: pytest.MonkeyPatch
@@ -530,13 +541,7 @@ def test_fast_path_and_line_loop_give_the_same_read(
     path = corpus / name
     fast = read_nmea(path)
     monkeypatch.setattr(nmea_lines, "parse", _loop_only(nmea_lines.parse))
-    loop = read_nmea(path)
-    assert fast.tally.accepted == loop.tally.accepted
-    assert fast.tally.rejected == loop.tally.rejected
-    assert fast.tally.first_lines == loop.tally.first_lines
-    assert sorted(fast.notes) == sorted(loop.notes)
-    pd.testing.assert_frame_equal(fast.positions, loop.positions)
-    pd.testing.assert_frame_equal(fast.statics, loop.statics)
+    assert_same_read(fast, read_nmea(path))
 
 
 def test_fast_path_takes_the_plain_sentences(corpus: Path) -> None:

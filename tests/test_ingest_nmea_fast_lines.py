@@ -14,11 +14,10 @@ from functools import reduce
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_ingest_nmea import _loop_only
+from test_ingest_nmea import _loop_only, assert_same_read
 
 from desktop.core.ingest import nmea_lines
 from desktop.core.ingest.nmea import read_nmea
@@ -128,12 +127,7 @@ def test_fast_path_and_line_loop_read_generated_lines_alike(data: bytes) -> None
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(nmea_lines, "parse", _loop_only(nmea_lines.parse))
             loop = read_nmea(path)
-    assert fast.tally.accepted == loop.tally.accepted
-    assert fast.tally.rejected == loop.tally.rejected
-    assert fast.tally.first_lines == loop.tally.first_lines
-    assert sorted(fast.notes) == sorted(loop.notes)
-    pd.testing.assert_frame_equal(fast.positions, loop.positions)
-    pd.testing.assert_frame_equal(fast.statics, loop.statics)
+    assert_same_read(fast, loop)
 
 
 COLUMNS = ("starts", "ends", "fast", "line", "checksum_ok", "pay_start", "pay_len", "fill",
