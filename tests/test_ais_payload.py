@@ -14,7 +14,6 @@ reads (a tail field starting with a space is left to it), and as two-part messag
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import reduce
 
 import numpy as np
 import pandas as pd
@@ -22,6 +21,7 @@ import pyais
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from nmea_kit import sentence, tag
 
 from desktop.core.ingest import nmea, nmea_lines
 
@@ -168,28 +168,16 @@ def reference(payload: str, fill: int) -> Ref:
 # --- building lines --------------------------------------------------------------------------
 
 
-def _xor(text: str) -> str:
-    return f"{reduce(lambda acc, ch: acc ^ ord(ch), text, 0):02X}"
-
-
-def sentence(body: str) -> str:
-    return f"!{body}*{_xor(body)}"
-
-
-def tag(t: int) -> str:
-    return f"\\c:{t}*{_xor(f'c:{t}')}\\"
-
-
 def lines_of(payload: str, fill: int, form: str, k: int) -> list[str]:
     """The lines carrying one payload, timed ``T0 + k``; the last one completes it."""
     if form == "fast":
-        return [tag(T0 + k) + sentence(f"AIVDM,1,1,,A,{payload},{fill}")]
+        return [tag(f"c:{T0 + k}") + sentence(f"AIVDM,1,1,,A,{payload},{fill}")]
     if form == "loop":  # a tail field that starts with a space is left to the line loop
-        return [tag(T0 + k) + sentence(f"AIVDM,1,1,,B,{payload},{fill}") + ", x"]
+        return [tag(f"c:{T0 + k}") + sentence(f"AIVDM,1,1,,B,{payload},{fill}") + ", x"]
     cut = len(payload) // 2
     seq = k % 10
     return [
-        tag(T0 + k) + sentence(f"AIVDM,2,1,{seq},A,{payload[:cut]},0"),
+        tag(f"c:{T0 + k}") + sentence(f"AIVDM,2,1,{seq},A,{payload[:cut]},0"),
         sentence(f"AIVDM,2,2,{seq},A,{payload[cut:]},{fill}"),
     ]
 

@@ -10,13 +10,13 @@ fields after the checksum, bad hex, lone tag blocks, CR line ends, empty lines, 
 from __future__ import annotations
 
 import tempfile
-from functools import reduce
 from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from nmea_kit import checksum
 from test_ingest_nmea import _loop_only, assert_same_read
 
 from desktop.core.ingest import nmea_lines
@@ -28,10 +28,6 @@ PAYLOADS = ("13u?etPv2;0n:dDPwUM1U1Cb069D", "B52K>;h00Fc>jpUlNV@ikwpUoP06",
             "")  # fmt: skip
 ODD = st.sampled_from(["!", "*", ",", "\\", "\r", " ", "\t", "c:", "$", "0", "9", ".", "\xff"])
 DIGITS = st.text("0123456789", max_size=20)
-
-
-def _xor(text: str) -> str:
-    return f"{reduce(lambda acc, ch: acc ^ ord(ch), text, 0):02X}"
 
 
 @st.composite
@@ -54,7 +50,7 @@ def tag_block(draw: st.DrawFn) -> str:
         else:
             fields.append(f"{kind}:{draw(st.text('0123abc-', max_size=5))}")
     body = ",".join(fields)
-    star = draw(st.sampled_from(["*" + _xor(body)] * 6 + ["", "*", "*00"]))
+    star = draw(st.sampled_from(["*" + checksum(body)] * 6 + ["", "*", "*00"]))
     star += draw(st.sampled_from([""] * 6 + ["0", "G0", "0g", "zz", "5f"]))
     return "\\" + body + star + draw(st.sampled_from(["\\"] * 4 + [""]))
 
@@ -74,8 +70,8 @@ def sentence(draw: st.DrawFn) -> str:
     payload = draw(st.one_of(st.sampled_from(PAYLOADS), st.text("0@Wh`w:;<>?", max_size=90)))
     fill = pick("0", "2", "5", "6", "", "00")
     body = f"{talker}{kind}{parts}{seq},{channel},{payload},{fill}"
-    checksum = draw(st.sampled_from([_xor(body)] * 4 + ["00"]))
-    checksum = pick(checksum, checksum[:1], checksum + "0", "G0", "0g")
+    given = draw(st.sampled_from([checksum(body)] * 4 + ["00"]))
+    given = pick(given, given[:1], given + "0", "G0", "0g")
     tail = ""
     for _ in range(draw(st.integers(0, 2))):
         tail += "," + draw(
@@ -85,7 +81,7 @@ def sentence(draw: st.DrawFn) -> str:
                 st.sampled_from(["", " 1700000000", "1700000000 ", "1.5", "x", "-1"]),
             )
         )
-    return f"!{body}*{checksum}{tail}"
+    return f"!{body}*{given}{tail}"
 
 
 @st.composite
@@ -145,9 +141,9 @@ def test_block_edges_anywhere_give_the_same_lines(data: bytes, block_bytes: int)
 
 
 def test_plain_tagged_line_is_read_field_by_field() -> None:
-    line = "\\c:1700000000123*" + _xor("c:1700000000123") + "\\"
+    line = "\\c:1700000000123*" + checksum("c:1700000000123") + "\\"
     body = "AIVDM,1,1,,A,13u?etPv2;0n:dDPwUM1U1Cb069D,0"
-    data = f"junk\n{line}!{body}*{_xor(body)},1700000001\r\n".encode()
+    data = f"junk\n{line}!{body}*{checksum(body)},1700000001\r\n".encode()
     got = nmea_lines.parse(data)
     assert got.fast.tolist() == [False, True]
     assert got.line.tolist() == [1]
@@ -165,7 +161,7 @@ def test_empty_lone_tag_block_before_a_sentence_is_read_not_a_crash(tmp_path: Pa
     the next sentence, made the tag checksum check index an empty buffer."""
     body = "AIVDM,1,1,,A,13u?etPv2;0n:dDPwUM1U1Cb069D,0"
     path = tmp_path / "f.nmea"
-    path.write_bytes(f"\\\\\n!{body}*{_xor(body)}".encode())
+    path.write_bytes(f"\\\\\n!{body}*{checksum(body)}".encode())
     read = read_nmea(path)
     assert read.lines == read.tally.total == 2
     assert read.tally.rejected["no_timestamp"] == 1  # the sentence: decoded, no time

@@ -7,31 +7,18 @@ computed here; each test names the rule it pins.
 from __future__ import annotations
 
 import gzip
-from functools import reduce
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from nmea_kit import sentence, tag
 from pyais import encode_dict
 
 from desktop.core.ingest.nmea import decode_messages, read_nmea
 
 T0 = 1_700_000_000  # 2023-11-14T22:13:20Z
 T0_ISO = "2023-11-14T22:13:20Z"
-
-
-def _xor(text: str) -> str:
-    return f"{reduce(lambda acc, ch: acc ^ ord(ch), text, 0):02X}"
-
-
-def sentence(body: str) -> str:
-    """``!body*hh`` with the right checksum."""
-    return f"!{body}*{_xor(body)}"
-
-
-def tag(fields: str) -> str:
-    return f"\\{fields}*{_xor(fields)}\\"
 
 
 def encoded(msg: dict, **kw: object) -> list[str]:

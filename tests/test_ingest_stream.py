@@ -13,13 +13,13 @@ import gzip
 import random
 import tempfile
 import threading
-from functools import reduce
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import CORPUS_TRACK_FILES
+from nmea_kit import checksum, tag
 from pyais import encode_dict
 
 from desktop.core.errors import Cancelled
@@ -31,20 +31,12 @@ from desktop.core.ingest.base import RawRead
 T0 = 1_700_000_000  # 2023-11-14T22:13:20Z
 
 
-def _xor(text: str) -> str:
-    return f"{reduce(lambda acc, ch: acc ^ ord(ch), text, 0):02X}"
-
-
-def tag(fields: str) -> str:
-    return f"\\{fields}*{_xor(fields)}\\"
-
-
 def pghp(stamp: pd.Timestamp, ref: str = "00") -> str:
     body = (
         f"PGHP,1,{stamp.year},{stamp.month},{stamp.day},{stamp.hour},{stamp.minute},"
         f"{stamp.second},0,219,1,2190047,1,{ref}"
     )
-    return f"${body}*{_xor(body)}"
+    return f"${body}*{checksum(body)}"
 
 
 def position(mmsi: int, lat: float, lon: float, **kw: object) -> list[str]:
