@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from nmea_kit import sentence, tag
 from pyais.constants import ShipType
 
-from desktop.core.ingest import nmea, nmea_lines
+from desktop.core.ingest import ais_payload, nmea
 
 T0 = 1_700_000_000
 POSITION = (1, 2, 3, 18, 19, 27)
@@ -423,7 +423,7 @@ def slices_of(draw: st.DrawFn) -> tuple[bytes, list[int], list[int]]:
 def test_gather_equals_the_slices_joined(drawn: tuple[bytes, list[int], list[int]]) -> None:
     data, starts, lengths = drawn
     buf = np.frombuffer(data, dtype=np.uint8)
-    got = nmea_lines.gather(
+    got = ais_payload.gather(
         buf, np.array(starts, dtype=np.int64), np.array(lengths, dtype=np.int64)
     )
     assert got.dtype == np.uint8

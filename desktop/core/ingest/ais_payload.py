@@ -155,13 +155,6 @@ def gather(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray
     return out
 
 
-def batch(payloads: list[str], fill_bits: np.ndarray) -> PayloadBatch:
-    """Concatenate ``payloads`` (latin-1 text) and map them to 6-bit values."""
-    length = np.fromiter(map(len, payloads), dtype=np.int64, count=len(payloads))
-    raw = np.frombuffer("".join(payloads).encode("latin-1"), dtype=np.uint8)
-    return batch_raw(raw, length, fill_bits)
-
-
 def batch_raw(raw: np.ndarray, length: np.ndarray, fill_bits: np.ndarray) -> PayloadBatch:
     """Payload bytes back to back (``length`` characters each) as a batch of 6-bit values."""
     n = len(length)

@@ -469,7 +469,7 @@ def scan_lines(  # noqa: C901, PLR0915 - one pass over the lines, kept in one pl
     )
     sums1: list[tuple[str, ...]] = []
     if pghp:
-        hexes = nmea_lines.gather(fl.buf, fl.star[good] + 1, np.full(n_fast, 2))
+        hexes = ap.gather(fl.buf, fl.star[good] + 1, np.full(n_fast, 2))
         text = hexes.tobytes().decode("latin-1").upper()
         sums1 = [(text[2 * k : 2 * k + 2],) for k in range(n_fast)]
         sums1 += [(x.upper(),) for x in sel(s_sum)]

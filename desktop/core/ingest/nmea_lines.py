@@ -25,7 +25,6 @@ from typing import Final
 
 import numpy as np
 
-from desktop.core.ingest import ais_payload
 from desktop.core.ingest.base import EPOCH_MS_ABOVE
 
 NO_TIME: Final = np.iinfo(np.int64).min
@@ -465,9 +464,3 @@ def _parse_block(  # noqa: PLR0915 - one vectorised pass, kept together
         "tag_bad_lines": line[bad_at].astype(np.int64),
         "ends_lone": bool(lone[-1]),
     }
-
-
-def gather(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray:
-    """The bytes ``buf[start[i] : start[i] + length[i]]`` of every i, back to back (see
-    ``ais_payload.gather``: whole slices copied at once, temporaries bounded)."""
-    return ais_payload.gather(buf, start, length)
