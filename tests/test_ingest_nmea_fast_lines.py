@@ -126,15 +126,11 @@ def test_fast_path_and_line_loop_read_generated_lines_alike(data: bytes) -> None
     assert_same_read(fast, loop)
 
 
-COLUMNS = ("starts", "ends", "fast", "line", "checksum_ok", "pay_start", "pay_len", "fill",
-           "c_ns", "tail_ns", "own_ship", "star", "tag_bad_lines")  # fmt: skip
-
-
 @QUICK
 @given(FILES, st.integers(1, 400))
 def test_block_edges_anywhere_give_the_same_lines(data: bytes, block_bytes: int) -> None:
     whole, blocks = nmea_lines.parse(data), nmea_lines.parse(data, block_bytes=block_bytes)
-    for column in COLUMNS:
+    for column in nmea_lines.ARRAYS:
         a, b = getattr(whole, column), getattr(blocks, column)
         assert a.dtype == b.dtype and np.array_equal(a, b), column
     assert whole.tag_bad == blocks.tag_bad

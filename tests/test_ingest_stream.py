@@ -455,15 +455,11 @@ def test_progress_is_reported_by_bytes_within_a_file(tmp_path: Path) -> None:
 
 # --- the read-ahead: a piece parsed alone, then joined to the lines carried before it ----------
 
-_FAST_ARRAYS = ("starts", "ends", "fast", "line", "checksum_ok", "pay_start", "pay_len", "fill",
-                "c_ns", "tail_ns", "own_ship", "star", "tag_bad_lines")  # fmt: skip
-
-
 def assert_join_equals_parse(carry: bytes, rest: bytes) -> None:
     buf = carry + rest
     want = st.nmea_lines.parse(buf)
     got = st._join_fast(buf, len(carry), st.nmea_lines.parse(rest))
-    for name in _FAST_ARRAYS:
+    for name in st.nmea_lines.ARRAYS:
         a, b = getattr(want, name), getattr(got, name)
         assert a.dtype == b.dtype, name
         np.testing.assert_array_equal(a, b, err_msg=name)

@@ -20,7 +20,7 @@ a digit) made of digits only, so that it reads exactly as the line loop would re
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Final
 
 import numpy as np
@@ -72,6 +72,12 @@ class FastLines:
     def text(self, i: int) -> str:
         """Line ``i`` as text (latin-1: every byte is a character)."""
         return self.buf[self.starts[i] : self.ends[i]].tobytes().decode("latin-1")
+
+
+# The arrays of ``FastLines`` that hold one value per fast line, and every array it holds.
+PER_FAST_LINE: Final = ("line", "checksum_ok", "pay_start", "pay_len", "fill", "c_ns", "tail_ns",
+                        "own_ship", "star")  # fmt: skip
+ARRAYS: Final = tuple(f.name for f in fields(FastLines) if f.name not in ("buf", "tag_bad"))
 
 
 # Block bytes are copied behind and followed by this many zero bytes, so the 8-byte and 64-bit
@@ -286,18 +292,7 @@ def parse(data: bytes, block_bytes: int = BLOCK_BYTES) -> FastLines:
         first_line = last_line
     fast = np.zeros(len(starts), dtype=bool)
     cols: dict = {}
-    for name in (
-        "line",
-        "checksum_ok",
-        "pay_start",
-        "pay_len",
-        "fill",
-        "c_ns",
-        "tail_ns",
-        "own_ship",
-        "star",
-        "tag_bad_lines",
-    ):
+    for name in (*PER_FAST_LINE, "tag_bad_lines"):
         parts = [piece[name] for piece in pieces]
         cols[name] = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
     if not every:

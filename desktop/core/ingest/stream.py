@@ -342,11 +342,6 @@ class _NmeaReader:
         return pos, statics
 
 
-# The arrays of ``nmea_lines.FastLines`` that hold one value per fast line.
-_PER_FAST_LINE: Final = ("line", "checksum_ok", "pay_start", "pay_len", "fill", "c_ns", "tail_ns",
-                         "own_ship", "star")  # fmt: skip
-
-
 def _join_fast(buf: bytes, carried_bytes: int, ahead: nmea_lines.FastLines
                ) -> nmea_lines.FastLines:  # fmt: skip
     """``nmea_lines.parse(buf)`` from ``ahead``, the parse of the piece's own text (read in the
@@ -367,7 +362,7 @@ def _join_fast(buf: bytes, carried_bytes: int, ahead: nmea_lines.FastLines
     shifts = {"starts": shift, "ends": shift, "pay_start": shift, "star": shift, "line": lines,
               "tag_bad_lines": lines}  # fmt: skip
     fast = {}
-    for name in ("starts", "ends", "fast", *_PER_FAST_LINE, "tag_bad_lines"):
+    for name in nmea_lines.ARRAYS:
         tail = getattr(ahead, name)
         fast[name] = np.concatenate([getattr(head, name), tail + shifts[name] if name in shifts
                                      else tail])  # fmt: skip
@@ -398,7 +393,7 @@ def _drop_first_fast(fl: nmea_lines.FastLines) -> nmea_lines.FastLines:
     """``fl`` with its first fast line handed to the line loop instead."""
     fast = fl.fast.copy()
     fast[fl.line[0]] = False
-    cut = {name: getattr(fl, name)[1:] for name in _PER_FAST_LINE}
+    cut = {name: getattr(fl, name)[1:] for name in nmea_lines.PER_FAST_LINE}
     bad = fl.tag_bad_lines != fl.line[0]
     return dataclasses.replace(fl, fast=fast, tag_bad=int(np.count_nonzero(bad)),
                                tag_bad_lines=fl.tag_bad_lines[bad], **cut)  # fmt: skip
