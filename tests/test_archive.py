@@ -405,8 +405,9 @@ def test_add_takes_folders_and_glob_patterns(
 def test_a_cancel_while_days_are_merged_leaves_the_archive_unchanged(
     receivers: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    """A cancel after the first day is merged stops the others and removes the parts already
-    written, so the archive is as it was, file for file, and the same add then goes in whole."""
+    """A cancel after the first day is merged stops the others (the child merging its share
+    of the days is killed) and removes the parts already written, so the archive is as it
+    was, file for file, and the same add then goes in whole."""
     archive = tmp_path / "ais"
     add_files(str(archive), [receivers[0]])
     before = archive_info(str(archive))
@@ -420,7 +421,7 @@ def test_a_cancel_while_days_are_merged_leaves_the_archive_unchanged(
     with pytest.raises(Cancelled, match="the archive is unchanged"):
         add_files(str(archive), [SAMPLE], cancel=cancel,
                   progress=lambda p: p.message.startswith("merging") and merged.append(p.message))
-    assert merged == ["merging fixes of 2026-03-01"]  # the first of the sample's days
+    assert len(merged) == 1 and merged[0].startswith("merging fixes of 2026-")
     assert archive_info(str(archive)) == before
     assert sorted(p.relative_to(archive).as_posix() for p in archive.rglob("*")
                   if p.is_file()) == files_before  # fmt: skip

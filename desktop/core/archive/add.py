@@ -63,7 +63,9 @@ from desktop.core.archive.layout import (
     part_name,
     read_manifest,
 )
+from desktop.core.arrow_numpy import numpy_of
 from desktop.core.errors import ArchiveError, Cancelled, InputError
+from desktop.core.ingest.prefetch import Finished, can_fork, forked
 from desktop.core.model import iso_utc
 
 log = logging.getLogger(__name__)
@@ -217,8 +219,8 @@ _NO_DAY: Final = np.iinfo(np.int64).min  # the day number of a row without a tim
 
 def _day_numbers(times: pa.ChunkedArray | pa.Array) -> np.ndarray:
     """UTC day of each time as days since 1970-01-01 (``_NO_DAY`` for a missing time)."""
-    micros = pc.cast(times, pa.int64()).to_numpy(zero_copy_only=False)
-    valid = ~pc.is_null(times).to_numpy(zero_copy_only=False)
+    micros = numpy_of(pc.cast(times, pa.int64()))
+    valid = ~numpy_of(pc.is_null(times))
     return np.where(valid, np.where(valid, micros, 0) // 86_400_000_000, _NO_DAY)
 
 
@@ -288,11 +290,36 @@ def merge_fixes(table: pa.Table) -> pa.Table:
     """Sort by (mmsi, time) and keep one row per (mmsi, time) (see the module docstring)."""
     if table.num_rows == 0:
         return table
+    time = pc.cast(table.column("time"), pa.int64())
+    if time.null_count == 0 and table.column("mmsi").null_count == 0:
+        mmsi = numpy_of(table.column("mmsi"))
+        # The usual case: no two rows share (mmsi, time) (one file's cleaned fixes, or files
+        # that do not overlap). Then the order by (mmsi, time) alone is the order of the full
+        # key, and nothing is dropped. The sources are runs sorted by (mmsi, time), which a
+        # stable (merge) sort of one integer key joins in about linear time.
+        micros = numpy_of(time)
+        _, vessel = np.unique(mmsi, return_inverse=True)
+        low = micros.min()
+        if int(micros.max()) - int(low) < 1 << 40 and len(mmsi) < 1 << 23:
+            key = (vessel.astype(np.int64) << 40) | (micros - low)
+            order = np.argsort(key, kind="stable")
+            ordered = key[order]
+            if (ordered[1:] != ordered[:-1]).all():
+                if (order[1:] > order[:-1]).all():
+                    return table  # already in order
+                return table.take(pa.array(order))
+    return merge_by_full_key(table)
+
+
+def merge_by_full_key(table: pa.Table) -> pa.Table:
+    """``merge_fixes`` by the sort of the whole key (``_FIX_ORDER``), whatever the rows."""
+    if table.num_rows == 0:
+        return table
     # Arrow's sort reads the columns as they are (no float or string copies) and compares the
     # later keys only where the earlier ones tie.
     order = pc.sort_indices(table, sort_keys=_FIX_ORDER)  # nulls at the end (the default)
-    mmsi = pc.take(table.column("mmsi"), order).to_numpy()
-    time = pc.take(pc.cast(table.column("time"), pa.int64()), order).to_numpy()
+    mmsi = numpy_of(pc.take(table.column("mmsi"), order))
+    time = numpy_of(pc.take(pc.cast(table.column("time"), pa.int64()), order))
     first = np.append(True, (mmsi[1:] != mmsi[:-1]) | (time[1:] != time[:-1]))
     if first.all():
         return table.take(order)
@@ -306,12 +333,12 @@ def merge_statics(table: pa.Table) -> pa.Table:
         return table
     # Records without a time first, as ingest sorts them (na_position="first").
     time = pc.fill_null(pc.cast(table.column("time"), pa.int64()), np.iinfo("int64").min)
-    source = table.column("source").to_numpy(zero_copy_only=False).astype(str)
+    source = numpy_of(table.column("source")).astype(str)
     _, source_rank = np.unique(source, return_inverse=True)
     order = np.lexsort((
-        table.column("line").to_numpy(zero_copy_only=False), source_rank,
-        time.to_numpy(zero_copy_only=False),
-        table.column("mmsi").to_numpy(zero_copy_only=False).astype("int64"),
+        numpy_of(table.column("line")), source_rank,
+        numpy_of(time),
+        numpy_of(table.column("mmsi")).astype("int64"),
     ))  # fmt: skip
     ordered = table.take(pa.array(order))
     columns = [ordered.column(name).to_pylist() for name in STATIC_CONTENT]
@@ -450,18 +477,23 @@ def add_files(
             new_manifest["files"] = [*manifest["files"], *entries]
             superseded: list[str] = []
             written = 0
-            for table in TABLES:
-                for day in spills.days(table):
-                    report(f"merging {table} of {day}", written=written)
-                    part = _merge_day(store, manifest, spills, table, day, generation)
-                    new_parts.append(part["path"])
-                    old = manifest[table].get(day)
-                    if old is not None:
-                        superseded.append(old["path"])
-                    new_manifest[table][day] = part
-                    if table == "fixes":
-                        written += part["rows"]
-                        result.days_written += 1
+            # Every part this add may write is named before any is written: whatever stops
+            # the add, the ``finally`` below removes them all.
+            jobs = {(table, day): part_name(table, day, generation)
+                    for table in TABLES for day in spills.days(table)}  # fmt: skip
+            new_parts.extend(jobs.values())
+
+            def merging(table: str, day: str) -> None:
+                report(f"merging {table} of {day}", written=written)
+
+            for table, day, part in _merged_days(store, manifest, spills, jobs, merging):
+                old = manifest[table].get(day)
+                if old is not None:
+                    superseded.append(old["path"])
+                new_manifest[table][day] = part
+                if table == "fixes":
+                    written += part["rows"]
+                    result.days_written += 1
             new_manifest["fixes"] = dict(sorted(new_manifest["fixes"].items()))
             new_manifest["statics"] = dict(sorted(new_manifest["statics"].items()))
             check_cancel()
@@ -486,6 +518,62 @@ def add_files(
     return result
 
 
+def _merged_days(
+    store: Store, manifest: dict[str, Any], spills: _Spills, jobs: dict[tuple[str, str], str],
+    starting: Callable[[str, str], None],
+) -> Iterator[tuple[str, str, dict[str, Any]]]:  # fmt: skip
+    """Each (table, day) of ``jobs`` merged into the part ``jobs`` names for it
+    (``_merge_day``): (table, day, part entry).
+
+    On a local archive, where fork is available, the days are shared between this process
+    and a forked child by their rows (largest first, each to the lane with fewer rows so
+    far), and the two lanes merge at once: sorting, encoding and compressing hold the GIL
+    often enough that a thread gained nothing. ``starting(table, day)`` is called before
+    each day of this process's lane (it may raise ``Cancelled``); a child stopped part way
+    is killed, and its unfinished temporary file removed."""
+    lanes: list[list[tuple[str, str]]] = [[], []]
+    if store.is_local and can_fork() and len(jobs) > 1:
+        loads = [0, 0]
+        for job in sorted(jobs, key=lambda j: -_day_rows(manifest, spills, *j)):
+            lane = int(loads[1] < loads[0])
+            lanes[lane].append(job)
+            loads[lane] += _day_rows(manifest, spills, *job)
+    else:
+        lanes[0] = list(jobs)
+
+    def merged(lane: list[tuple[str, str]], announce: bool
+               ) -> Iterator[tuple[str, str, dict[str, Any]]]:  # fmt: skip
+        for table, day in lane:
+            if announce:
+                starting(table, day)
+            yield table, day, _merge_day(store, manifest, spills, table, day, jobs[table, day])
+
+    if not lanes[1]:
+        yield from merged(lanes[0], True)
+        return
+    others = forked(lambda: merged(lanes[1], False), lambda: None, name="merge days")
+    finished = False
+    try:
+        yield from merged(lanes[0], True)
+        for item in others:  # the child's days, waiting in the pipe
+            if isinstance(item, Finished):
+                finished = True
+            else:
+                yield item
+    finally:
+        others.close()  # kills the child if it is still at work
+        if not finished:
+            for job in lanes[1]:
+                store.remove_temporaries(jobs[job])
+
+
+def _day_rows(manifest: dict[str, Any], spills: _Spills, table: str, day: str) -> int:
+    """Rows a day's merge reads: its spills' and its current part's."""
+    old = manifest[table].get(day)
+    return (sum(count for _, _, count in spills.places(table, day))
+            + (int(old["rows"]) if old is not None else 0))  # fmt: skip
+
+
 class _DaySource:
     """One source of a day's rows (a spill slice or the day's current part), sorted by mmsi:
     its mmsi column in memory (4 bytes a row), its rows read one mmsi range at a time."""
@@ -504,7 +592,7 @@ def _sorted_by_mmsi(mmsi: np.ndarray) -> bool:
 
 def _in_memory_source(table: pa.Table) -> _DaySource:
     """Rows not sorted by mmsi (never written so, but not assumed): sorted here, in memory."""
-    mmsi = table.column("mmsi").to_numpy()
+    mmsi = numpy_of(table.column("mmsi"))
     order = np.argsort(mmsi, kind="stable")
     table = table.take(pa.array(order))
     return _DaySource(mmsi[order], lambda a, b: table.slice(a, b - a))
@@ -523,17 +611,19 @@ def _spill_rows(path: Path, start: int, stop: int, fields: list[int] | None = No
 
 def _spill_source(path: Path, first: int, count: int, schema: pa.Schema) -> _DaySource:
     def rows(a: int, b: int) -> pa.Table:
-        return _spill_rows(path, first + a, first + b).combine_chunks().cast(schema)
+        # As read (batches, not one copy of them): the merge's sort gathers the rows anyway.
+        table = _spill_rows(path, first + a, first + b)
+        return table if table.schema == schema else table.cast(schema)
 
     mmsi = _spill_rows(path, first, first + count, [schema.get_field_index("mmsi")])
-    mmsi = mmsi.column("mmsi").to_numpy()
+    mmsi = numpy_of(mmsi.column("mmsi"))
     if not _sorted_by_mmsi(mmsi):
         return _in_memory_source(rows(0, count))
     return _DaySource(mmsi, rows)
 
 
 def _part_source(part: pq.ParquetFile, schema: pa.Schema) -> _DaySource:
-    mmsi = part.read(columns=["mmsi"]).column("mmsi").to_numpy()
+    mmsi = numpy_of(part.read(columns=["mmsi"]).column("mmsi"))
     if not _sorted_by_mmsi(mmsi):
         return _in_memory_source(part.read(columns=schema.names).cast(schema))
     sizes = [part.metadata.row_group(g).num_rows for g in range(part.metadata.num_row_groups)]
@@ -565,7 +655,7 @@ def _mmsi_ranges(mmsi: np.ndarray, rows_per_range: int) -> list[tuple[int, int]]
 
 
 def _merge_day(store: Store, manifest: dict[str, Any], spills: _Spills, table: str, day: str,
-               generation: int) -> dict[str, Any]:  # fmt: skip
+               relative: str) -> dict[str, Any]:  # fmt: skip
     """Merge a day's current part with the spills of this add; write the new part aside.
 
     The day is merged one mmsi range of about ``MERGE_ROWS`` rows at a time (every source is
@@ -573,7 +663,6 @@ def _merge_day(store: Store, manifest: dict[str, Any], spills: _Spills, table: s
     the next row groups of the new part: memory holds one range, not the day."""
     schema = SCHEMAS[table]
     merge = merge_fixes if table == "fixes" else merge_statics
-    relative = part_name(table, day, generation)
     stats: dict[str, Any] = {"rows": 0, "vessels": 0, "low": None, "high": None}
     with ExitStack() as stack:
         sources = [_spill_source(path, first, count, schema)
@@ -592,7 +681,7 @@ def _merge_day(store: Store, manifest: dict[str, Any], spills: _Spills, table: s
                     a, b = np.searchsorted(source.mmsi, [low, high], side="left")
                     if b > a:
                         parts.append(source.rows(int(a), int(b)))
-                merged = merge(pa.concat_tables(parts).combine_chunks())
+                merged = merge(pa.concat_tables(parts))
                 del parts
                 _tally(stats, merged)
                 yield merged

@@ -22,6 +22,7 @@ next add removes them. Programs reading the folders directly should take the fil
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import uuid
@@ -161,6 +162,21 @@ class Store:
         data = sink.getvalue()
         self.fs.pipe_file(target, data.to_pybytes())
         return data.size
+
+    def remove_temporaries(self, relative: str) -> None:
+        """Remove what a local write of ``relative`` left when it was killed part way (its
+        hidden temporary beside the target). Object stores have none: a PUT is whole."""
+        if not self.is_local:
+            return
+        directory, name = os.path.split(self.path(relative))
+        try:
+            names = os.listdir(directory)
+        except FileNotFoundError:
+            return
+        for other in names:
+            if other.startswith(f".{name}.tmp-"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(os.path.join(directory, other))
 
     def read_table(self, relative: str, columns: list[str] | None = None) -> pa.Table:
         with self.fs.open(self.path(relative), "rb") as fh:

@@ -52,6 +52,7 @@ from desktop.core.archive.layout import (
     open_store,
     read_manifest,
 )
+from desktop.core.arrow_numpy import numpy_of
 from desktop.core.detect.gap_evidence import GapEnds, end_boxes, neighbour_hits, silence_days
 from desktop.core.errors import ArchiveError, Cancelled, InputError
 from desktop.core.fixes import make_fixes
@@ -266,11 +267,11 @@ class ArchiveNeighbours:
             table = reader.read("fixes", day.isoformat(), day.isoformat(),
                                 NEIGHBOUR_COLUMNS, rows=_near_ends(mine))  # fmt: skip
             hits = neighbour_hits(
-                table.column("mmsi").to_numpy(zero_copy_only=False).astype("int64"),
-                pc.cast(table.column("time"), pa.int64()).to_numpy(zero_copy_only=False)
+                numpy_of(table.column("mmsi")).astype("int64"),
+                numpy_of(pc.cast(table.column("time"), pa.int64()))
                 * 1000,
-                table.column("lon").to_numpy(zero_copy_only=False).astype("float64"),
-                table.column("lat").to_numpy(zero_copy_only=False).astype("float64"),
+                numpy_of(table.column("lon")).astype("float64"),
+                numpy_of(table.column("lat")).astype("float64"),
                 mine,
             )
             hits[:, 0] = index[hits[:, 0]]
@@ -365,8 +366,8 @@ def load_for_screening(
 
 def _resolve(vessels: VesselList, statics: pa.Table) -> tuple[set[int], list[str]]:
     """MMSIs of the listed vessels: as listed, or by IMO, or by exact name, in the statics."""
-    mmsi = statics.column("mmsi").to_numpy(zero_copy_only=False).astype("int64")
-    imo = pc.fill_null(statics.column("imo"), -1).to_numpy(zero_copy_only=False)
+    mmsi = numpy_of(statics.column("mmsi")).astype("int64")
+    imo = numpy_of(pc.fill_null(statics.column("imo"), -1))
     names = pc.utf8_upper(pc.utf8_trim_whitespace(pc.fill_null(statics.column("name"), "")))
     name = np.asarray(names.to_pylist(), dtype=object)
     found = set(vessels.mmsis)
@@ -402,16 +403,16 @@ def _near_keys(table: pa.Table, port_cells: np.ndarray | None = None
                ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """(mmsi, cell key) of the slow fixes of ``table`` (cells of NEAR_DEG x NEAR_HOURS),
     leaving out fixes in ``port_cells`` when given."""
-    sog = table.column("sog_kn").to_numpy(zero_copy_only=False)
+    sog = numpy_of(table.column("sog_kn"))
     slow = ~(sog > NEAR_SOG_KN)  # NaN (no speed) counts as slow
     if port_cells is not None and len(port_cells):
-        lat = table.column("lat").to_numpy(zero_copy_only=False)
-        lon = table.column("lon").to_numpy(zero_copy_only=False)
+        lat = numpy_of(table.column("lat"))
+        lon = numpy_of(table.column("lon"))
         slow &= ~_member(_cell(lat, lon, PORT_CELL_DEG), port_cells)
-    mmsi = table.column("mmsi").to_numpy(zero_copy_only=False)[slow].astype("int64")
-    lat = table.column("lat").to_numpy(zero_copy_only=False)[slow]
-    lon = table.column("lon").to_numpy(zero_copy_only=False)[slow]
-    hours = pc.cast(table.column("time"), pa.int64()).to_numpy(zero_copy_only=False)[slow]
+    mmsi = numpy_of(table.column("mmsi"))[slow].astype("int64")
+    lat = numpy_of(table.column("lat"))[slow]
+    lon = numpy_of(table.column("lon"))[slow]
+    hours = numpy_of(pc.cast(table.column("time"), pa.int64()))[slow]
     t = (hours // int(NEAR_HOURS * 3600e6)).astype("int64")
     y = np.floor((lat + 90.0) / NEAR_DEG).astype("int64")
     x = np.floor((lon + 180.0) / NEAR_DEG).astype("int64")
@@ -470,8 +471,8 @@ def _needed_vessels(reader: ArchiveReader, first: str, last: str, listed: np.nda
 def _statics_for(statics: pa.Table, wanted: np.ndarray) -> pa.Table:
     """Static records of the wanted vessels, and of any vessel sharing an IMO with one (the
     identity test flags one IMO under several MMSIs)."""
-    mmsi = statics.column("mmsi").to_numpy(zero_copy_only=False).astype("int64")
-    imo = pc.fill_null(statics.column("imo"), -1).to_numpy(zero_copy_only=False)
+    mmsi = numpy_of(statics.column("mmsi")).astype("int64")
+    imo = numpy_of(pc.fill_null(statics.column("imo"), -1))
     mine = np.isin(mmsi, wanted)
     imos = np.setdiff1d(np.unique(imo[mine]), [-1])
     return statics.filter(pa.array(mine | np.isin(imo, imos)))
@@ -480,7 +481,7 @@ def _statics_for(statics: pa.Table, wanted: np.ndarray) -> pa.Table:
 def _fixes_frame(table: pa.Table, archive: str) -> pd.DataFrame:
     """The fixes table (``desktop.core.fixes`` schema) of the rows read, sorted by (mmsi, time):
     each day's file is sorted, the days come in order, so a stable sort by mmsi suffices."""
-    mmsi = table.column("mmsi").to_numpy(zero_copy_only=False)
+    mmsi = numpy_of(table.column("mmsi"))
     order = np.argsort(mmsi, kind="stable")
     names = set(table.column_names)
 
@@ -488,12 +489,12 @@ def _fixes_frame(table: pa.Table, archive: str) -> pd.DataFrame:
         if name not in names:
             return None
         values = pc.cast(table.column(name), pa.float64())
-        return values.to_numpy(zero_copy_only=False)[order]
+        return numpy_of(values)[order]
 
-    micros = pc.cast(table.column("time"), pa.int64()).to_numpy(zero_copy_only=False)
+    micros = numpy_of(pc.cast(table.column("time"), pa.int64()))
     if "source" in names:
         source: Any = pd.Categorical(
-            table.column("source").to_numpy(zero_copy_only=False)[order]
+            numpy_of(table.column("source"))[order]
         )
     else:  # not read: every fix comes from the archive
         source = pd.Categorical.from_codes(
@@ -570,7 +571,7 @@ def archive_info(archive: str, storage_options: dict[str, Any] | None = None) ->
     vessels: np.ndarray = np.array([], dtype="int64")
     for _, table in reader.day_by_day("fixes", "0000", "9999", ["mmsi"]):  # a day at a time
         column = table.column("mmsi")
-        vessels = np.union1d(vessels, pc.unique(column).to_numpy(zero_copy_only=False))
+        vessels = np.union1d(vessels, numpy_of(pc.unique(column)))
     rejected: dict[str, int] = {}
     lines = accepted_fixes = 0
     for entry in manifest["files"]:

@@ -23,9 +23,9 @@ from desktop.core.ingest.result import FileReport, IngestResult
 from desktop.core.textsafe import printable_path
 
 
-def time_ns(values: pd.Series) -> np.ndarray:
+def time_ns(values: pd.Series | np.ndarray) -> np.ndarray:
     if values.dtype.kind in "iu":
-        return values.to_numpy("int64")
+        return np.asarray(values, dtype="int64")
     times = pd.to_datetime(values, utc=True)
     return times.astype("datetime64[ns, UTC]").array.asi8
 
@@ -80,14 +80,15 @@ def clean_raws(names: list[str], raws: list[RawRead], max_speed_kn: float,
     columns: dict[str, list[np.ndarray]] = {name: [] for name in _COLUMNS}
     for number, raw in enumerate(raws):
         pos = raw.positions
-        if not len(pos):
+        rows = len(pos["mmsi"])
+        if not rows:
             continue
-        columns["mmsi"].append(pos["mmsi"].to_numpy("int64"))
+        columns["mmsi"].append(_array(pos["mmsi"], "int64"))
         columns["time"].append(time_ns(pos["time"]))
         for name in ("lat", "lon", "sog_kn", "cog_deg", "heading_deg", "nav_status"):
-            columns[name].append(pos[name].to_numpy("float64", na_value=np.nan))
-        columns["file"].append(np.full(len(pos), number, dtype="int64"))
-        columns["line"].append(pos["line"].to_numpy("int64"))
+            columns[name].append(_array(pos[name], "float64"))
+        columns["file"].append(np.full(rows, number, dtype="int64"))
+        columns["line"].append(_array(pos["line"], "int64"))
     positions = {
         name: np.concatenate(parts) if parts else np.array([], dtype=_COLUMNS[name])
         for name, parts in columns.items()
@@ -139,6 +140,15 @@ def clean_raws(names: list[str], raws: list[RawRead], max_speed_kn: float,
     flagged["line"] = line[cleaned.flagged_order]
     flagged["implied_speed_kn"] = cleaned.flagged_speed_kn.astype("float32")
     return CleanedRaws(fixes, flagged, positions, cleaned.order)
+
+
+def _array(values: pd.Series | np.ndarray, dtype: str) -> np.ndarray:
+    """A positions column as a numpy array of ``dtype`` (missing floats as NaN)."""
+    if isinstance(values, np.ndarray):
+        return values.astype(dtype, copy=False)
+    if dtype == "float64":
+        return values.to_numpy(dtype, na_value=np.nan)
+    return values.to_numpy(dtype)
 
 
 _COLUMNS: Final = {

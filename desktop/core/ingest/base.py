@@ -148,17 +148,18 @@ def static_schema(time_unit: str, *, source: bool) -> pa.Schema:
 class RawRead:
     """One file as a reader decoded it, before cleaning.
 
-    ``positions`` has the raw fix columns of ``desktop.core.fixes.make_fixes`` (``mmsi``,
-    ``time`` as int64 ns UTC or datetime64 UTC, ``lat``, ``lon``, ``sog_kn``, ``cog_deg``,
-    ``heading_deg``, ``nav_status``) plus ``line`` (int64, 1-based line that completed the
-    record). Every row of ``positions`` is counted in ``tally.accepted["fix"]``; sentinels may
+    ``positions`` (a DataFrame, or a dict of equal-length numpy arrays) has the raw fix
+    columns of ``desktop.core.fixes.make_fixes`` (``mmsi``, ``time`` as int64 ns UTC or
+    datetime64 UTC, ``lat``, ``lon``, ``sog_kn``, ``cog_deg``, ``heading_deg``,
+    ``nav_status``) plus ``line`` (int64, 1-based line that completed the record). Every row
+    of ``positions`` is counted in ``tally.accepted["fix"]``; sentinels may
     still be in it. ``statics`` has ``STATIC_COLUMNS``.
     """
 
     path: str
     format: str  # "nmea", "csv-noaa", "csv-dma", "csv", "parquet", "geoparquet", "gpkg"
     lines: int  # lines (or data rows, for tables) read
-    positions: pd.DataFrame
+    positions: pd.DataFrame | dict[str, np.ndarray]
     statics: pd.DataFrame
     tally: LineTally
     notes: list[str] = field(default_factory=list)  # e.g. "tag-block checksums ignored"

@@ -66,6 +66,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
+from desktop.core.arrow_numpy import numpy_of
 from desktop.core.errors import Cancelled, InputError, ParameterError
 from desktop.core.ingest import nmea, nmea_lines
 from desktop.core.ingest.assemble import clean_raws, static_note, statics_table
@@ -96,7 +97,7 @@ from desktop.core.ingest.limits import (
     text_blocks,
     thin_blank_runs,
 )
-from desktop.core.ingest.prefetch import prefetched
+from desktop.core.ingest.prefetch import Finished, forked, prefetched
 from desktop.core.ingest.result import FileReport
 from desktop.core.textsafe import printable_path
 
@@ -117,6 +118,7 @@ SCAN_BYTES: Final = 8 << 20
 _PGHP_WINDOW: Final = 20  # nmea._PGHP_WINDOW_LINES
 
 ByteProgress = Callable[[int, int], None]
+_NO_TEXT: Final = np.zeros(0, dtype=np.uint8)
 
 
 @dataclass
@@ -266,22 +268,30 @@ class _NmeaReader:
                                           nmea_lines.FastLines]]:  # fmt: skip
         """Each piece read, its long blank runs thinned and its plain sentences read:
         (text, bytes consumed, last, lines, kept line numbers, blank line numbers, fast lines).
-        Runs a piece ahead of ``chunks`` in a worker thread; it touches nothing of ``self``
-        but the guard and the gzip notes, which ``chunks`` reads only once it has ended."""
+        Runs a piece ahead of ``chunks`` in a forked child process (``prefetch.forked``; a
+        thread where there is no fork); it changes nothing of ``self`` but the guard and the
+        gzip notes, which come back after the last piece (``_read_state``)."""
         first = 0
         for data, consumed, last in _pieces(self.path, self.chunk_bytes, self._gzip_notes, False,
                                             self.limits, self.guard):  # fmt: skip
             count = line_count(data)
             data, kept, blank = thin_blank_runs(data, first, count)  # long blank runs: counted
             first += count
-            yield data, consumed, last, count, kept, blank, nmea_lines.parse(data)
+            # Without its copy of the text: ``_join_fast`` puts the whole text in.
+            fast = dataclasses.replace(nmea_lines.parse(data), buf=_NO_TEXT)
+            yield data, consumed, last, count, kept, blank, fast
+
+    def _read_state(self) -> tuple[GuardReport, list[str]]:
+        return self.guard, self._gzip_notes
 
     def chunks(self) -> Iterator[RawChunk]:
         carry = b""
         carry_numbers = np.zeros(0, dtype=np.int64)
-        for data, consumed, last, count, kept, blank, ahead in prefetched(
-            self._prepared(), name=f"read {self.path.name}"
-        ):
+        for item in forked(self._prepared, self._read_state, name=f"read {self.path.name}"):
+            if isinstance(item, Finished):  # the guard and notes, as the reading left them
+                self.guard, self._gzip_notes = item.value
+                continue
+            data, consumed, last, count, kept, blank, ahead = item
             if len(blank):
                 self.tally.reject_many(NOT_AIS, blank[:FIRST_LINES_KEPT] + 1)
                 self.tally.rejected[NOT_AIS] += len(blank) - min(len(blank), FIRST_LINES_KEPT)
@@ -627,10 +637,12 @@ def _positions_table(frame: pd.DataFrame) -> pa.Table:
     )
 
 
-def _positions_frame(table: pa.Table | None) -> pd.DataFrame:
+def _positions_columns(table: pa.Table | None) -> pd.DataFrame | dict[str, np.ndarray]:
+    """A bucket's positions for ``clean_raws``: plain arrays (a DataFrame of them would copy
+    every column again into its blocks, a tenth of the add's time)."""
     if table is None:
         return empty_positions()
-    return pd.DataFrame({name: table.column(name).to_numpy() for name in POSITION_COLUMNS})
+    return {name: numpy_of(table.column(name)) for name in POSITION_COLUMNS}
 
 
 def _statics_arrow(frame: pd.DataFrame) -> pa.Table:
@@ -657,7 +669,7 @@ def _keys_table(keys: StaticKeys) -> pa.Table:
 def _keys_from_arrow(table: pa.Table | None) -> StaticKeys:
     if table is None:
         return StaticKeys.empty()
-    return StaticKeys(*(table.column(n).to_numpy() for n in ("mmsi", "time", "line", "ids")))
+    return StaticKeys(*(numpy_of(table.column(n)) for n in ("mmsi", "time", "line", "ids")))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -669,6 +681,15 @@ def _bucket_count(path: Path, total: int) -> int:
         gzipped = handle.read(2) == GZIP_MAGIC
     text_bytes = total * (GZIP_RATIO_GUESS if gzipped else 1)
     return max(1, min(MAX_BUCKETS, math.ceil(text_bytes / BUCKET_INPUT_BYTES)))
+
+
+@dataclass
+class _CleanState:
+    """What cleaning the buckets counted: rows moved from accepted to a reason (``tally``) and
+    static records of non-vessels left out."""
+
+    tally: LineTally = field(default_factory=LineTally)
+    dropped: int = 0
 
 
 @dataclass
@@ -721,40 +742,43 @@ class FileStream:
                     f"line accounting is off: {reader.tally.total} counted for {reader.lines} lines"
                 )
             self.report = FileReport(printable_path(self.path), reader.format, reader.lines)
-            dropped = [0]
-            # The next bucket is cleaned while the caller stores this one.
+            state = _CleanState()
+            # The next bucket is cleaned while the caller stores this one. (In a child process
+            # rather than a thread it took as long: the caller waits on the pipe instead.)
             cleaned = stack.enter_context(
-                closing(prefetched(self._cleaned(reader, buckets, total, dropped),
+                closing(prefetched(self._cleaned(reader, buckets, total, state),
                                    name=f"clean {self.path.name}"))  # fmt: skip
             )
             for chunk in cleaned:
                 yield chunk
                 del chunk
-            if dropped[0]:
-                notes.append(static_note(dropped[0]))
+            reader.tally.merge(state.tally)
+            if state.dropped:
+                notes.append(static_note(state.dropped))
             self._finish(reader.tally, notes)
         finally:
             stack.close()
             buckets.close()
 
     def _cleaned(self, reader: _NmeaReader | _CsvReader, buckets: _Buckets, total: int,
-                 dropped: list[int]) -> Iterator[FixChunk]:  # fmt: skip
-        """Each bucket cleaned; the static records dropped are added up in ``dropped[0]``."""
+                 state: _CleanState) -> Iterator[FixChunk]:  # fmt: skip
+        """Each bucket cleaned; the lines it rejected and the static records it dropped are
+        added up in ``state``, the fixes and vessels in ``self.report``."""
         for bucket in range(buckets.count):
             self._poll()
             raw = RawRead(
                 str(self.path),
                 reader.format,
                 reader.lines,
-                _positions_frame(buckets.get("positions", bucket)),
+                _positions_columns(buckets.get("positions", bucket)),
                 _statics_from_arrow(buckets.get("statics", bucket)),
                 LineTally(),
             )
             if reader.format != "nmea":
                 raw.statics = reader.statics_records(_keys_from_arrow(buckets.get("keys", bucket)))
             chunk, count = self._clean(raw, total)
-            dropped[0] += count
-            reader.tally.merge(raw.tally)
+            state.dropped += count
+            state.tally.merge(raw.tally)
             del raw  # neither this bucket's rows nor its chunk held while the next is cleaned
             yield chunk
             del chunk
