@@ -18,7 +18,8 @@ given (the machine is shared: CPU time is the fairer figure).
 
 ``--text SIZES`` measures instead the add of NMEA and NOAA CSV text files (``bench_stream``'s
 generators: 2,000 vessels, 20 sentences a second, a two-part type 5 every 500), each add the
-whole ``exposure archive add`` process (imports included), its peak RSS from ``wait4``; and
+whole ``exposure archive add`` process (imports included), its peak RSS from ``wait4`` and
+that of its process tree (the forked reader and day merger included, ``run_process``); and
 ``--vs-pyais N --rounds R`` alternates, R times, that whole process on the N-sentence NMEA
 file with a whole process of pyais ``FileReaderStream`` + ``decode()`` on the same file,
 giving each round's ratio (the machine is shared: only ratios of one round are comparable).
@@ -145,18 +146,50 @@ def run_size(n: int, workdir: Path, file_fixes: int) -> dict:
 
 
 def run_process(command: list[str]) -> dict:
-    """One whole process: wall seconds, CPU seconds and peak RSS (``wait4``'s ``ru_maxrss``)."""
+    """One whole process: wall seconds, CPU seconds (its own and its children's), peak RSS of
+    the process (``wait4``'s ``ru_maxrss``: the largest of it and its children, not their
+    sum) and of its process tree (``tree_rss_mb``: the largest sum of ``VmRSS`` of the
+    process and its children, sampled every 20 ms; pages a forked child shares with its
+    parent count twice, so this is an upper bound)."""
     began = time.perf_counter()
     child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
-    _, status, usage = os.wait4(child.pid, 0)
+    tree_kb = 0
+    while True:  # the pipes stay unread meanwhile: the commands here print a few lines only
+        pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+        if pid:
+            break
+        tree_kb = max(tree_kb, sum(_rss_kb(p) for p in [child.pid, *_children(child.pid)]))
+        time.sleep(0.02)
     wall = time.perf_counter() - began
+    child.returncode = os.waitstatus_to_exitcode(status)
     out, err = child.communicate()
-    if os.waitstatus_to_exitcode(status) != 0:
+    if child.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{err.decode(errors='replace')}")
     return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
-            "peak_rss_mb": usage.ru_maxrss / 1024, "load": os.getloadavg()[0],
-            "stdout": out.decode(errors="replace").strip()}  # fmt: skip
+            "peak_rss_mb": usage.ru_maxrss / 1024, "tree_rss_mb": tree_kb / 1024,
+            "load": os.getloadavg()[0], "stdout": out.decode(errors="replace").strip()}  # fmt: skip
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:  # ended meanwhile
+        pass
+    return 0
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            text = Path(f"/proc/{pid}/task/{task}/children").read_text()
+            found.extend(int(c) for c in text.split())
+    except OSError:
+        pass
+    return found
 
 
 def _add_command(archive: Path, path: Path) -> list[str]:
@@ -186,7 +219,8 @@ def run_text(sizes: list[int], workdir: Path, formats: list[str]) -> None:
             info = json.loads(shown["stdout"])
             shutil.rmtree(archive, ignore_errors=True)
             print(f"| {fmt} | {size:,} | {path.stat().st_size / 1e6:.0f} | {r['wall_s']:.1f} | "
-                  f"{r['cpu_s']:.1f} | {r['peak_rss_mb']:.0f} | {info['fixes']:,} | "
+                  f"{r['cpu_s']:.1f} | {r['peak_rss_mb']:.0f} | {r['tree_rss_mb']:.0f} | "
+                  f"{info['fixes']:,} | "
                   f"{info['days']} | {r['load']:.1f} |", flush=True)  # fmt: skip
 
 
@@ -238,8 +272,9 @@ def main() -> None:
                   "CPU ratio | load |\n|---|---:|---:|---:|---:|---:|---:|---|")  # fmt: skip
             run_vs_pyais(args.vs_pyais, args.rounds, workdir)
         if args.text:
-            print("| format | sentences/rows | file MB | wall s | CPU s | peak RSS MB | fixes | "
-                  "days | load |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|")  # fmt: skip
+            print("| format | sentences/rows | file MB | wall s | CPU s | peak RSS MB | "
+                  "tree RSS MB | fixes | days | load |\n"
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")  # fmt: skip
             run_text(args.text, workdir, args.formats.split(","))
         return
     if args.step:
