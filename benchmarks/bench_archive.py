@@ -19,7 +19,7 @@ given (the machine is shared: CPU time is the fairer figure).
 ``--text SIZES`` measures instead the add of NMEA and NOAA CSV text files (``bench_stream``'s
 generators: 2,000 vessels, 20 sentences a second, a two-part type 5 every 500), each add the
 whole ``exposure archive add`` process (imports included), its peak RSS from ``wait4`` and
-that of its process tree (the forked reader and day merger included, ``run_process``); and
+the memory of its process tree (the forked reader and day merger included, ``run_process``); and
 ``--vs-pyais N --rounds R`` alternates, R times, that whole process on the N-sentence NMEA
 file with a whole process of pyais ``FileReaderStream`` + ``decode()`` on the same file,
 giving each round's ratio (the machine is shared: only ratios of one round are comparable).
@@ -148,9 +148,10 @@ def run_size(n: int, workdir: Path, file_fixes: int) -> dict:
 def run_process(command: list[str]) -> dict:
     """One whole process: wall seconds, CPU seconds (its own and its children's), peak RSS of
     the process (``wait4``'s ``ru_maxrss``: the largest of it and its children, not their
-    sum) and of its process tree (``tree_rss_mb``: the largest sum of ``VmRSS`` of the
-    process and its children, sampled every 20 ms; pages a forked child shares with its
-    parent count twice, so this is an upper bound)."""
+    sum) and the memory of its process tree (``tree_pss_mb``: the largest sum of the
+    proportional set sizes of the process and its children, sampled every 20 ms; a page a
+    forked child shares with its parent counts half in each, so the sum is the memory the
+    tree holds, where a sum of RSS would count shared pages twice)."""
     began = time.perf_counter()
     child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
@@ -159,7 +160,7 @@ def run_process(command: list[str]) -> dict:
         pid, status, usage = os.wait4(child.pid, os.WNOHANG)
         if pid:
             break
-        tree_kb = max(tree_kb, sum(_rss_kb(p) for p in [child.pid, *_children(child.pid)]))
+        tree_kb = max(tree_kb, sum(_pss_kb(p) for p in [child.pid, *_children(child.pid)]))
         time.sleep(0.02)
     wall = time.perf_counter() - began
     child.returncode = os.waitstatus_to_exitcode(status)
@@ -167,14 +168,14 @@ def run_process(command: list[str]) -> dict:
     if child.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{err.decode(errors='replace')}")
     return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
-            "peak_rss_mb": usage.ru_maxrss / 1024, "tree_rss_mb": tree_kb / 1024,
+            "peak_rss_mb": usage.ru_maxrss / 1024, "tree_pss_mb": tree_kb / 1024,
             "load": os.getloadavg()[0], "stdout": out.decode(errors="replace").strip()}  # fmt: skip
 
 
-def _rss_kb(pid: int) -> int:
+def _pss_kb(pid: int) -> int:
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
                 return int(line.split()[1])
     except OSError:  # ended meanwhile
         pass
@@ -219,7 +220,7 @@ def run_text(sizes: list[int], workdir: Path, formats: list[str]) -> None:
             info = json.loads(shown["stdout"])
             shutil.rmtree(archive, ignore_errors=True)
             print(f"| {fmt} | {size:,} | {path.stat().st_size / 1e6:.0f} | {r['wall_s']:.1f} | "
-                  f"{r['cpu_s']:.1f} | {r['peak_rss_mb']:.0f} | {r['tree_rss_mb']:.0f} | "
+                  f"{r['cpu_s']:.1f} | {r['peak_rss_mb']:.0f} | {r['tree_pss_mb']:.0f} | "
                   f"{info['fixes']:,} | "
                   f"{info['days']} | {r['load']:.1f} |", flush=True)  # fmt: skip
 
@@ -273,7 +274,7 @@ def main() -> None:
             run_vs_pyais(args.vs_pyais, args.rounds, workdir)
         if args.text:
             print("| format | sentences/rows | file MB | wall s | CPU s | peak RSS MB | "
-                  "tree RSS MB | fixes | days | load |\n"
+                  "tree PSS MB | fixes | days | load |\n"
                   "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")  # fmt: skip
             run_text(args.text, workdir, args.formats.split(","))
         return
