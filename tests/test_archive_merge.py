@@ -21,6 +21,7 @@ from desktop.core.archive import add_files, archive_info
 from desktop.core.archive.add import merge_by_full_key, merge_fixes
 from desktop.core.archive.layout import FIX_SCHEMA
 from desktop.core.ingest import prefetch
+from desktop.core.ingest import stream as stream_module
 from tests.archive_kit import write_receivers
 
 DAY_US = 86_400_000_000
@@ -133,30 +134,49 @@ needs_fork = pytest.mark.skipif(not prefetch.can_fork(), reason="no fork here: o
 
 
 @needs_fork
-def test_days_merged_in_two_lanes_equal_days_merged_in_one(
+def test_an_add_in_two_lanes_equals_an_add_in_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Buckets cleaned and spilled, and days merged, half in forked children: the same parts
+    and the same file entry as with everything in one process."""
+    monkeypatch.setattr(stream_module, "BUCKET_INPUT_BYTES", 1 << 16)  # several buckets
+    children: list[str] = []
+
+    def counting(module: object) -> object:
+        real = module.forked  # type: ignore[attr-defined]
+
+        def forked(*args: object, **kwargs: object) -> object:
+            children.append(str(kwargs.get("name")).split(" ")[0])
+            return real(*args, **kwargs)
+
+        return forked
+
+    monkeypatch.setattr(add_module, "forked", counting(add_module))
+    monkeypatch.setattr(stream_module, "forked", counting(stream_module))
     lanes = tmp_path / "lanes"
-    children = []
-    real_forked = add_module.forked
-
-    def counting(*args: object, **kwargs: object) -> object:
-        children.append(kwargs.get("name"))
-        return real_forked(*args, **kwargs)
-
-    monkeypatch.setattr(add_module, "forked", counting)
     add_files(str(lanes), [SAMPLE])
-    assert children == ["merge days"]
+    assert children == ["read", "clean", "merge"]
+    monkeypatch.setattr(prefetch, "can_fork", lambda: False)
     monkeypatch.setattr(add_module, "can_fork", lambda: False)
+    monkeypatch.setattr(stream_module, "can_fork", lambda: False)
     one = tmp_path / "one"
     add_files(str(one), [SAMPLE])
-    assert children == ["merge days"]  # no child the second time
+    assert children == ["read", "clean", "merge", "read"]  # its thread stand-in, no child
     got, want = _parts(lanes), _parts(one)
     assert sorted(got) == sorted(want) and len(got) > 4
     for key in want:  # through pandas: Arrow's ``equals`` calls NaN (unknown length) unequal
         assert got[key].schema == want[key].schema, key
         pd.testing.assert_frame_equal(got[key].to_pandas(), want[key].to_pandas(), obj=key)
-    assert archive_info(str(lanes))["fixes"] == archive_info(str(one))["fixes"]
+
+    def entry(archive: Path) -> dict:
+        files = json.loads((archive / "manifest.json").read_text())["files"]
+        return {k: v for k, v in files[0].items() if k != "added"}
+
+    assert entry(lanes) == entry(one)
+    assert entry(one)["fixes"] > 0
+    info = archive_info(str(lanes))
+    assert {k: v for k, v in info.items() if k != "archive"} == {
+        k: v for k, v in archive_info(str(one)).items() if k != "archive"}  # fmt: skip
 
 
 @needs_fork

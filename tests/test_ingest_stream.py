@@ -10,6 +10,7 @@ cleaning buckets forced small so that rows go through the on-disk spill.
 from __future__ import annotations
 
 import gzip
+import os
 import random
 import tempfile
 import threading
@@ -27,6 +28,7 @@ from desktop.core.ingest import ingest, read_file
 from desktop.core.ingest import stream as st
 from desktop.core.ingest.assemble import assemble
 from desktop.core.ingest.base import RawRead
+from desktop.core.ingest.prefetch import can_fork
 
 T0 = 1_700_000_000  # 2023-11-14T22:13:20Z
 
@@ -66,9 +68,12 @@ def whole_ingest(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, object]:
     return result.fixes, result.statics, result.reports[0]
 
 
-def streamed(path: Path, **kw: object) -> tuple[pd.DataFrame, pd.DataFrame, object]:
+def streamed(path: Path, mapped: bool = False,
+             **kw: object) -> tuple[pd.DataFrame, pd.DataFrame, object]:  # fmt: skip
+    """The stream's chunks joined; ``mapped``: through ``map_chunks`` (half the buckets
+    cleaned in a forked child, their chunks sent back), not plain iteration."""
     stream = st.stream_file(path, **kw)  # type: ignore[arg-type]
-    chunks = list(stream)
+    chunks = list(stream.map_chunks(lambda chunk: chunk) if mapped else stream)
     for chunk in chunks:  # each chunk sorted by (mmsi, time) on its own
         keys = chunk.fixes[["mmsi", "time"]]
         assert keys.equals(keys.sort_values(["mmsi", "time"], ignore_index=True))
@@ -79,8 +84,8 @@ def streamed(path: Path, **kw: object) -> tuple[pd.DataFrame, pd.DataFrame, obje
     return fixes, statics, stream.report
 
 
-def assert_stream_equals_whole(path: Path, **kw: object) -> None:
-    fixes, statics, report = streamed(path, **kw)
+def assert_stream_equals_whole(path: Path, mapped: bool = False, **kw: object) -> None:
+    fixes, statics, report = streamed(path, mapped, **kw)
     w_fixes, w_statics, w_report = whole_ingest(path)
     pd.testing.assert_frame_equal(fixes, w_fixes, check_exact=True)
     order = ["mmsi", "time", "line"]
@@ -343,23 +348,25 @@ def _nmea_track_file(path: Path, seed: int, gz: bool = False) -> Path:
     return path
 
 
+@pytest.mark.parametrize("mapped", [False, True], ids=["iterated", "map_chunks"])
 @pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
 def test_nmea_stream_with_spilled_buckets_equals_whole_ingest(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, gz: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, gz: bool, mapped: bool
 ) -> None:
     path = _nmea_track_file(tmp_path / ("t.nmea.gz" if gz else "t.nmea"), seed=1, gz=gz)
     monkeypatch.setattr(st, "MARGIN_LINES", 21)
     monkeypatch.setattr(st, "BUCKET_INPUT_BYTES", 2048)  # several buckets on disk
     _, _, report = whole_ingest(path)
     assert report.rejected["duplicate"] > 0 and report.rejected["implausible_jump"] > 0
-    assert_stream_equals_whole(path, chunk_bytes=700)
+    assert_stream_equals_whole(path, mapped, chunk_bytes=700)
     # And ingest(), which reads NMEA through the same first pass, gives the same fixes.
     fixes, _, _ = streamed(path, chunk_bytes=700)
     pd.testing.assert_frame_equal(ingest([path]).fixes, fixes, check_exact=True)
 
 
+@pytest.mark.parametrize("mapped", [False, True], ids=["iterated", "map_chunks"])
 def test_unsorted_csv_with_duplicates_and_jumps_across_pieces_equals_whole_ingest(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mapped: bool
 ) -> None:
     rng = random.Random(5)
     rows = []
@@ -380,7 +387,7 @@ def test_unsorted_csv_with_duplicates_and_jumps_across_pieces_equals_whole_inges
     assert len(statics) > 9  # names change back and forth: a record per change
     monkeypatch.setattr(st, "BUCKET_INPUT_BYTES", 4096)
     for chunk_bytes in (333, 1 << 20):
-        assert_stream_equals_whole(path, chunk_bytes=chunk_bytes)
+        assert_stream_equals_whole(path, mapped, chunk_bytes=chunk_bytes)
 
 
 def _corpus_chunk(path: Path) -> int:
@@ -516,3 +523,19 @@ def test_a_caller_that_stops_after_one_chunk_stops_every_worker_and_removes_the_
     assert list(spill_root.iterdir()) == []
     workers = [t.name for t in threading.enumerate() if t.name.endswith(path.name)]
     assert workers == []
+
+
+def test_map_chunks_cleans_every_other_bucket_in_a_child_and_calls_fn_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not can_fork():
+        pytest.skip("no fork here: map_chunks cleans every bucket in this process")
+    path = _nmea_track_file(tmp_path / "t.nmea", seed=2, gz=False)
+    monkeypatch.setattr(st, "BUCKET_INPUT_BYTES", 2048)
+    buckets = st._bucket_count(path, path.stat().st_size)
+    assert buckets >= 4
+    seen = list(st.stream_file(path).map_chunks(lambda chunk: (os.getpid(), len(chunk.fixes))))
+    here = [n for pid, n in seen if pid == os.getpid()]
+    there = [n for pid, n in seen if pid != os.getpid()]
+    assert (len(here), len(there)) == ((buckets + 1) // 2, buckets // 2)
+    assert sum(here) + sum(there) == whole_ingest(path)[2].fixes

@@ -25,11 +25,13 @@ values, so every reader can hand it raw decoded numbers.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any, Final
 
 import numpy as np
-import pandas as pd
+
+from desktop.core.lazy import pandas as pd
 
 # ITU-R M.1371-5, message 1, table 45: the "not available" sentinels.
 LAT_NOT_AVAILABLE: Final = 91.0
@@ -51,17 +53,28 @@ FIX_COLUMNS: Final = (
     "source",
 )
 
-FIX_DTYPES: Final[Mapping[str, Any]] = {
-    "mmsi": np.dtype("uint32"),
-    "time": pd.DatetimeTZDtype("ns", "UTC"),
-    "lat": np.dtype("float64"),
-    "lon": np.dtype("float64"),
-    "sog_kn": np.dtype("float32"),
-    "cog_deg": np.dtype("float32"),
-    "heading_deg": pd.UInt16Dtype(),
-    "nav_status": pd.UInt8Dtype(),
-    "source": "category",
-}
+@functools.cache
+def fix_dtypes() -> Mapping[str, Any]:
+    """The dtype of each column of the fixes table (made on first use: they are pandas's)."""
+    return {
+        "mmsi": np.dtype("uint32"),
+        "time": pd.DatetimeTZDtype("ns", "UTC"),
+        "lat": np.dtype("float64"),
+        "lon": np.dtype("float64"),
+        "sog_kn": np.dtype("float32"),
+        "cog_deg": np.dtype("float32"),
+        "heading_deg": pd.UInt16Dtype(),
+        "nav_status": pd.UInt8Dtype(),
+        "source": "category",
+    }
+
+
+def __getattr__(name: str) -> Any:
+    # ``FIX_DTYPES`` as a module constant for its readers, without importing pandas with
+    # this module (``desktop.core.lazy``).
+    if name == "FIX_DTYPES":
+        return fix_dtypes()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _as_float(values: Any, n: int, dtype: str) -> np.ndarray:
@@ -79,7 +92,7 @@ def _as_utc(values: Any) -> pd.Series:
         times = pd.to_datetime(series, unit="ns", utc=True)
     else:
         times = pd.to_datetime(series, utc=True)
-    return times.astype(FIX_DTYPES["time"])
+    return times.astype(fix_dtypes()["time"])
 
 
 def make_fixes(columns: Mapping[str, Any], *, sort: bool = True) -> pd.DataFrame:
@@ -135,7 +148,7 @@ def empty_fixes() -> pd.DataFrame:
 def check_fixes(frame: pd.DataFrame) -> None:
     """Raise AssertionError unless ``frame`` follows the schema and the sort order."""
     assert tuple(frame.columns) == FIX_COLUMNS, f"columns {tuple(frame.columns)}"
-    for name, dtype in FIX_DTYPES.items():
+    for name, dtype in fix_dtypes().items():
         if dtype == "category":
             assert isinstance(frame[name].dtype, pd.CategoricalDtype), name
         else:

@@ -6,14 +6,17 @@ How an add works, and why:
    seen earlier in the same add, is skipped: re-adding a file changes nothing.
 2. Each input is read with the streaming readers (``desktop.core.ingest.stream``) chunk by
    chunk; every chunk's fixes and static records are split by UTC day and spilled to a local
-   scratch folder as small Parquet files. Memory holds one chunk, whatever the input's size.
+   scratch folder as small Arrow files. Memory holds one chunk, whatever the input's size.
    A file that cannot be read (missing, unreadable, a folder without track files) is reported
-   by name and its spills are dropped; the other files still go in.
+   by name and its spills are dropped; the other files still go in. Where fork is available
+   (Linux), the NMEA reading runs a piece ahead in a child process, and half of the chunks
+   are cleaned and spilled by another (``FileStream.map_chunks``): two cores at work.
 3. Each day that received rows is merged: the day's current part (if any) and its spills are
    read, sorted by ``(mmsi, time)`` and de-duplicated, and written as a new part with a new
    name beside the old one. All sources are sorted by mmsi, and de-duplication never looks
    across vessels, so a day is merged one mmsi range of ``MERGE_ROWS`` rows at a time, each
-   written as the next row groups of the part: memory holds one range, not the day.
+   written as the next row groups of the part: memory holds one range, not the day. Days
+   are shared out between this process and a forked child (``_merged_days``).
 4. The new manifest (old parts of merged days replaced by the new ones, the new files listed)
    is written last, in one atomic step. Until then no reader sees anything new; if the add is
    killed before, the archive is exactly what it was, and the new parts left behind are
@@ -42,7 +45,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import pandas as pd
@@ -65,8 +68,12 @@ from desktop.core.archive.layout import (
 )
 from desktop.core.arrow_numpy import numpy_of
 from desktop.core.errors import ArchiveError, Cancelled, InputError
+from desktop.core.ingest.detect_format import expand_arguments, reason_of
 from desktop.core.ingest.prefetch import Finished, can_fork, forked
 from desktop.core.model import iso_utc
+
+if TYPE_CHECKING:
+    from desktop.core.ingest.stream import FixChunk, _NmeaReader
 
 log = logging.getLogger(__name__)
 
@@ -112,40 +119,6 @@ def sha256_of(path: Path) -> str:
         while block := fh.read(HASH_BLOCK_BYTES):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _expand(paths: Sequence[str | Path], failed: list[tuple[str, str]]) -> list[Path]:
-    """Each argument on its own, so that one bad argument fails alone."""
-    import glob
-
-    from desktop.core.ingest.detect_format import expand_paths
-
-    out: list[Path] = []
-    for raw in paths:
-        text = str(raw)
-        matches = sorted(glob.glob(text)) if glob.has_magic(text) else [text]
-        if not matches:
-            failed.append((text, "no file matches this pattern"))
-            continue
-        for one in matches:
-            try:
-                out.extend(expand_paths([one]))
-            except InputError as exc:
-                failed.append((one, _reason(exc, one)))
-    seen: set[Path] = set()
-    unique = []
-    for path in out:
-        key = path.resolve()
-        if key not in seen:
-            seen.add(key)
-            unique.append(path)
-    return unique
-
-
-def _reason(exc: BaseException, path: str) -> str:
-    text = str(exc)
-    prefix = f"{path}: "
-    return text[len(prefix):] if text.startswith(prefix) else text
 
 
 def fixes_to_arrow(frame: pd.DataFrame) -> pa.Table:
@@ -214,6 +187,7 @@ def statics_to_arrow(frame: pd.DataFrame) -> pa.Table:
     )
 
 
+_Places = dict[str, list[tuple[Path, int, int]]]  # day -> [(spill file, first row, rows)]
 _NO_DAY: Final = np.iinfo(np.int64).min  # the day number of a row without a time
 
 
@@ -253,7 +227,8 @@ class _Spills:
         order = np.argsort(days, kind="stable")
         sorted_days = days[order]
         self.count += 1
-        path = self.folder / f"{kind}-{self.count:08d}.arrow"
+        # By process too: a forked child spills the chunks it cleaned (``add_chunk``).
+        path = self.folder / f"{kind}-{os.getpid()}-{self.count:08d}.arrow"
         with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
             rows = table.take(pa.array(order)).combine_chunks()
             writer.write_table(rows, max_chunksize=SPILL_BATCH_ROWS)  # batch k: rows k*B..
@@ -263,6 +238,13 @@ class _Spills:
             _day_label(int(sorted_days[a])): [(path, int(a), int(b - a))]
             for a, b in zip(bounds, stops, strict=True)
         }
+
+    def add_chunk(self, chunk: FixChunk) -> tuple[int, list[tuple[str, _Places]], int]:
+        """Spill a streamed chunk's fixes and statics: (fixes, where they went, bytes read).
+        Safe in a forked child: spill files are named by process (``add``)."""
+        spilled = [("fixes", self.add(fixes_to_arrow(chunk.fixes), "fixes")),
+                   ("statics", self.add(statics_to_arrow(chunk.statics), "statics"))]  # fmt: skip
+        return len(chunk.fixes), spilled, chunk.bytes_read
 
     def keep(self, kind: str, spilled: dict[str, list[tuple[Path, int, int]]]) -> None:
         days = self.where.setdefault(kind, {})
@@ -379,14 +361,32 @@ def add_files(
     progress: Callable[[AddProgress], None] | None = None,
     cancel: Callable[[], bool] | None = None,
     storage_options: dict[str, Any] | None = None,
+    started: _NmeaReader | None = None,
 ) -> AddResult:
     """Add track files (folders and glob patterns too) to the archive at ``archive`` (a folder,
     created when missing or empty, or an fsspec URL); see the module docstring.
+
+    ``started``: the reading of one of the files begun by ``stream.read_ahead`` (the command
+    begins its first file's before importing this module); taken over for that file, else
+    stopped.
 
     Files that cannot be read are listed in ``AddResult.failed`` and change nothing; the
     archive itself being unusable raises ``ArchiveError``. ``cancel()`` returning True raises
     ``Cancelled`` before the commit, leaving the archive as it was.
     """
+    try:
+        return _add_files(archive, paths, max_speed_kn, chunk_bytes, progress, cancel,
+                          storage_options, started)  # fmt: skip
+    finally:
+        if started is not None:  # its file skipped, or the add stopped before it: stopped
+            started.close()
+
+
+def _add_files(
+    archive: str, paths: Sequence[str | Path], max_speed_kn: float, chunk_bytes: int,
+    progress: Callable[[AddProgress], None] | None, cancel: Callable[[], bool] | None,
+    storage_options: dict[str, Any] | None, started: _NmeaReader | None,
+) -> AddResult:  # fmt: skip
     from desktop.core.ingest.stream import stream_file
 
     store = open_store(archive, create=True, storage_options=storage_options)
@@ -399,7 +399,7 @@ def add_files(
             int(p["rows"]) for p in manifest["fixes"].values()
         )
         _remove_unlisted(store, manifest)
-        files = _expand(paths, result.failed)
+        files = expand_arguments(paths, result.failed)
         known = {entry["sha256"] for entry in manifest["files"]}
         sizes = {}
         for path in files:
@@ -439,7 +439,7 @@ def add_files(
                     result.skipped.append(str(path))
                     done_bytes += sizes[path]
                     continue
-                mine: list[tuple[str, dict[str, list[tuple[Path, int, int]]]]] = []
+                mine: list[tuple[str, _Places]] = []
                 def reading(read: int, _total: int, name: str = path.name) -> None:
                     report(f"reading {name}", read)
 
@@ -447,16 +447,16 @@ def add_files(
                     stream = stream_file(
                         path, max_speed_kn=max_speed_kn, chunk_bytes=chunk_bytes, cancel=cancel,
                         progress=reading,
+                        started=started if started is not None and started.path == path else None,
                     )
-                    for chunk in stream:
-                        fixes_read += len(chunk.fixes)
-                        mine.append(("fixes", spills.add(fixes_to_arrow(chunk.fixes), "fixes")))
-                        mine.append(
-                            ("statics", spills.add(statics_to_arrow(chunk.statics), "statics"))
-                        )
-                        report(f"reading {path.name}", chunk.bytes_read)
+                    # Chunks are spilled where they were cleaned (half of them in a forked
+                    # child): only where their rows went comes back.
+                    for count, spilled, bytes_read in stream.map_chunks(spills.add_chunk):
+                        fixes_read += count
+                        mine.extend(spilled)
+                        report(f"reading {path.name}", bytes_read)
                 except (InputError, OSError) as exc:  # its spills are never read
-                    result.failed.append((str(path), _reason(exc, str(path))))
+                    result.failed.append((str(path), reason_of(exc, str(path))))
                     done_bytes += sizes[path]
                     continue
                 done_bytes += sizes[path]

@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Final
 
 import numpy as np
-import pandas as pd
 
 from desktop.core.fixes import make_fixes
 from desktop.core.ingest.base import ACCEPTED_FIX, STATIC_COLUMNS, RawRead
 from desktop.core.ingest.clean import clean_positions, mmsi_invalid, mmsi_not_a_vessel
 from desktop.core.ingest.csv_reader import empty_statics
 from desktop.core.ingest.result import FileReport, IngestResult
+from desktop.core.lazy import pandas as pd
 from desktop.core.textsafe import printable_path
 
 

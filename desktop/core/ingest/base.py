@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import Final
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
+
+from desktop.core.lazy import pandas as pd
 
 # How many line numbers are kept per rejection reason, for the report.
 FIRST_LINES_KEPT: Final = 5

@@ -35,7 +35,6 @@ from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
-import pandas as pd
 
 from desktop.core.fixes import LAT_NOT_AVAILABLE, LON_NOT_AVAILABLE
 from desktop.core.geodesy import EARTH_RADIUS_M, METRES_PER_NM, haversine_m
@@ -47,6 +46,7 @@ from desktop.core.ingest.base import (
     NO_TIMESTAMP,
     NOT_A_VESSEL,
 )
+from desktop.core.lazy import pandas as pd
 
 # Implied speeds are judged over at least this interval: receiver clocks and satellite latency
 # blur AIS times by seconds to a minute, and over a shorter interval position noise, not

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from typing import Final
 
 import numpy as np
-import pandas as pd
+
+from desktop.core.lazy import pandas as pd
 
 ALIASES: Final[dict[str, tuple[str, ...]]] = {
     "mmsi": ("mmsi", "userid", "user_id"),

@@ -39,7 +39,6 @@ from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -56,6 +55,7 @@ from desktop.core.ingest.base import (
     RawRead,
 )
 from desktop.core.ingest.limits import inside_quotes
+from desktop.core.lazy import pandas as pd
 
 ACCEPTED_HEADER: Final = "header"
 ACCEPTED_BLANK: Final = "blank"
@@ -163,8 +163,9 @@ def times_ns_checked(values: pd.Series, *,
 
 # Times int64 nanoseconds hold (pandas' Timestamp range), and int64 min as NaT.
 NAT_NS: Final = int(np.iinfo("int64").min)
-NS_MIN: Final = int(pd.Timestamp.min.value)
-NS_MAX: Final = int(pd.Timestamp.max.value)
+# pandas's Timestamp.min and .max in ns (written out: reading them would import pandas).
+NS_MIN: Final = -(2**63) + 1
+NS_MAX: Final = 2**63 - 1
 _NS_PER_UNIT: Final = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 _YEAR: Final = r"^\s*[+-]?(\d{4,})-\d\d-\d\d|^\s*\d{1,2}/\d{1,2}/(\d{4,})"
 

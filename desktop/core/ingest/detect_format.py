@@ -20,7 +20,7 @@ from __future__ import annotations
 import gzip
 import os
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Final
 
@@ -145,3 +145,38 @@ def _looks_like_nmea_with_prefix(head: bytes) -> bool:
     """Leading-timestamp NMEA (``2020-01-01T00:00:00Z,!AIVDM,...``) is not a CSV table."""
     sample = head[:65536]
     return b"!" in sample and (b"VDM" in sample or b"VDO" in sample)
+
+
+def expand_arguments(paths: Sequence[str | Path], failed: list[tuple[str, str]]) -> list[Path]:
+    """The track files named by command-line arguments (files, folders, glob patterns), each
+    once. Each argument on its own, so that one bad argument fails alone: it goes to
+    ``failed`` as (argument, reason)."""
+    import glob
+
+    out: list[Path] = []
+    for raw in paths:
+        text = str(raw)
+        matches = sorted(glob.glob(text)) if glob.has_magic(text) else [text]
+        if not matches:
+            failed.append((text, "no file matches this pattern"))
+            continue
+        for one in matches:
+            try:
+                out.extend(expand_paths([one]))
+            except InputError as exc:
+                failed.append((one, reason_of(exc, one)))
+    seen: set[Path] = set()
+    unique = []
+    for path in out:
+        key = path.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(path)
+    return unique
+
+
+def reason_of(exc: BaseException, path: str) -> str:
+    """An error's message without the path it starts with."""
+    text = str(exc)
+    prefix = f"{path}: "
+    return text[len(prefix):] if text.startswith(prefix) else text

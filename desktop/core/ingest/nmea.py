@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
-import pandas as pd
 
 from desktop.core.ingest import ais_payload as ap
 from desktop.core.ingest import nmea_lines
@@ -50,6 +49,7 @@ from desktop.core.ingest.base import (
     LineTally,
     RawRead,
 )
+from desktop.core.lazy import pandas as pd
 
 # Rejection reason of this reader only: a $PGHP line (or a line holding only a tag block)
 # that no sentence could use.

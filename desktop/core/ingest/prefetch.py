@@ -100,7 +100,7 @@ def can_fork() -> bool:
 
 
 def forked(make: Callable[[], Iterable[T]], finish: Callable[[], R], *,
-           name: str = "prefetch") -> Iterator[T | Finished[R]]:  # fmt: skip
+           name: str = "prefetch", depth: int = 1) -> Iterator[T | Finished[R]]:  # fmt: skip
     """The items of ``make()``, produced in a forked child process ahead of the consumer,
     then a ``Finished`` holding ``finish()`` as the child computed it after the last item
     (the producer's state, which the child's copy alone has seen).
@@ -110,26 +110,29 @@ def forked(make: Callable[[], Iterable[T]], finish: Callable[[], R], *,
     consumer needs: work in Python and in short numpy calls overlaps too. Items cross a
     pipe: numpy arrays out of band, as raw bytes (an 8 MB text piece and its line arrays
     take some milliseconds). The pipe bounds how far the child runs ahead (one item made and
-    waiting, and what fits in ``PIPE_BYTES``). An exception in the child is raised by the
-    consumer at the same item; ``close()`` (or a consumer that stops early) kills the child.
-    Where fork is not available (``can_fork``), the same in a thread.
+    waiting, and what fits in ``PIPE_BYTES``; with ``depth`` above one, a thread of the
+    child makes up to ``depth`` items ahead, held in the child). An exception in the child
+    is raised by the consumer at the same item; ``close()`` (or a consumer that stops early)
+    kills the child. Where fork is not available (``can_fork``), the same in a thread.
     """
+    if depth < 1:
+        raise ParameterError(f"depth must be at least 1, got {depth}")
     if not can_fork():
         return _threaded(make, finish, name)
-    return _ChildItems(make, finish, name)
+    return _ChildItems(make, finish, name, depth)
 
 
 class _ChildItems(Iterator[Any]):
     """``forked``'s iterator: the child process started, its items read from the pipe."""
 
     def __init__(self, make: Callable[[], Iterable[Any]], finish: Callable[[], Any],
-                 name: str) -> None:  # fmt: skip
+                 name: str, depth: int) -> None:  # fmt: skip
         context = multiprocessing.get_context("fork")
         self._name = name
         self._receive, send = context.Pipe(duplex=False)
         _widen(send)
         self._child = context.Process(target=_produce_in_child, name=name, daemon=True,
-                                      args=(send, make, finish, os.getpid()))  # fmt: skip
+                                      args=(send, make, finish, os.getpid(), depth))  # fmt: skip
         self._child.start()
         send.close()  # the child's end: EOF here when the child is gone
         self._finished = False
@@ -220,10 +223,13 @@ _PR_SET_PDEATHSIG: Final = 1
 
 
 def _produce_in_child(send: Connection, make: Callable[[], Iterable[Any]],
-                      finish: Callable[[], Any], parent: int) -> None:  # fmt: skip
+                      finish: Callable[[], Any], parent: int, depth: int) -> None:  # fmt: skip
     _die_with_parent(parent)
     try:
-        for item in make():
+        items = make()
+        if depth > 1:  # made ahead in a thread while this one waits on the pipe
+            items = prefetched(items, depth=depth - 1, name="ahead")
+        for item in items:
             _send(send, "item", item)
         _send(send, "end", finish())
     except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there

@@ -6,11 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from desktop.core.atomic import atomic_output
 from desktop.core.errors import InputError
 from desktop.core.fixes import FIX_COLUMNS
+from desktop.core.lazy import pandas as pd
 from desktop.core.model import iso_utc
 
 

@@ -46,6 +46,11 @@ How it stays exact and bounded (the policy)
      reading.
   5. Parquet, GeoParquet and GeoPackage files are read whole (by ``read_file``) and yielded
      as one chunk: their readers load the table whole today.
+  6. Two cores. Where fork is available (``prefetch.can_fork``), an NMEA file's pieces are
+     read, guarded and split into lines by a child process a piece ahead of the scan
+     (``read_ahead`` begins that before the caller is ready), and ``FileStream.map_chunks``
+     hands every other bucket to a child that cleans it and applies the caller's function
+     there. Elsewhere the same run in threads; the result is the same either way.
 """
 
 from __future__ import annotations
@@ -59,10 +64,9 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Final, TypeVar
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
@@ -97,11 +101,12 @@ from desktop.core.ingest.limits import (
     text_blocks,
     thin_blank_runs,
 )
-from desktop.core.ingest.prefetch import Finished, forked, prefetched
+from desktop.core.ingest.prefetch import Finished, can_fork, forked, prefetched
 from desktop.core.ingest.result import FileReport
+from desktop.core.lazy import pandas as pd
 from desktop.core.textsafe import printable_path
 
-__all__ = ["FileStream", "FixChunk", "read_raw", "stream_file"]
+__all__ = ["FileStream", "FixChunk", "read_ahead", "read_raw", "stream_file"]
 
 # Lines at the end of a piece whose outcome waits for the next piece (see the policy).
 MARGIN_LINES: Final = 2048
@@ -118,6 +123,7 @@ SCAN_BYTES: Final = 8 << 20
 _PGHP_WINDOW: Final = 20  # nmea._PGHP_WINDOW_LINES
 
 ByteProgress = Callable[[int, int], None]
+R = TypeVar("R")
 _NO_TEXT: Final = np.zeros(0, dtype=np.uint8)
 
 
@@ -256,6 +262,7 @@ class _NmeaReader:
         self._tag_bad = 0
         self._own = 0
         self._lone = 0
+        self._ahead: Iterator[object] | None = None  # pieces started early (``read_ahead``)
 
     def notes(self) -> list[str]:
         return (self._gzip_notes + nmea.count_notes(self._tag_bad, self._own, self._lone)
@@ -284,36 +291,53 @@ class _NmeaReader:
     def _read_state(self) -> tuple[GuardReport, list[str]]:
         return self.guard, self._gzip_notes
 
+    def _read(self, depth: int = 1) -> Iterator[object]:
+        return forked(self._prepared, self._read_state, name=f"read {self.path.name}",
+                      depth=depth)  # fmt: skip
+
+    def start(self, depth: int) -> None:
+        """Start reading now, up to ``depth`` pieces ahead of ``chunks`` (``read_ahead``)."""
+        self._ahead = self._read(depth)
+
+    def close(self) -> None:
+        """Stop a read started by ``start`` that ``chunks`` did not take over."""
+        ahead, self._ahead = self._ahead, None
+        close = getattr(ahead, "close", None)
+        if close is not None:
+            close()
+
     def chunks(self) -> Iterator[RawChunk]:
         carry = b""
         carry_numbers = np.zeros(0, dtype=np.int64)
-        for item in forked(self._prepared, self._read_state, name=f"read {self.path.name}"):
-            if isinstance(item, Finished):  # the guard and notes, as the reading left them
-                self.guard, self._gzip_notes = item.value
-                continue
-            data, consumed, last, count, kept, blank, ahead = item
-            if len(blank):
-                self.tally.reject_many(NOT_AIS, blank[:FIRST_LINES_KEPT] + 1)
-                self.tally.rejected[NOT_AIS] += len(blank) - min(len(blank), FIRST_LINES_KEPT)
-            numbers = np.concatenate([carry_numbers, kept])
-            self.lines += count
-            buf = carry + data
-            if not len(numbers):
-                continue
-            fast = _join_fast(buf, len(carry), ahead)
-            with nmea._gc_paused():
-                parsed = nmea.scan_lines(buf, str(self.path), [], numbers, fast=fast)
-                decoded = nmea.decode_parsed(parsed)
-            carried = np.zeros(len(numbers), dtype=bool) if last else _carried(parsed)
-            positions, statics = self._commit(decoded, ~carried)
-            bounds = np.append(fast.starts, len(buf))
-            keep = np.flatnonzero(carried)
-            carry = b"".join(buf[bounds[k] : bounds[k + 1]] for k in keep.tolist())
-            carry_numbers = numbers[keep]
-            # Drop this piece's scan now: the worker is reading the next one meanwhile.
-            del parsed, decoded, buf, data, bounds, fast, ahead
-            yield RawChunk(positions, statics, StaticKeys.empty(), consumed)
-            del positions, statics
+        pieces, self._ahead = self._ahead or self._read(), None
+        with closing(pieces):  # type: ignore[type-var]
+            for item in pieces:
+                if isinstance(item, Finished):  # the guard and notes, as the reading left them
+                    self.guard, self._gzip_notes = item.value
+                    continue
+                data, consumed, last, count, kept, blank, ahead = item
+                if len(blank):
+                    self.tally.reject_many(NOT_AIS, blank[:FIRST_LINES_KEPT] + 1)
+                    self.tally.rejected[NOT_AIS] += len(blank) - min(len(blank), FIRST_LINES_KEPT)
+                numbers = np.concatenate([carry_numbers, kept])
+                self.lines += count
+                buf = carry + data
+                if not len(numbers):
+                    continue
+                fast = _join_fast(buf, len(carry), ahead)
+                with nmea._gc_paused():
+                    parsed = nmea.scan_lines(buf, str(self.path), [], numbers, fast=fast)
+                    decoded = nmea.decode_parsed(parsed)
+                carried = np.zeros(len(numbers), dtype=bool) if last else _carried(parsed)
+                positions, statics = self._commit(decoded, ~carried)
+                bounds = np.append(fast.starts, len(buf))
+                keep = np.flatnonzero(carried)
+                carry = b"".join(buf[bounds[k] : bounds[k + 1]] for k in keep.tolist())
+                carry_numbers = numbers[keep]
+                # Drop this piece's scan now: the worker is reading the next one meanwhile.
+                del parsed, decoded, buf, data, bounds, fast, ahead
+                yield RawChunk(positions, statics, StaticKeys.empty(), consumed)
+                del positions, statics
         # Too-long lines reached the scan as empty lines (not_ais); lines past a limit did not.
         self.lines += self.guard.settle(self.tally, NOT_AIS, empty_accepted=False)
 
@@ -683,6 +707,18 @@ def _bucket_count(path: Path, total: int) -> int:
     return max(1, min(MAX_BUCKETS, math.ceil(text_bytes / BUCKET_INPUT_BYTES)))
 
 
+def _add_report(report: FileReport, other: FileReport, started: FileReport) -> None:
+    """Add to ``report`` what ``other`` (a copy of ``started`` that cleaned other buckets of
+    the same file) counted since: buckets never share a vessel, so vessels add up."""
+    report.fixes += other.fixes - started.fixes
+    report.vessels += other.vessels - started.vessels
+    for name, pick in (("time_min", min), ("time_max", max)):
+        theirs = getattr(other, name)
+        if theirs is not None:
+            mine = getattr(report, name)
+            setattr(report, name, theirs if mine is None else pick(mine, theirs))
+
+
 @dataclass
 class _CleanState:
     """What cleaning the buckets counted: rows moved from accepted to a reason (``tally``) and
@@ -704,17 +740,34 @@ class FileStream:
     cancel: Callable[[], bool] | None = None
     progress: ByteProgress | None = None
     limits: ReadLimits = DEFAULT_LIMITS
+    started: _NmeaReader | None = None  # this file's reading begun early (``read_ahead``)
     _done: bool = field(default=False, repr=False)
 
     def __iter__(self) -> Iterator[FixChunk]:
+        return self._run(None)
+
+    def map_chunks(self, fn: Callable[[FixChunk], R]) -> Iterator[R]:
+        """``fn(chunk)`` for every chunk, in no set order; ``report`` is complete once the
+        iteration has ended.
+
+        Where fork is available (``prefetch.can_fork``) and the file has several buckets, a
+        forked child cleans every other bucket and calls ``fn`` on those chunks itself, while
+        this process does the rest: the two halves run at once. So ``fn``'s results must
+        pickle, and ``fn`` must keep its effects in what it returns or outside the process
+        (files): the child's memory is its own."""
+        return self._run(fn)
+
+    def _run(self, fn: Callable[[FixChunk], R] | None) -> Iterator[FixChunk | R]:
         if self._done:
             raise RuntimeError(f"{self.path}: a FileStream can be iterated once")
         self._done = True
         total = self.path.stat().st_size
         if not streamable(self.format):
-            yield self._whole(total)
+            chunk = self._whole(total)
+            yield chunk if fn is None else fn(chunk)
             return
-        reader = _reader(self.path, self.format, self.chunk_bytes, self.limits)
+        reader = self.started or _reader(self.path, self.format, self.chunk_bytes, self.limits)
+        self.started = None
         buckets = _Buckets(_bucket_count(self.path, total))
         stack = ExitStack()
         try:
@@ -743,15 +796,18 @@ class FileStream:
                 )
             self.report = FileReport(printable_path(self.path), reader.format, reader.lines)
             state = _CleanState()
-            # The next bucket is cleaned while the caller stores this one. (In a child process
-            # rather than a thread it took as long: the caller waits on the pipe instead.)
-            cleaned = stack.enter_context(
-                closing(prefetched(self._cleaned(reader, buckets, total, state),
-                                   name=f"clean {self.path.name}"))  # fmt: skip
-            )
-            for chunk in cleaned:
-                yield chunk
-                del chunk
+            everything = list(range(buckets.count))
+            if fn is None or buckets.count < 2 or not can_fork():
+                # The next bucket is cleaned in a thread while the caller stores this one.
+                cleaned = stack.enter_context(
+                    closing(prefetched(self._cleaned(reader, buckets, total, state, everything),
+                                       name=f"clean {self.path.name}"))  # fmt: skip
+                )
+                for chunk in cleaned:
+                    yield chunk if fn is None else fn(chunk)
+                    del chunk
+            else:
+                yield from self._two_lanes(fn, reader, buckets, total, state, stack)
             reader.tally.merge(state.tally)
             if state.dropped:
                 notes.append(static_note(state.dropped))
@@ -760,12 +816,46 @@ class FileStream:
             stack.close()
             buckets.close()
 
+    def _two_lanes(self, fn: Callable[[FixChunk], R], reader: _NmeaReader | _CsvReader,
+                   buckets: _Buckets, total: int, state: _CleanState,
+                   stack: ExitStack) -> Iterator[R]:  # fmt: skip
+        """``fn`` of every bucket's chunk: the odd buckets in a forked child (whose counts
+        come back after its last one and are added to ``state`` and ``report``), the even
+        ones here, at once."""
+        theirs = _CleanState()
+        started = dataclasses.replace(self.report)  # the child's report starts from this
+
+        def their_chunks() -> Iterator[R]:
+            for chunk in self._cleaned(reader, buckets, total, theirs,
+                                       list(range(1, buckets.count, 2)), poll=False):  # fmt: skip
+                yield fn(chunk)
+
+        name = f"clean {self.path.name}"
+        others = stack.enter_context(
+            closing(forked(their_chunks, lambda: (theirs, self.report), name=name))
+        )
+        for chunk in self._cleaned(reader, buckets, total, state,
+                                   list(range(0, buckets.count, 2))):  # fmt: skip
+            yield fn(chunk)
+            del chunk
+        for item in others:
+            if not isinstance(item, Finished):
+                yield item
+                continue
+            counted, their_report = item.value
+            state.tally.merge(counted.tally)
+            state.dropped += counted.dropped
+            _add_report(self.report, their_report, started)
+
     def _cleaned(self, reader: _NmeaReader | _CsvReader, buckets: _Buckets, total: int,
-                 state: _CleanState) -> Iterator[FixChunk]:  # fmt: skip
-        """Each bucket cleaned; the lines it rejected and the static records it dropped are
-        added up in ``state``, the fixes and vessels in ``self.report``."""
-        for bucket in range(buckets.count):
-            self._poll()
+                 state: _CleanState, which: list[int], poll: bool = True
+                 ) -> Iterator[FixChunk]:  # fmt: skip
+        """The buckets ``which`` cleaned; the lines they rejected and the static records they
+        dropped are added up in ``state``, the fixes and vessels in ``self.report``. (A
+        forked child does not ``poll``: its copy of a cancel flag would never change.)"""
+        for bucket in which:
+            if poll:
+                self._poll()
             raw = RawRead(
                 str(self.path),
                 reader.format,
@@ -834,10 +924,13 @@ def stream_file(
     cancel: Callable[[], bool] | None = None,
     progress: ByteProgress | None = None,
     limits: ReadLimits = DEFAULT_LIMITS,
+    started: _NmeaReader | None = None,
 ) -> FileStream:
     """Read one track file in bounded memory as cleaned chunks (the policy is in the module
     docstring). ``progress(bytes_read, bytes_total)`` is called after every piece read;
-    ``cancel()`` is polled as often and raises ``Cancelled`` when True."""
+    ``cancel()`` is polled as often and raises ``Cancelled`` when True. ``started``: the
+    file's reading begun by ``read_ahead``, taken over when it was begun with the same
+    ``chunk_bytes`` and ``limits`` (else stopped)."""
     if not max_speed_kn > 0:
         raise ParameterError(f"max_speed_kn must be positive, got {max_speed_kn}")
     if chunk_bytes < 1:
@@ -847,5 +940,38 @@ def stream_file(
         raise InputError(f"{path}: no such file")
     kind = sniff(path, content_head(path))
     report = FileReport(printable_path(path), kind, 0)
-    return FileStream(path, kind, report, max_speed_kn, chunk_bytes, cancel, progress, limits)
+    if started is not None and not (
+        kind == "nmea" and started.path == path and started.limits == limits
+        and started.chunk_bytes == min(chunk_bytes, SCAN_BYTES)
+    ):  # fmt: skip
+        started.close()
+        started = None
+    return FileStream(path, kind, report, max_speed_kn, chunk_bytes, cancel, progress, limits,
+                      started)  # fmt: skip
+
+
+# Pieces an early-started read holds ready (about 12 MB each) while its caller is busy
+# elsewhere (importing the rest of an ``archive add``: some 0.4 s, four or five pieces).
+READ_AHEAD_PIECES: Final = 6
+
+
+def read_ahead(path: Path, *, chunk_bytes: int = 32 << 20,
+               limits: ReadLimits = DEFAULT_LIMITS) -> _NmeaReader | None:  # fmt: skip
+    """Begin reading an NMEA file now, in a forked child, up to ``READ_AHEAD_PIECES`` pieces
+    ahead, for a ``stream_file(path, started=...)`` to come. None, and nothing begun, when
+    fork is not available, or the file is not NMEA or cannot be read (``stream_file`` will
+    say why). The caller closes what it does not hand on (``_NmeaReader.close``).
+
+    It imports nothing that needs pandas, and neither does the child: ``archive add`` calls
+    it before importing the rest, so the reading and those imports run at once."""
+    if not can_fork():
+        return None
+    try:
+        if not path.is_file() or sniff(path, content_head(path)) != "nmea":
+            return None
+    except (InputError, OSError):
+        return None
+    reader = _NmeaReader(path, min(chunk_bytes, SCAN_BYTES), limits)
+    reader.start(READ_AHEAD_PIECES)
+    return reader
 
