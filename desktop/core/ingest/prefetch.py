@@ -127,6 +127,7 @@ class _ChildItems(Iterator[Any]):
 
     def __init__(self, make: Callable[[], Iterable[Any]], finish: Callable[[], Any],
                  name: str, depth: int) -> None:  # fmt: skip
+        self._closed = True  # until the child is running: nothing for ``close`` to do
         context = multiprocessing.get_context("fork")
         self._name = name
         self._receive, send = context.Pipe(duplex=False)
