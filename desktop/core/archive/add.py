@@ -54,6 +54,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from desktop.core.archive.layout import (
+    ARCHIVE_FILE,
     FIX_SCHEMA,
     MANIFEST_FILE,
     SCHEMAS,
@@ -65,6 +66,7 @@ from desktop.core.archive.layout import (
     open_store,
     part_name,
     read_manifest,
+    temporary_prefix,
 )
 from desktop.core.arrow_numpy import numpy_of
 from desktop.core.errors import ArchiveError, Cancelled, InputError
@@ -718,7 +720,7 @@ def _remove_unlisted(store: Store, manifest: dict[str, Any]) -> None:
     listed = listed_files(manifest)
     if store.is_local:  # the temporaries of a manifest or header write that was killed
         for name in os.listdir(store.root):
-            if name.startswith((".manifest.json.tmp-", ".archive.json.tmp-")):
+            if name.startswith((temporary_prefix(MANIFEST_FILE), temporary_prefix(ARCHIVE_FILE))):
                 store.delete(name)
     for relative in store.data_files():
         if relative not in listed:

@@ -67,6 +67,12 @@ PARTITION_SCHEMA: Final = pa.schema([("day", pa.string())])
 ROW_GROUP_ROWS: Final = 64 * 1024
 
 
+def temporary_prefix(name: str) -> str:
+    """How the hidden temporary of a local write of the file ``name`` begins: written there,
+    then renamed over ``name``; one left by a killed write is known by it."""
+    return f".{name}.tmp-"
+
+
 def schema_json(schema: pa.Schema) -> list[dict[str, str]]:
     return [{"name": f.name, "type": str(f.type)} for f in schema]
 
@@ -115,7 +121,7 @@ class Store:
         if self.is_local:
             directory, name = os.path.split(target)
             os.makedirs(directory, exist_ok=True)
-            temporary = os.path.join(directory, f".{name}.tmp-{uuid.uuid4().hex[:12]}")
+            temporary = os.path.join(directory, temporary_prefix(name) + uuid.uuid4().hex[:12])
             with open(temporary, "wb") as fh:
                 fh.write(data)
                 fh.flush()
@@ -143,7 +149,7 @@ class Store:
         if self.is_local:
             directory, name = os.path.split(target)
             os.makedirs(directory, exist_ok=True)
-            temporary = os.path.join(directory, f".{name}.tmp-{uuid.uuid4().hex[:12]}")
+            temporary = os.path.join(directory, temporary_prefix(name) + uuid.uuid4().hex[:12])
             try:
                 with pq.ParquetWriter(temporary, schema, **options) as writer:
                     for table in tables:
@@ -174,7 +180,7 @@ class Store:
         except FileNotFoundError:
             return
         for other in names:
-            if other.startswith(f".{name}.tmp-"):
+            if other.startswith(temporary_prefix(name)):
                 with contextlib.suppress(FileNotFoundError):
                     os.remove(os.path.join(directory, other))
 
