@@ -218,9 +218,9 @@ class _Spills:
     folder: Path
     count: int = 0
     # table -> day -> [(file, first row, rows)]
-    where: dict[str, dict[str, list[tuple[Path, int, int]]]] = field(default_factory=dict)
+    where: dict[str, _Places] = field(default_factory=dict)
 
-    def add(self, table: pa.Table, kind: str) -> dict[str, list[tuple[Path, int, int]]]:
+    def add(self, table: pa.Table, kind: str) -> _Places:
         """Spill one chunk's rows; returns where each day's rows went (not yet committed)."""
         if table.num_rows == 0:
             return {}
@@ -248,7 +248,7 @@ class _Spills:
                    ("statics", self.add(statics_to_arrow(chunk.statics), "statics"))]  # fmt: skip
         return len(chunk.fixes), spilled, chunk.bytes_read
 
-    def keep(self, kind: str, spilled: dict[str, list[tuple[Path, int, int]]]) -> None:
+    def keep(self, kind: str, spilled: _Places) -> None:
         days = self.where.setdefault(kind, {})
         for day, places in spilled.items():
             days.setdefault(day, []).extend(places)
@@ -535,11 +535,12 @@ def _merged_days(
     is killed, and its unfinished temporary file removed."""
     lanes: list[list[tuple[str, str]]] = [[], []]
     if store.is_local and can_fork() and len(jobs) > 1:
+        rows = {job: _day_rows(manifest, spills, *job) for job in jobs}
         loads = [0, 0]
-        for job in sorted(jobs, key=lambda j: -_day_rows(manifest, spills, *j)):
+        for job in sorted(jobs, key=lambda j: -rows[j]):
             lane = int(loads[1] < loads[0])
             lanes[lane].append(job)
-            loads[lane] += _day_rows(manifest, spills, *job)
+            loads[lane] += rows[job]
     else:
         lanes[0] = list(jobs)
 

@@ -246,14 +246,14 @@ def _send(conn: Connection, kind: str, value: object) -> None:
     buffers: list[pickle.PickleBuffer] = []
     head = pickle.dumps((kind, value), protocol=5, buffer_callback=buffers.append)
     views = [b.raw() for b in buffers]
-    conn.send((len(head), [v.nbytes for v in views]))
+    conn.send([v.nbytes for v in views])
     conn.send_bytes(head)
     for view in views:
         conn.send_bytes(view)
 
 
 def _receive(conn: Connection) -> tuple[str, Any]:
-    _, sizes = conn.recv()
+    sizes = conn.recv()
     head = conn.recv_bytes()
     # Received into bytearrays, so that the arrays made from them are writable.
     buffers = []
