@@ -92,6 +92,24 @@ def test_overlapping_files_drop_the_same_rows_as_the_whole_key(seed: int) -> Non
     assert merged.num_rows == len(first["mmsi"])
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_vessels_in_two_sources_with_interleaved_instants_merge_as_by_the_whole_key(
+    seed: int,
+) -> None:
+    # A day added again with another file of the same vessels, no instant shared: each
+    # vessel's rows are two sorted runs whose times interleave (no row dropped).
+    rng = np.random.default_rng(200 + seed)
+    vessels = 200_000_000 + rng.choice(600_000_000, 30, replace=False)
+    first = _run(rng, vessels, 2_000, "a.nmea")
+    second = _run(rng, vessels, 2_000, "b.nmea")
+    second["time"] = second["time"] | 1  # odd microseconds here, even ones there
+    first["time"] = first["time"] & ~1
+    table = _table([second, first])
+    merged = merge_fixes(table)
+    assert merged.equals(merge_by_full_key(table))
+    assert merged.num_rows == table.num_rows
+
+
 def test_a_table_already_in_order_comes_back_as_it_is() -> None:
     rng = np.random.default_rng(7)
     table = _table([_run(rng, np.arange(300_000_000, 300_000_050), 1_000, "feed.nmea")])

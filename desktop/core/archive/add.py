@@ -279,9 +279,18 @@ def merge_fixes(table: pa.Table) -> pa.Table:
         mmsi = numpy_of(table.column("mmsi"))
         # The usual case: no two rows share (mmsi, time) (one file's cleaned fixes, or files
         # that do not overlap). Then the order by (mmsi, time) alone is the order of the full
-        # key, and nothing is dropped. The sources are runs sorted by (mmsi, time), which a
-        # stable (merge) sort of one integer key joins in about linear time.
+        # key, and nothing is dropped.
         micros = numpy_of(time)
+        # Commonest of all: each vessel's rows come from one source (a day's spills hold
+        # different vessels, one per bucket), a run sorted by (mmsi, time). Then a stable sort
+        # by mmsi alone (timsort joins the runs) gives the order: checked, not assumed.
+        order = np.argsort(mmsi, kind="stable")
+        if _strictly_increasing(mmsi[order], micros[order]):
+            if (order[1:] > order[:-1]).all():
+                return table  # already in order
+            return table.take(pa.array(order))
+        # A vessel in several sources (a day added again with other files): one integer key
+        # for (mmsi, time), its runs joined by a stable (merge) sort in about linear time.
         _, vessel = np.unique(mmsi, return_inverse=True)
         low = micros.min()
         if int(micros.max()) - int(low) < 1 << 40 and len(mmsi) < 1 << 23:
@@ -293,6 +302,12 @@ def merge_fixes(table: pa.Table) -> pa.Table:
                     return table  # already in order
                 return table.take(pa.array(order))
     return merge_by_full_key(table)
+
+
+def _strictly_increasing(mmsi: np.ndarray, micros: np.ndarray) -> bool:
+    """Whether (mmsi, time) rises strictly from each row to the next (sorted, no ties)."""
+    same = mmsi[1:] == mmsi[:-1]
+    return bool(((mmsi[1:] > mmsi[:-1]) | (same & (micros[1:] > micros[:-1]))).all())
 
 
 def merge_by_full_key(table: pa.Table) -> pa.Table:
