@@ -908,38 +908,46 @@ def raw_records(decoded: _Decoded, numbers: np.ndarray) -> RawRead:
     ``numbers`` (0-based line in the file of each line read), in line order. The tally is
     left empty."""
     parsed = decoded.parsed
+    return RawRead(
+        path=parsed.path,
+        format="nmea",
+        lines=parsed.lines,
+        positions=pd.DataFrame(position_columns(decoded, numbers), columns=list(POSITION_COLUMNS)),
+        statics=static_records(decoded, numbers),
+        tally=LineTally(),
+        notes=parsed.notes,
+    )
+
+
+def position_columns(decoded: _Decoded, numbers: np.ndarray) -> dict[str, np.ndarray]:
+    """``raw_records``'s positions as plain arrays (``POSITION_COLUMNS``), in line order: the
+    streamed reading stores them without a DataFrame in between."""
+    parsed = decoded.parsed
     timed = parsed.time_ns[decoded.pos_rows] != NO_TIME
     order = np.flatnonzero(timed)
     order = order[np.argsort(parsed.msgs.line[decoded.pos_rows[order]], kind="stable")]
     rows = decoded.pos_rows[order]
     pos = {k: v[order] for k, v in decoded.pos.items()}
-    positions = pd.DataFrame(
-        {
-            "mmsi": pos["mmsi"].astype(np.uint32),
-            "time": parsed.time_ns[rows],
-            "lat": pos["lat"],
-            "lon": pos["lon"],
-            "sog_kn": pos["sog_kn"],
-            "cog_deg": pos["cog_deg"],
-            "heading_deg": pos["heading_deg"],
-            "nav_status": pos["nav_status"],
-            "line": numbers[np.asarray(parsed.msgs.line, dtype=np.int64)[rows]] + 1,
-        },
-        columns=list(POSITION_COLUMNS),
-    )
+    return {
+        "mmsi": pos["mmsi"].astype(np.uint32),
+        "time": parsed.time_ns[rows],
+        "lat": pos["lat"],
+        "lon": pos["lon"],
+        "sog_kn": pos["sog_kn"],
+        "cog_deg": pos["cog_deg"],
+        "heading_deg": pos["heading_deg"],
+        "nav_status": pos["nav_status"],
+        "line": numbers[np.asarray(parsed.msgs.line, dtype=np.int64)[rows]] + 1,
+    }
+
+
+def static_records(decoded: _Decoded, numbers: np.ndarray) -> pd.DataFrame:
+    """``raw_records``'s static records (``STATIC_COLUMNS``), numbered by ``numbers``."""
     statics = decoded.statics
     if len(statics):
         statics = statics.copy()
         statics["line"] = numbers[statics["line"].to_numpy(np.int64) - 1] + 1
-    return RawRead(
-        path=parsed.path,
-        format="nmea",
-        lines=parsed.lines,
-        positions=positions,
-        statics=statics,
-        tally=LineTally(),
-        notes=parsed.notes,
-    )
+    return statics
 
 
 def decode_messages(path: str | Path) -> pd.DataFrame:

@@ -237,11 +237,14 @@ def _pieces(  # noqa: PLR0913
 # The first pass: raw positions and statics, piece by piece
 
 
+Columns = dict[str, np.ndarray]  # a table as plain arrays, by column name
+
+
 @dataclass
 class RawChunk:
     """What one piece of the first pass gives (positions not yet cleaned)."""
 
-    positions: pd.DataFrame  # POSITION_COLUMNS
+    positions: pd.DataFrame | Columns  # POSITION_COLUMNS (NMEA: plain arrays)
     statics: pd.DataFrame  # static records (NMEA), STATIC_COLUMNS
     keys: StaticKeys  # static rows still to be turned into records (CSV)
     bytes_read: int
@@ -343,7 +346,7 @@ class _NmeaReader:
 
     def _commit(
         self, decoded: nmea._Decoded, done: np.ndarray
-    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    ) -> tuple[Columns, pd.DataFrame]:
         """Count the outcomes of the ``done`` lines and return their records."""
         parsed = decoded.parsed
         numbers = parsed.numbers
@@ -365,12 +368,12 @@ class _NmeaReader:
         self._own += int(np.count_nonzero(parsed.msgs.own_ship & msg_done))
         self._lone += sum(1 for i in parsed.lone_used if done[i])
 
-        raw = nmea.raw_records(decoded, numbers)
-        pos = raw.positions
         # Records carry file line numbers; keep those of committed lines.
-        index = np.searchsorted(numbers, pos["line"].to_numpy(np.int64) - 1)
-        pos = pos[done[index]].reset_index(drop=True)
-        statics = raw.statics
+        pos = nmea.position_columns(decoded, numbers)
+        keep = done[np.searchsorted(numbers, pos["line"] - 1)]
+        if not keep.all():
+            pos = {name: values[keep] for name, values in pos.items()}
+        statics = nmea.static_records(decoded, numbers)
         index = np.searchsorted(numbers, statics["line"].to_numpy(np.int64) - 1)
         statics = statics[done[index]].reset_index(drop=True)
         return pos, statics
@@ -564,8 +567,8 @@ def read_raw(
     for chunk in reader.chunks():
         if cancel is not None and cancel():
             raise Cancelled("ingest cancelled")
-        if len(chunk.positions):
-            positions.append(chunk.positions)
+        if _row_count(chunk.positions):
+            positions.append(_positions_frame(chunk.positions))
         if len(chunk.statics):
             statics.append(chunk.statics)
         if len(chunk.keys.mmsi):
@@ -647,7 +650,23 @@ class _Buckets:
         return pa.concat_tables(parts)
 
 
-def _positions_table(frame: pd.DataFrame) -> pa.Table:
+def _row_count(positions: pd.DataFrame | Columns) -> int:
+    return len(positions["mmsi"]) if isinstance(positions, dict) else len(positions)
+
+
+def _positions_frame(positions: pd.DataFrame | Columns) -> pd.DataFrame:
+    if isinstance(positions, dict):  # as ``nmea.raw_records`` makes it
+        return pd.DataFrame(positions, columns=list(POSITION_COLUMNS))
+    return positions
+
+
+def _positions_table(frame: pd.DataFrame | Columns) -> pa.Table:
+    if isinstance(frame, dict):
+        return pa.table({
+            name: frame[name].astype(np.int64 if name in ("mmsi", "time", "line") else np.float64,
+                                     copy=False)
+            for name in POSITION_COLUMNS
+        })  # fmt: skip
     return pa.table(
         {
             "mmsi": frame["mmsi"].to_numpy("int64"),
@@ -778,9 +797,10 @@ class FileStream:
             )
             for chunk in scanned:  # noqa: B007 - deleted at the end of each turn
                 self._poll()
-                if len(chunk.positions):
-                    buckets.add("positions", _positions_table(chunk.positions),
-                                chunk.positions["mmsi"].to_numpy("int64"))  # fmt: skip
+                if _row_count(chunk.positions):
+                    positions = _positions_table(chunk.positions)
+                    buckets.add("positions", positions, numpy_of(positions.column("mmsi")))
+                    del positions
                 if len(chunk.statics):
                     buckets.add("statics", _statics_arrow(chunk.statics),
                                 chunk.statics["mmsi"].to_numpy("int64"))  # fmt: skip
