@@ -274,10 +274,11 @@ class _NmeaReader:
     def statics_records(self, keys: StaticKeys) -> pd.DataFrame:
         return empty_statics()
 
-    def _prepared(self) -> Iterator[tuple[bytes, int, bool, int, np.ndarray, np.ndarray,
+    def _prepared(self) -> Iterator[tuple[np.ndarray, int, bool, int, np.ndarray, np.ndarray,
                                           nmea_lines.FastLines]]:  # fmt: skip
-        """Each piece read, its long blank runs thinned and its plain sentences read:
-        (text, bytes consumed, last, lines, kept line numbers, blank line numbers, fast lines).
+        """Each piece read, its long blank runs thinned and its plain sentences read: (text
+        as uint8, bytes consumed, last, lines, kept line numbers, blank line numbers, fast
+        lines).
         Runs a piece ahead of ``chunks`` in a forked child process (``prefetch.forked``; a
         thread where there is no fork); it changes nothing of ``self`` but the guard and the
         gzip notes, which come back after the last piece (``_read_state``)."""
@@ -289,7 +290,8 @@ class _NmeaReader:
             first += count
             # Without its copy of the text: ``_join_fast`` puts the whole text in.
             fast = dataclasses.replace(nmea_lines.parse(data), buf=_NO_TEXT)
-            yield data, consumed, last, count, kept, blank, fast
+            # The text as an array: it crosses the pipe out of band, as the line arrays do.
+            yield np.frombuffer(data, np.uint8), consumed, last, count, kept, blank, fast
 
     def _read_state(self) -> tuple[GuardReport, list[str]]:
         return self.guard, self._gzip_notes
@@ -324,7 +326,7 @@ class _NmeaReader:
                     self.tally.rejected[NOT_AIS] += len(blank) - min(len(blank), FIRST_LINES_KEPT)
                 numbers = np.concatenate([carry_numbers, kept])
                 self.lines += count
-                buf = carry + data
+                buf = b"".join((carry, data))
                 if not len(numbers):
                     continue
                 fast = _join_fast(buf, len(carry), ahead)
@@ -454,9 +456,7 @@ def _carried(parsed: nmea._Parsed) -> np.ndarray:
     # sentence after it. A group of linked lines is carried whole or not at all.
     groups: list[list[int]] = []
     msgs = parsed.msgs
-    # Most messages are single-part: find the others without a Python loop over all of them.
-    sizes = np.fromiter(map(len, msgs.earlier), dtype=np.int64, count=len(msgs.earlier))
-    for m in np.flatnonzero(sizes).tolist():
+    for m in msgs.multipart().tolist():
         groups.append([*msgs.earlier[m], int(msgs.line[m])])
     for pghp_line, m in parsed.stamps:
         groups.append([pghp_line, *msgs.earlier[m], int(msgs.line[m])])
