@@ -199,6 +199,14 @@ class _Messages:
     tail_ns: np.ndarray  # int64 trailing epoch (arrival time), NO_TIME when none
     own_ship: np.ndarray  # bool, VDO
     sums: list[tuple[str, ...]]  # sentence checksums (upper case), for $PGHP matching
+    singles: int = 0  # the messages before this one are all single-part
+
+    def multipart(self) -> np.ndarray:
+        """Indices of the messages of several parts (looked for past ``singles`` only: a
+        piece of a feed has some 100,000 single-part messages and a few multipart ones)."""
+        first = self.singles
+        tail = self.earlier[first:]
+        return first + np.fromiter(compress(range(len(tail)), tail), dtype=np.int64)
 
 
 @dataclass
@@ -551,6 +559,7 @@ def scan_lines(  # noqa: C901, PLR0915 - one pass over the lines, kept in one pl
         tail_ns=np.concatenate([tail_ns, _epochs_ns(m_tail)]),
         own_ship=np.concatenate([own, np.asarray(m_own, dtype=bool)]),
         sums=sums1 + m_sums if pghp else [],
+        singles=n1,
     )
     stamps: list[tuple[int, int]] = []
     pghp_ns = _match_pghp(pghp, msgs, outcome, numbers, stamps)
@@ -763,7 +772,7 @@ def decode_parsed(parsed: _Parsed) -> _Decoded:
     # Every line of a message gets the message's outcome; accepted multipart messages count
     # their earlier parts as fragments.
     outcome[msgs.line] = status
-    multi = np.fromiter(compress(range(len(msgs.earlier)), msgs.earlier), dtype=np.int64)
+    multi = msgs.multipart()
     if len(multi):
         parts = [msgs.earlier[m] for m in multi.tolist()]
         lines = np.fromiter(chain.from_iterable(parts), dtype=np.int64)
