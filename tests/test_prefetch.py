@@ -63,6 +63,41 @@ def test_at_most_depth_items_are_made_ahead_of_the_consumer() -> None:
     stream.close()
 
 
+def _settled(made: list[int], count: int) -> int:
+    """How many items were made once the producer stopped (at ``count``, or else later)."""
+    pause = threading.Event()
+    for _ in range(200):
+        if len(made) >= count:
+            break
+        pause.wait(0.01)
+    pause.wait(0.2)  # time to overrun the bound, if it could
+    return len(made)
+
+
+def test_a_lead_made_before_the_first_item_is_used_up_to_later_depth() -> None:
+    made: list[int] = []
+
+    def items() -> Iterator[int]:
+        for k in range(100):
+            made.append(k)
+            yield k
+
+    stream = prefetched(items(), depth=5, name="test-prefetch-lead", later_depth=1)
+    assert next(stream) == 0
+    # While the consumer holds its first item: the queue (5) and one more waiting to be put.
+    assert _settled(made, 7) == 7
+    taken = [next(stream) for _ in range(6)]
+    assert taken == [1, 2, 3, 4, 5, 6]
+    # The lead is used up, not rebuilt: 7 taken, then one queued and one waiting (not 7 + 6).
+    assert _settled(made, 9) == 9
+    stream.close()
+
+
+def test_a_later_depth_below_one_is_refused() -> None:
+    with pytest.raises(ParameterError, match="later_depth must be at least 1, got 0"):
+        next(prefetched([1], depth=2, later_depth=0))
+
+
 def test_a_consumer_that_stops_early_stops_the_producer_and_closes_its_source() -> None:
     closed = threading.Event()
 

@@ -40,12 +40,16 @@ class _Raised:
         self.error = error
 
 
-def prefetched(items: Iterable[T], depth: int = 1, name: str = "prefetch") -> Iterator[T]:
+def prefetched(items: Iterable[T], depth: int = 1, name: str = "prefetch", *,
+               later_depth: int | None = None) -> Iterator[T]:  # fmt: skip
     """The items of ``items``, produced in a worker thread up to ``depth`` ahead of the
-    consumer. ``items`` must not share mutable state with the consumer's work on an item
-    (the producer runs meanwhile)."""
+    consumer; from its second item on, ``later_depth`` ahead when given (a lead built up
+    while the consumer was busy elsewhere is then used up, not kept). ``items`` must not
+    share mutable state with the consumer's work on an item (the producer runs meanwhile)."""
     if depth < 1:
         raise ParameterError(f"depth must be at least 1, got {depth}")
+    if later_depth is not None and later_depth < 1:
+        raise ParameterError(f"later_depth must be at least 1, got {later_depth}")
     waiting: queue.Queue[object] = queue.Queue(maxsize=depth)
     gone = threading.Event()
 
@@ -82,6 +86,10 @@ def prefetched(items: Iterable[T], depth: int = 1, name: str = "prefetch") -> It
             if isinstance(item, _Raised):
                 raise item.error
             yield item  # type: ignore[misc]
+            if later_depth is not None:
+                with waiting.mutex:  # a put waiting on a full queue checks the size again
+                    waiting.maxsize = later_depth
+                later_depth = None
     finally:
         gone.set()
         while worker.is_alive():  # unblock a producer waiting to put, then let it end
@@ -112,7 +120,9 @@ def forked(make: Callable[[], Iterable[T]], finish: Callable[[], R], *,
     pipe: numpy arrays out of band, as raw bytes (an 8 MB text piece and its line arrays
     take some milliseconds). The pipe bounds how far the child runs ahead (one item made and
     waiting, and what fits in ``PIPE_BYTES``; with ``depth`` above one, a thread of the
-    child makes up to ``depth`` items ahead, held in the child). An exception in the child
+    child makes up to ``depth`` items ahead, held in the child, until the consumer has taken
+    the first: then one, so that a lead made while the consumer was busy elsewhere does not
+    stay in memory to the end). An exception in the child
     is raised by the consumer at the same item; ``close()`` (or a consumer that stops early)
     kills the child. Where fork is not available (``can_fork``), the same in a thread.
     """
@@ -135,6 +145,7 @@ class _ChildItems(Iterator[Any]):
         _widen(send)
         self._child = context.Process(target=_produce_in_child, name=name, daemon=True,
                                       args=(send, make, finish, os.getpid(), depth))  # fmt: skip
+        _give_back_free_memory()
         self._child.start()
         send.close()  # the child's end: EOF here when the child is gone
         self._finished = False
@@ -177,6 +188,36 @@ class _ChildItems(Iterator[Any]):
         self.close()
 
 
+def _give_back_free_memory() -> None:
+    """Return the memory the allocators keep for reuse (Arrow's pool, glibc's heap) to the
+    system before a fork. Pages the parent still holds at the fork are shared with the child
+    copy-on-write: each one the parent reuses afterwards is copied first, a fault and 4 KB
+    each, and counts in both processes until then."""
+    arrow = sys.modules.get("pyarrow")
+    if arrow is not None:
+        arrow.default_memory_pool().release_unused()
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
+
+
+def _libc() -> Any:
+    global _LIBC  # noqa: PLW0603 - loaded once
+    if _LIBC is None:
+        import ctypes
+        import ctypes.util
+
+        try:
+            _LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            _LIBC.malloc_trim  # noqa: B018 - glibc's; other C libraries may lack it
+        except (OSError, AttributeError):
+            _LIBC = False
+    return _LIBC or None
+
+
+_LIBC: Any = None
+
+
 # Bytes a pipe holds (Linux's ceiling for unprivileged processes): with the default 64 KB,
 # moving 200 MB took 1.2 s and 0.7 s of the consumer's CPU; with 1 MB, 0.25 s.
 PIPE_BYTES: Final = 1 << 20
@@ -209,13 +250,10 @@ def _threaded(make: Callable[[], Iterable[T]], finish: Callable[[], R], name: st
 def _die_with_parent(parent: int) -> None:
     """Have the kernel kill this child when its parent dies (``PR_SET_PDEATHSIG``): a parent
     killed with SIGKILL leaves no worker running on. Linux only, as ``forked``'s children."""
-    import ctypes
-    import ctypes.util
-
+    libc = _libc()
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):  # no prctl: the child ends at its next send instead
+    except AttributeError:  # no prctl: the child ends at its next send instead
         return
     if os.getppid() != parent:  # the parent died before the request was made
         os._exit(1)
@@ -230,7 +268,7 @@ def _produce_in_child(send: Connection, make: Callable[[], Iterable[Any]],
     try:
         items = make()
         if depth > 1:  # made ahead in a thread while this one waits on the pipe
-            items = prefetched(items, depth=depth - 1, name="ahead")
+            items = prefetched(items, depth=depth - 1, name="ahead", later_depth=1)
         for item in items:
             _send(send, "item", item)
         _send(send, "end", finish())
