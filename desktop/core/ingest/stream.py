@@ -110,10 +110,12 @@ __all__ = ["FileStream", "FixChunk", "read_ahead", "read_raw", "stream_file"]
 
 # Lines at the end of a piece whose outcome waits for the next piece (see the policy).
 MARGIN_LINES: Final = 2048
-# Input bytes (uncompressed) per cleaning bucket: about 200,000 NMEA sentences, whose
-# cleaning stays below the first pass's peak (about 150 MB above the imports) even in a
-# bucket that the MMSI hash made a third larger than the mean.
-BUCKET_INPUT_BYTES: Final = 16 << 20
+# Input bytes (uncompressed) per cleaning bucket: about 100,000 NMEA sentences. Cleaning a
+# bucket takes some 850 bytes a row above the imports; at 16 MB (twice this) the cleaning
+# set the add's peak, and that peak followed the file's size, as small files have smaller
+# buckets (1 M sentences: 13 MB each, 5 M: 15.5 MB). At 8 MB it stays below the first
+# pass's, which does not depend on the file.
+BUCKET_INPUT_BYTES: Final = 8 << 20
 MAX_BUCKETS: Final = 1024
 # A gzip file's text is taken as this many times its size when choosing the bucket count.
 GZIP_RATIO_GUESS: Final = 6
