@@ -117,6 +117,10 @@ def make_window(qtbot: Any, tmp_path: Any, monkeypatch: Any, ingest: Any = None)
     session.as_of = AS_OF
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     window = MainWindow(session=session, settings=settings, notifier=RecordingNotifier())
+    # The date field shows the session's as-of, not the real today: a test that applies a
+    # date must change something whatever day it runs on (on 2026-12-01 UTC, applying that
+    # date was a no-op and the watch-list tests waited in vain).
+    window.as_of_edit.set_value(AS_OF.date())
     window.resize(1200, 800)
     qtbot.addWidget(window)
     window.show()
