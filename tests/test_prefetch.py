@@ -44,7 +44,6 @@ def test_an_error_of_the_producer_is_raised_at_its_item() -> None:
 
 def test_at_most_depth_items_are_made_ahead_of_the_consumer() -> None:
     made: list[int] = []
-    taken = threading.Event()
 
     def items() -> Iterator[int]:
         for k in range(100):
@@ -54,12 +53,7 @@ def test_at_most_depth_items_are_made_ahead_of_the_consumer() -> None:
     stream = prefetched(items(), depth=2, name="test-prefetch-depth")
     assert next(stream) == 0
     # The worker fills the queue (2) and holds one more item waiting to be put: 0 + 3.
-    for _ in range(200):
-        if len(made) >= 4:
-            break
-        taken.wait(0.01)
-    taken.wait(0.2)  # time to overrun the bound, if it could
-    assert len(made) == 4
+    assert _settled(made, 4) == 4
     stream.close()
 
 
